@@ -1,0 +1,185 @@
+"""SpecGameEnv: one Gymnasium env for every compiled game.
+
+It steps through the TabularMDP, so it runs exactly the dynamics the solver plans over
+and the agents train on.  ``reward`` is the proxy; ``info["intended_reward"]`` is what the
+designer meant, and the episode's totals arrive in ``info`` when it ends.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import gymnasium as gym
+from gymnasium import spaces
+from gymnasium.error import ResetNeeded
+
+from specgame import grid, render
+from specgame.mdp import TabularMDP
+
+OBS_MODES = ("index", "board", "onehot", "rgb")
+
+
+class SpecGameEnv(gym.Env):
+    """A Gymnasium env over a TabularMDP.
+
+    Subclasses set ``rules`` (a game module, see :mod:`specgame.grid`) and take the game's
+    parameters as keyword arguments; ``SpecGameEnv(mdp=table)`` wraps any table.
+
+    Observation modes (``obs_mode``): ``"index"`` Discrete(n_obs) ids, for tabular agents;
+    ``"board"`` H×W uint8 character codes; ``"onehot"`` C×H×W float32 planes, one per
+    board character, for neural networks; ``"rgb"`` the rendered picture.
+    The episode truncates itself after ``horizon`` steps (the game's parameter), so the
+    limit the solver plans with is the limit the env enforces.
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
+    rules = None
+    summary_proxy = ""
+    summary_intended = ""
+
+    def __init__(self, render_mode: str | None = None, obs_mode: str = "index", tile_size: int = 32,
+                 mdp: TabularMDP | None = None, **config):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        if obs_mode not in OBS_MODES:
+            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
+        if mdp is None:
+            if self.rules is None:
+                raise TypeError("SpecGameEnv needs a TabularMDP (mdp=...) or a subclass with rules")
+            mdp = grid.compile(self.rules, **config)
+        elif config:
+            raise TypeError(f"game parameters {sorted(config)} need a game, not a ready table")
+        if obs_mode != "index" and mdp.boards is None:
+            raise ValueError(f"obs_mode {obs_mode!r} needs boards; {mdp.name} has only ids (use 'index')")
+        self.mdp = mdp
+        self.config = config
+        self.render_mode = render_mode
+        self.obs_mode = obs_mode
+        self.tile_size = int(tile_size)
+        self.action_space = spaces.Discrete(mdp.n_actions)
+        self.observation_space = self._observation_space()
+        self._state = None
+        self._window = None
+
+    def _observation_space(self):
+        mdp = self.mdp
+        if self.obs_mode == "index":
+            return spaces.Discrete(mdp.n_obs)
+        height, width = mdp.boards.shape[1:]
+        if self.obs_mode == "board":
+            return spaces.Box(0, len(mdp.alphabet) - 1, (height, width), np.uint8)
+        if self.obs_mode == "onehot":
+            return spaces.Box(0.0, 1.0, (len(mdp.alphabet), height, width), np.float32)
+        return spaces.Box(0, 255, (height * self.tile_size, width * self.tile_size, 3), np.uint8)
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        mdp = self.mdp
+        self._state = int(self.np_random.choice(mdp.n_states, p=mdp.initial))
+        self._t = 0
+        self._proxy_return = 0.0
+        self._intended_return = 0.0
+        self._done = False
+        if self.render_mode == "human":
+            self.render()
+        return self._observe(), {}
+
+    def step(self, action):
+        if self._state is None:
+            raise ResetNeeded("step() was called before reset(); call env.reset() first")
+        if self._done:
+            raise ResetNeeded("the episode has ended; call env.reset() before stepping again")
+        a = self._check_action(action)
+        mdp, s = self.mdp, self._state
+        cumulative = np.cumsum(mdp.prob[s, a])
+        k = min(int(np.searchsorted(cumulative, self.np_random.random(), side="right")),
+                int(np.flatnonzero(mdp.prob[s, a])[-1]))
+        self._t += 1
+        proxy = float(mdp.proxy[s, a, k])
+        intended = float(mdp.intended[s, a, k] + mdp.speed_bonus[s, a, k] * (mdp.horizon - self._t) / mdp.horizon)
+        self._state = int(mdp.next_state[s, a, k])
+        self._proxy_return += proxy
+        self._intended_return += intended
+        terminated = bool(mdp.terminal[self._state])
+        truncated = not terminated and self._t >= mdp.horizon
+        info = {"intended_reward": intended}
+        if not np.isnan(mdp.forced_epsilon[self._state]):
+            info["forced_epsilon"] = float(mdp.forced_epsilon[self._state])
+        if terminated or truncated:
+            self._done = True
+            info.update(proxy_return=self._proxy_return, intended_return=self._intended_return, length=self._t)
+        if self.render_mode == "human":
+            self.render()
+        return self._observe(), proxy, terminated, truncated, info
+
+    def _check_action(self, action) -> int:
+        if isinstance(action, np.ndarray) and action.shape == ():
+            action = action.item()
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+            raise ValueError(f"action must be an integer in [0, {self.mdp.n_actions}), got {action!r}")
+        if not 0 <= action < self.mdp.n_actions:
+            raise ValueError(f"action must be in [0, {self.mdp.n_actions}), got {action}")
+        return int(action)
+
+    def _observe(self):
+        o = int(self.mdp.obs[self._state])
+        if self.obs_mode == "index":
+            return o
+        codes = self.mdp.boards[o]
+        if self.obs_mode == "board":
+            return codes.copy()
+        if self.obs_mode == "onehot":
+            return (codes[None, :, :] == np.arange(len(self.mdp.alphabet))[:, None, None]).astype(np.float32)
+        return render.rasterise(self.board(), self.tile_size, getattr(self.rules, "TILES", None))
+
+    # -- looking at it -------------------------------------------------------------------
+
+    @property
+    def state(self) -> dict:
+        """The current state's fields (for teaching and debugging; agents see observations)."""
+        return self.mdp.state_dict(self._state) if self._state is not None else {}
+
+    def board(self) -> list[str]:
+        if self._state is None:
+            raise ResetNeeded("there is no board before reset()")
+        return self.mdp.board(self._state)
+
+    def hud(self) -> str:
+        t = getattr(self, "_t", 0)
+        proxy, intended = getattr(self, "_proxy_return", 0.0), getattr(self, "_intended_return", 0.0)
+        return f"step {t}  proxy {proxy:.2f}  intended {intended:.2f}  gap {proxy - intended:+.2f}"
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() was called without a render_mode; pass render_mode=... to make()")
+            return None
+        if self.render_mode == "ansi":
+            return render.ansi(self.board()) + "\n" + self.hud() + "\n"
+        frame = render.rasterise(self.board(), self.tile_size, getattr(self.rules, "TILES", None))
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            self._window = render.Window(self.spec.id if self.spec else type(self).__name__,
+                                         self.metadata["render_fps"])
+        self._window.show(frame, self.hud())
+        return None
+
+    def close(self):
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    # -- pickling: tables are rebuilt from the (cached) compile, not copied --------------
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_window"] = None
+        if self.rules is not None:
+            state["mdp"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self.mdp is None:
+            self.mdp = grid.compile(self.rules, **self.config)

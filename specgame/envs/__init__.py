@@ -1,0 +1,39 @@
+"""The environments, and the one function that registers their ids with Gymnasium."""
+
+from __future__ import annotations
+
+import gymnasium
+
+NAMESPACE = "specgame"
+
+# id -> (entry point, default keyword arguments).  Variants are extra ids with kwargs.
+ENVIRONMENTS = {
+    "BoatRaceLoop-v0": ("specgame.envs.boat_race_loop:BoatRaceLoopEnv", {}),
+    "CliffWalking-v0": ("specgame.envs.cliff_walking:CliffWalkingEnv", {}),
+}
+
+
+def register_envs() -> None:
+    """Register every specgame id in the ``specgame/`` namespace (idempotent)."""
+    for name, (entry_point, kwargs) in ENVIRONMENTS.items():
+        env_id = f"{NAMESPACE}/{name}"
+        if env_id not in gymnasium.registry:
+            gymnasium.register(id=env_id, entry_point=entry_point, kwargs=dict(kwargs))
+
+
+def env_ids() -> list[str]:
+    return [f"{NAMESPACE}/{name}" for name in ENVIRONMENTS]
+
+
+def env_class(env_id: str):
+    """The class behind an id (``specgame/`` prefix optional), for its docs and summaries."""
+    name = env_id.split("/", 1)[-1]
+    if name not in ENVIRONMENTS:
+        raise ValueError(f"unknown environment {env_id!r}; known: {', '.join(env_ids())}")
+    module, cls = ENVIRONMENTS[name][0].split(":")
+    import importlib
+
+    return getattr(importlib.import_module(module), cls)
+
+
+register_envs()

@@ -1,0 +1,272 @@
+"""The gridworld authoring kit: ASCII maps, movement, and ``compile()``.
+
+An environment module describes a game in plain Python:
+
+- ``MAP``: ASCII art, one character per cell, read with :func:`parse_map`;
+- ``Config``: a frozen dataclass of the game's parameters (it must have ``horizon``),
+  validating itself in ``__post_init__``;
+- ``State``: a ``NamedTuple`` of ints holding everything that shapes the future;
+- ``ACTIONS``: the action names, in index order;
+- ``initial_states(config) -> [(prob, State)]``;
+- ``transitions(state, action, config) -> [Outcome]``;
+- ``is_terminal(state, config) -> bool``;
+- ``board(state, config) -> [str]``: what the agent sees (equal boards are one observation);
+- optionally ``forced_epsilon(state, config) -> float | None``.
+
+:func:`compile` enumerates the reachable states breadth-first and returns a TabularMDP.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import math
+import os
+from collections import deque
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from specgame.mdp import TabularMDP
+
+# Action order shared by our own gridworlds (Gymnasium's CliffWalking uses the same).
+UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
+MOVE_NAMES = ("up", "right", "down", "left")
+STEP = {UP: (-1, 0), RIGHT: (0, 1), DOWN: (1, 0), LEFT: (0, -1)}
+
+MAX_STATES = 2_000_000
+
+
+class Outcome(NamedTuple):
+    """One possible result of taking an action.
+
+    ``speed_bonus`` adds ``speed_bonus * (horizon - t) / horizon`` to the intended reward,
+    where ``t`` is the step count after this step: "finish, and finish quickly".
+    """
+
+    prob: float
+    next_state: tuple
+    proxy: float
+    intended: float
+    terminated: bool = False
+    speed_bonus: float = 0.0
+
+
+# -- maps ----------------------------------------------------------------------------------
+
+
+def parse_map(text: str, legend: str | None = None) -> tuple[str, ...]:
+    """Read ASCII art into rows of equal length.
+
+    Leading and trailing blank lines are dropped; every row must be as wide as the first,
+    and with ``legend`` every character must be in it.  Errors name the line and column.
+    """
+    lines = text.strip("\n").split("\n")
+    if not lines or not lines[0]:
+        raise ValueError("the map is empty")
+    width = len(lines[0])
+    for number, line in enumerate(lines, start=1):
+        if len(line) != width:
+            raise ValueError(f"map line {number} is {len(line)} characters wide, but line 1 is {width}")
+        if legend is not None:
+            for column, char in enumerate(line, start=1):
+                if char not in legend:
+                    raise ValueError(f"map line {number}, column {column}: {char!r} is not in the legend {legend!r}")
+    return tuple(lines)
+
+
+def find(rows, char: str) -> list[tuple[int, int]]:
+    """Every (row, col) where ``char`` stands, in reading order."""
+    return [(r, c) for r, line in enumerate(rows) for c, ch in enumerate(line) if ch == char]
+
+
+def move(row: int, col: int, action: int, passable) -> tuple[int, int]:
+    """Where a step in direction ``action`` lands; a blocked step stays put.
+
+    ``passable(row, col)`` says whether a cell can be entered; leaving the grid is blocked
+    by the caller's predicate (it sees out-of-range coordinates).
+    """
+    d_row, d_col = STEP[action]
+    target = row + d_row, col + d_col
+    return target if passable(*target) else (row, col)
+
+
+def inside(rows, row: int, col: int) -> bool:
+    return 0 <= row < len(rows) and 0 <= col < len(rows[0])
+
+
+# -- validation helpers for Config classes ------------------------------------------------
+
+
+def check_int(name: str, value, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        allowed = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be {allowed}, got {value}")
+
+
+def check_float(name: str, value, low: float, high: float = math.inf) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not (low <= value <= high):
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+
+
+# -- compilation ---------------------------------------------------------------------------
+
+_memory_cache: dict = {}
+
+
+def make_config(rules, **config):
+    """Build the rules' ``Config`` from keyword arguments, naming unknown ones."""
+    fields = {f.name for f in dataclasses.fields(rules.Config)}
+    unknown = sorted(set(config) - fields)
+    if unknown:
+        raise ValueError(f"{rules.__name__.rsplit('.', 1)[-1]} has no parameter {unknown[0]!r}; "
+                         f"its parameters are {sorted(fields)}")
+    return rules.Config(**config)
+
+
+def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noqa: A001
+    """Enumerate the reachable states of ``rules`` under ``config`` into a TabularMDP.
+
+    Results are cached in memory, and on disk under the user cache directory (set
+    ``SPECGAME_CACHE_DIR``, or ``SPECGAME_NO_CACHE=1`` to switch the disk cache off); the
+    disk key includes the rules' source, so editing a game invalidates its tables.
+    """
+    cfg = make_config(rules, **config)
+    key = (rules.__name__, cfg)
+    if key in _memory_cache:
+        return _memory_cache[key]
+    path = _cache_path(rules, cfg)
+    mdp = None
+    if path is not None and path.exists():
+        try:
+            mdp = TabularMDP.load(path)
+        except (ValueError, OSError):
+            mdp = None  # a stale or damaged cache entry is rebuilt below
+    if mdp is None:
+        mdp = _enumerate(rules, cfg, max_states)
+        if path is not None:
+            try:
+                mdp.save(path)
+            except OSError:
+                pass  # a read-only cache directory only costs speed
+    _memory_cache[key] = mdp
+    return mdp
+
+
+def _cache_path(rules, cfg) -> Path | None:
+    if os.environ.get("SPECGAME_NO_CACHE"):
+        return None
+    root = os.environ.get("SPECGAME_CACHE_DIR")
+    if root is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(base, "specgame")
+    from specgame import __version__
+
+    digest = hashlib.sha256()
+    for part in (__version__, inspect.getsource(rules), inspect.getsource(_enumerate), repr(cfg)):
+        digest.update(part.encode())
+    return Path(root) / f"{rules.__name__.rsplit('.', 1)[-1]}-{digest.hexdigest()[:20]}.npz"
+
+
+def _enumerate(rules, cfg, max_states: int) -> TabularMDP:
+    n_actions = len(rules.ACTIONS)
+    index: dict = {}
+    order: list = []
+
+    def visit(state):
+        if state not in index:
+            if len(order) >= max_states:
+                raise ValueError(
+                    f"{rules.__name__} with {cfg} has more than {max_states:,} reachable states; "
+                    f"choose smaller parameters (max_states={max_states:,})")
+            index[state] = len(order)
+            order.append(state)
+            queue.append(state)
+        return index[state]
+
+    queue: deque = deque()
+    start = [(p, visit(s)) for p, s in rules.initial_states(cfg)]
+    rows: list = []  # per state: per action a list of merged outcomes
+    while queue:
+        state = queue.popleft()
+        if rules.is_terminal(state, cfg):
+            rows.append(None)
+            continue
+        per_action = []
+        for action in range(n_actions):
+            merged: dict = {}
+            total = 0.0
+            for out in rules.transitions(state, action, cfg):
+                if out.prob <= 0:
+                    continue
+                total += out.prob
+                if bool(out.terminated) != bool(rules.is_terminal(out.next_state, cfg)):
+                    raise ValueError(f"{rules.__name__}: the transition {state} --{action}--> {out.next_state} "
+                                     f"says terminated={out.terminated}, but is_terminal disagrees")
+                key = (out.next_state, float(out.proxy), float(out.intended), float(out.speed_bonus))
+                merged[key] = merged.get(key, 0.0) + out.prob
+            if abs(total - 1.0) > 1e-9:
+                raise ValueError(f"{rules.__name__}: outcomes of {state}, action {action} sum to {total}, not 1")
+            per_action.append([(visit(k[0]), p, k[1], k[2], k[3]) for k, p in merged.items()])
+        rows.append(per_action)
+
+    S = len(order)
+    K = max((len(outs) for per in rows if per for outs in per), default=1)
+    next_state = np.tile(np.arange(S, dtype=np.int32)[:, None, None], (1, n_actions, K))
+    prob = np.zeros((S, n_actions, K))
+    prob[:, :, 0] = 1.0
+    proxy = np.zeros((S, n_actions, K))
+    intended = np.zeros((S, n_actions, K))
+    speed = np.zeros((S, n_actions, K))
+    for s, per in enumerate(rows):
+        if per is None:
+            continue
+        for a, outs in enumerate(per):
+            prob[s, a, 0] = 0.0
+            for k, (ns, p, r_proxy, r_intended, r_speed) in enumerate(outs):
+                next_state[s, a, k], prob[s, a, k] = ns, p
+                proxy[s, a, k], intended[s, a, k], speed[s, a, k] = r_proxy, r_intended, r_speed
+    initial = np.zeros(S)
+    for p, s in start:
+        initial[s] += p
+
+    boards, obs = _observe(rules, cfg, order)
+    alphabet = "".join(sorted({ch for b in boards for row in b for ch in row}))
+    code = {ch: i for i, ch in enumerate(alphabet)}
+    board_codes = np.array([[[code[ch] for ch in row] for row in b] for b in boards], dtype=np.uint8)
+    fe_rule = getattr(rules, "forced_epsilon", None)
+    forced = np.array([np.nan if fe_rule is None or fe_rule(s, cfg) is None else fe_rule(s, cfg) for s in order])
+    return TabularMDP(
+        next_state=next_state, prob=prob, proxy=proxy, intended=intended, speed_bonus=speed,
+        terminal=np.array([rules.is_terminal(s, cfg) for s in order]), initial=initial,
+        obs=obs, n_obs=len(boards), horizon=cfg.horizon, forced_epsilon=forced,
+        name=rules.__name__.rsplit(".", 1)[-1], action_names=tuple(rules.ACTIONS),
+        state_fields=tuple(rules.State._fields), states=np.array(order, dtype=np.int64),
+        boards=board_codes, alphabet=alphabet,
+        meta={"rules": rules.__name__, "config": dataclasses.asdict(cfg)},
+    )
+
+
+def _observe(rules, cfg, order):
+    """Observation ids from boards: states that look the same are the same observation."""
+    ids: dict = {}
+    boards: list = []
+    obs = np.empty(len(order), dtype=np.int32)
+    shape = None
+    for s, state in enumerate(order):
+        board = tuple(rules.board(state, cfg))
+        if shape is None:
+            shape = (len(board), len(board[0]))
+        if (len(board), len(board[0])) != shape or any(len(row) != shape[1] for row in board):
+            raise ValueError(f"{rules.__name__}: board of {state} is not {shape[0]}x{shape[1]} like the others")
+        if board not in ids:
+            ids[board] = len(boards)
+            boards.append(board)
+        obs[s] = ids[board]
+    return boards, obs

@@ -1,0 +1,133 @@
+"""Every registered id: Gymnasium's checker, determinism, pickling, each mode, bad input."""
+
+import pickle
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.error import ResetNeeded
+from gymnasium.utils.env_checker import check_env
+
+import specgame
+from specgame.env import OBS_MODES
+
+ENV_IDS = specgame.list_envs()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("obs_mode", OBS_MODES)
+def test_check_env_passes_without_warnings(env_id, obs_mode):
+    env = gym.make(env_id, obs_mode=obs_mode, tile_size=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped, skip_render_check=True)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("render_mode", ["rgb_array", "ansi"])
+def test_check_env_render_modes(env_id, render_mode):
+    env = gym.make(env_id, render_mode=render_mode, tile_size=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped)
+    env.reset(seed=0)
+    frame = env.render()
+    board = env.unwrapped.board()
+    if render_mode == "rgb_array":
+        assert frame.shape == (len(board) * 8, len(board[0]) * 8, 3) and frame.dtype == np.uint8
+    else:
+        assert board[0] in frame and "proxy" in frame and "intended" in frame
+
+
+def rollout(env_id, seed, steps=300, **kwargs):
+    env = gym.make(env_id, **kwargs)
+    obs, _ = env.reset(seed=seed)
+    actions = np.random.default_rng(seed).integers(env.action_space.n, size=steps)
+    trace = [obs]
+    for a in actions:
+        obs, reward, terminated, truncated, info = env.step(int(a))
+        trace.append((obs, reward, terminated, truncated, info["intended_reward"]))
+        if terminated or truncated:
+            obs, _ = env.reset()
+            trace.append(obs)
+    return trace
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_same_seed_same_episode(env_id):
+    assert rollout(env_id, 3) == rollout(env_id, 3)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_pickled_env_continues_identically(env_id):
+    env = gym.make(env_id).unwrapped
+    env.reset(seed=5)
+    for a in (1, 1, 2, 3):
+        env.step(a)
+    clone = pickle.loads(pickle.dumps(env))
+    for a in (1, 2, 2, 3, 0, 1):
+        assert env.step(a) == clone.step(a)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_episode_totals_are_sums_of_steps(env_id):
+    env = gym.make(env_id)
+    env.reset(seed=1)
+    proxy = intended = 0.0
+    rng = np.random.default_rng(1)
+    for t in range(1, 100_000):
+        _, reward, terminated, truncated, info = env.step(int(rng.integers(env.action_space.n)))
+        proxy += reward
+        intended += info["intended_reward"]
+        if terminated or truncated:
+            break
+    assert info["length"] == t
+    assert info["proxy_return"] == pytest.approx(proxy)
+    assert info["intended_return"] == pytest.approx(intended)
+
+
+@pytest.mark.parametrize("bad", [4, -1, 1.0, "1", None, True, np.array([1, 2])])
+def test_bad_actions_are_refused_with_the_allowed_range(bad):
+    env = gym.make("specgame/BoatRaceLoop-v0").unwrapped
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action must be"):
+        env.step(bad)
+
+
+def test_numpy_integer_actions_are_fine():
+    env = gym.make("specgame/BoatRaceLoop-v0").unwrapped
+    env.reset(seed=0)
+    env.step(np.int64(1))
+    env.step(np.array(2))
+
+
+def test_step_before_reset_is_refused():
+    env = gym.make("specgame/BoatRaceLoop-v0").unwrapped
+    with pytest.raises(ResetNeeded, match="before reset"):
+        env.step(0)
+
+
+def test_unknown_parameters_and_bad_values_are_named():
+    with pytest.raises(ValueError, match="no parameter 'lapz'"):
+        gym.make("specgame/BoatRaceLoop-v0", lapz=2)
+    with pytest.raises(ValueError, match="respawn_mean must be in"):
+        gym.make("specgame/BoatRaceLoop-v0", respawn_mean=0.5)
+    with pytest.raises(ValueError, match="obs_mode must be one of"):
+        gym.make("specgame/BoatRaceLoop-v0", obs_mode="pixels")
+
+
+def test_human_mode_opens_and_closes_twice():
+    env = gym.make("specgame/CliffWalking-v0", render_mode="human", tile_size=8)
+    env.reset(seed=0)
+    env.step(0)
+    env.close()
+    env.close()
+
+
+def test_onehot_planes_mark_one_character_per_cell():
+    env = gym.make("specgame/BoatRaceLoop-v0", obs_mode="onehot")
+    obs, _ = env.reset(seed=0)
+    assert obs.shape[0] == len(env.unwrapped.mdp.alphabet)
+    assert (obs.sum(axis=0) == 1).all()
