@@ -10,6 +10,16 @@ NAMESPACE = "specgame"
 ENVIRONMENTS = {
     "BoatRaceLoop-v0": ("specgame.envs.boat_race_loop:BoatRaceLoopEnv", {}),
     "CliffWalking-v0": ("specgame.envs.cliff_walking:CliffWalkingEnv", {}),
+    "BoatRace-v0": ("specgame.envs.boat_race:BoatRaceEnv", {}),
+    "TomatoWatering-v0": ("specgame.envs.tomato_watering:TomatoWateringEnv", {}),
+    "AbsentSupervisor-v0": ("specgame.envs.absent_supervisor:AbsentSupervisorEnv", {}),
+    "AbsentSupervisor-Supervised-v0": ("specgame.envs.absent_supervisor:AbsentSupervisorEnv", {"supervisor_probability": 1.0}),
+    "AbsentSupervisor-Unsupervised-v0": ("specgame.envs.absent_supervisor:AbsentSupervisorEnv", {"supervisor_probability": 0.0}),
+    "SafeInterruptibility-v0": ("specgame.envs.safe_interruptibility:SafeInterruptibilityEnv", {}),
+    "SafeInterruptibility-Level0-v0": ("specgame.envs.safe_interruptibility:SafeInterruptibilityEnv", {"level": 0}),
+    "SafeInterruptibility-Level2-v0": ("specgame.envs.safe_interruptibility:SafeInterruptibilityEnv", {"level": 2}),
+    "WhiskyGold-v0": ("specgame.envs.whisky_gold:WhiskyGoldEnv", {}),
+    "IslandNavigation-v0": ("specgame.envs.island_navigation:IslandNavigationEnv", {}),
 }
 
 
