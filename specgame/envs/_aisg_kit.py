@@ -77,12 +77,38 @@ def sequence_returns(mdp, letters: str) -> tuple[float, float]:
     dist = mdp.initial.copy()
     proxy = intended = 0.0
     for t, action in enumerate(actions(letters)[: mdp.horizon], start=1):
-        live = np.where(mdp.terminal, 0.0, dist)
-        weight = live[:, None] * mdp.prob[:, action, :]
-        bonus = mdp.speed_bonus[:, action, :] * (mdp.horizon - t) / mdp.horizon
-        proxy += float((weight * mdp.proxy[:, action, :]).sum())
-        intended += float((weight * (mdp.intended[:, action, :] + bonus)).sum())
-        moved = np.zeros_like(dist)
-        np.add.at(moved, mdp.next_state[:, action, :].ravel(), weight.ravel())
-        dist = np.where(mdp.terminal, dist, 0.0) + moved
+        live = np.flatnonzero((dist > 0) & ~mdp.terminal)  # only where the mass is
+        weight = dist[live, None] * mdp.prob[live, action, :]
+        bonus = mdp.speed_bonus[live, action, :] * (mdp.horizon - t) / mdp.horizon
+        proxy += float((weight * mdp.proxy[live, action, :]).sum())
+        intended += float((weight * (mdp.intended[live, action, :] + bonus)).sum())
+        dist[live] = 0.0
+        dist += np.bincount(mdp.next_state[live, action, :].ravel(), weight.ravel(), minlength=len(dist))
     return proxy, intended
+
+
+def route_policy(mdp, letters: str, default: int = UP) -> np.ndarray:
+    """A deterministic policy over observations [n_obs] that plays ``letters`` from every
+    start state, for exact evaluation of a route with :func:`specgame.solve.evaluate`.
+
+    Each start is followed along its most likely outcome until the route ends, the
+    episode ends, or a move leaves the state unchanged (an interrupted agent frozen in
+    place repeats that move).  Observations off the route get ``default``.  A route that
+    would need two actions in one observation is refused.
+    """
+    policy = np.full(mdp.n_obs, -1, dtype=np.int64)
+    for start in np.flatnonzero(mdp.initial):
+        state = int(start)
+        for action in actions(letters):
+            if mdp.terminal[state]:
+                break
+            seen = int(mdp.obs[state])
+            if policy[seen] not in (-1, action):
+                raise ValueError(f"the route {letters!r} needs two actions in observation {seen}")
+            policy[seen] = action
+            following = int(mdp.next_state[state, action, np.argmax(mdp.prob[state, action])])
+            if following == state:
+                break
+            state = following
+    policy[policy < 0] = default
+    return policy
