@@ -128,7 +128,7 @@ class TetrisPauseEnv(SpecGameEnv):
     ## Description
     Tom Murphy's "playfun" learned NES games from the score it saw in memory. In Tetris it
     stacked pieces badly and, just before the game would be lost, pressed pause and never
-    unpaused: "the only winning move is not to play". Here the well is 3 columns wide and
+    unpaused: a paused game cannot be lost. Here the well is 3 columns wide and
     `depth` rows deep (3); the piece about to fall is shown above it, drawn at random from
     three small pieces. The player chooses the column to drop it in, or presses pause.
     Full rows clear as in Tetris.
