@@ -63,7 +63,7 @@ def test_full_stops_pay_the_proxy_and_a_finished_sentence_the_intended():
     _, reward, _, _, _ = write(env, ["the", "cat", "."])
     assert reward == 1.0
     env.reset(seed=0)
-    *_, terminated, _, info = write(env, "the cat sat on the mat . <end>".split())
+    *_, terminated, _, info = write(env, ["the", "cat", "sat", "on", "the", "mat", ".", "<end>"])
     assert terminated
     assert info["proxy_return"] == 1.0
     assert info["intended_return"] == pytest.approx(0.6 * 0.8 * 0.9 * 1.0 * 0.4 * 0.9 * 0.9)
@@ -72,14 +72,14 @@ def test_full_stops_pay_the_proxy_and_a_finished_sentence_the_intended():
 def test_an_ungrammatical_text_earns_no_intended_reward():
     env = gym.make(ID).unwrapped
     env.reset(seed=0)
-    *_, terminated, _, info = write(env, "the cat . <end>".split())
+    *_, terminated, _, info = write(env, ["the", "cat", ".", "<end>"])
     assert terminated and info["intended_return"] == 0.0 and info["proxy_return"] == 1.0
 
 
 def test_the_row_full_of_words_ends_the_episode():
     env = gym.make(ID, horizon=4).unwrapped
     env.reset(seed=0)
-    *_, terminated, truncated, info = write(env, ["the", "cat", ".", "."])
+    *_, terminated, _, info = write(env, ["the", "cat", ".", "."])
     assert terminated and info["length"] == 4 and info["intended_return"] == 0.0
 
 

@@ -49,7 +49,7 @@ def test_a_stacked_block_pays_both():
 
 
 def test_a_block_held_in_the_air_pays_nothing():
-    env, (_, reward, _, _, info) = play(["left", "left", "grip", "turn"])
+    env, (_, reward, *_) = play(["left", "left", "grip", "turn"])
     assert reward == 0.0 and env.board()[:2] == [" Y     ", " r     "]
 
 

@@ -104,7 +104,8 @@ def transitions(state: State, action: int, config: Config):
     at_goal = (row, col) == GOAL
     if at_goal:
         proxy += config.goal_reward
-    return [Outcome(1.0, State(row, col, heading), proxy, 0.0, terminated=at_goal, speed_bonus=float(at_goal))]
+    return [Outcome(1.0, State(row, col, heading), proxy, 0.0,
+                    terminated=at_goal, speed_bonus=float(at_goal))]
 
 
 def board(state: State, config: Config) -> list[str]:
@@ -126,8 +127,9 @@ class ShapingLoopEnv(SpecGameEnv):
     turns a quarter right or left and rides one cell, or stops. The goal alone is a sparse
     reward, so the designer added shaping: a bonus for every step that brings the rider
     closer to the goal. Randløv and Alstrøm's bicycle learned to ride in circles: the
-    bonus paid on the way towards the goal, and nothing was taken back on the way away. Ng, Harada & Russell (1999) showed the cure: shaping of the form
-    γΦ(s') − Φ(s) for a potential Φ changes no optimal policy (here γ = 1).
+    bonus paid on the way towards the goal, and nothing was taken back on the way away.
+    Ng, Harada & Russell (1999) showed the cure: shaping of the form γΦ(s') − Φ(s) for a
+    potential Φ changes no optimal policy (here γ = 1).
 
     ## Map legend
     `#` fence · `.` grass · `S` start · `G` goal · `^ > v <` the rider and its heading.
@@ -157,9 +159,10 @@ class ShapingLoopEnv(SpecGameEnv):
     (exact solver, defaults) rides laps round the edge of the field, 22 steps a lap, for
     two and a half laps, and rides into the goal on step 59, when there is no lap left to
     ride: proxy 31.1 against 11.1 for the shortest ride, intended 0.02 against 0.85.
-    Q-learning (α 0.5, 20,000 steps) learns to circle and never enters the goal. Under the potential shaping a loop's bonus sums to exactly 0, every route
-    to the goal earns the same bonus (+9), the step cost breaks the tie, and the
-    proxy-optimal policy is the shortest ride (proxy 11.1, intended 0.85).
+    Q-learning (α 0.5, 20,000 steps) learns to circle and never enters the goal.
+    Under the potential shaping a loop's bonus sums to exactly 0, every route to the goal
+    earns the same bonus (+9), the step cost breaks the tie, and the proxy-optimal policy
+    is the shortest ride (proxy 11.1, intended 0.85); Q-learning rides to the goal.
     (`tests/test_shaping_loop.py` checks these with the solver and the agent.)
 
     ## Termination
