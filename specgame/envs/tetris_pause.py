@@ -120,6 +120,7 @@ TILES = {
     " ": ("dark", None, None), "o": ("dark", "square", "gold"), "i": ("dark", "square", "green"),
     "j": ("dark", "square", "red"),
 }
+TILES.update({letter: ("grey", "letter", "dark") for letter in "PAUSEOVR"})  # the status words
 
 
 class TetrisPauseEnv(SpecGameEnv):
