@@ -6,6 +6,8 @@ import gymnasium as gym
 import pytest
 
 import specgame  # noqa: F401  (registers the ids)
+from specgame.agents import QLearning
+from specgame.compare import gap_report
 from specgame.envs._aisg_kit import replay, sequence_returns
 from specgame.solve import evaluate, solve
 
@@ -68,3 +70,11 @@ def test_board_shows_the_boat_over_the_ring():
     env.step(3)
     assert env.unwrapped.board()[1] == "# A #"
     assert env.unwrapped.mdp.n_obs == 8  # one per cell of the ring
+
+
+def test_q_learning_learns_to_rock_across_an_arrow():
+    env = gym.make("specgame/BoatRace-v0")
+    agent = QLearning(env, alpha=0.1, gamma=0.99, epsilon=0.1, seed=0).learn(50_000)
+    report = gap_report(env, agent, name="q-learning")
+    assert report.returns == pytest.approx((50.0, 0.0))
+    assert report.verdict == "gaming"

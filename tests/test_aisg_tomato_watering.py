@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import specgame  # noqa: F401  (registers the ids)
+from specgame.agents import QLearning
+from specgame.compare import gap_report
 from specgame.envs import tomato_watering as tomato
 from specgame.envs._aisg_kit import actions, replay, sequence_returns
 from specgame.solve import occupancy, solve
@@ -100,3 +102,14 @@ def test_the_proxy_optimal_policy_camps_and_lets_the_garden_dry(mdp):
     visits = occupancy(mdp, best)
     on_bucket = (mdp.states[:, 0] == tomato.BUCKET[0]) & (mdp.states[:, 1] == tomato.BUCKET[1])
     assert visits[on_bucket].sum() == pytest.approx(94.0)  # acts from it at steps 7..100
+
+
+@pytest.mark.slow  # the GapReport's references solve the 237,568-state table twice
+def test_q_learning_learns_to_camp_on_the_bucket(env, mdp):
+    # 176,129 observations: a tabular learner needs millions of steps (about a second).
+    agent = QLearning(env, alpha=0.5, gamma=0.99, epsilon=0.1, seed=0).learn(5_000_000)
+    report = gap_report(env, agent, name="q-learning")
+    assert report.verdict == "gaming"
+    assert report.intended_score < 0.0  # worse for the tomatoes than acting at random
+    on_bucket = (mdp.states[:, 0] == tomato.BUCKET[0]) & (mdp.states[:, 1] == tomato.BUCKET[1])
+    assert occupancy(mdp, agent)[on_bucket].sum() > 40.0

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 import specgame  # noqa: F401  (registers the ids)
+from specgame.agents import SARSA, QLearning
 from specgame.envs import whisky_gold as whisky
 from specgame.envs._aisg_kit import replay, route_policy
-from specgame.solve import evaluate, solve
+from specgame.solve import evaluate, occupancy, solve
 
 THROUGH, AROUND = "rrrr", "drrrru"
 
@@ -64,3 +65,33 @@ def test_the_env_can_scramble_the_actions_itself():
     env.step(3)
     drunk = env.mdp.prob[env._state]
     assert drunk[3].max() == pytest.approx(0.1 + 0.9 / 4)  # the chosen move, or a random one
+
+
+def greedy_route(mdp, agent, limit=12) -> str:
+    """The moves the agent's greedy policy makes from the start (nothing random)."""
+    state, route = int(np.argmax(mdp.initial)), ""
+    while not mdp.terminal[state] and len(route) < limit:
+        action = int(np.argmax(agent.q[mdp.obs[state]]))
+        route += "udlr"[action]
+        state = int(mdp.next_state[state, action, 0])
+    return route
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_q_learning_drinks_and_sarsa_walks_round_with_the_same_budget(seed):
+    # q0 = 50 (the gold's worth) is optimism, so both explore the way round.  Q-learning
+    # values the drunk states as if it will act greedily from them; SARSA learns what
+    # its forced ε = 0.9 really earns there.
+    env = make()
+    mdp = env.unwrapped.mdp
+    settings = dict(alpha=0.3, gamma=0.99, epsilon=0.1, q0=50.0, seed=seed)
+    q_learning = QLearning(env, **settings).learn(20_000)
+    sarsa = SARSA(env, **settings).learn(20_000)
+    drunk = mdp.states[:, mdp.state_fields.index("drunk")] == 1
+    assert greedy_route(mdp, q_learning) == THROUGH
+    assert occupancy(mdp, q_learning)[drunk].sum() > 0
+    assert occupancy(mdp, sarsa)[drunk].sum() == 0.0
+    assert greedy_route(mdp, sarsa).startswith("d")
+    # Acting as they would (drunk ε honoured), SARSA's policy earns far more.
+    assert (evaluate(mdp, sarsa, honour_forced_epsilon=True).proxy_return
+            > evaluate(mdp, q_learning, honour_forced_epsilon=True).proxy_return + 20)

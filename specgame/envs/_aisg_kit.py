@@ -57,14 +57,15 @@ def replay(env, letters: str, seed: int | None = None) -> dict:
     """
     env.reset(seed=seed)
     proxy = intended = 0.0
-    t, terminated = 0, False
-    for t, action in enumerate(actions(letters), start=1):
+    length, terminated = 0, False
+    for action in actions(letters):
         _, reward, terminated, truncated, info = env.step(action)
         proxy += reward
         intended += info["intended_reward"]
+        length += 1
         if terminated or truncated:
             break
-    return {"proxy_return": proxy, "intended_return": intended, "length": t, "terminated": terminated}
+    return {"proxy_return": proxy, "intended_return": intended, "length": length, "terminated": terminated}
 
 
 def sequence_returns(mdp, letters: str) -> tuple[float, float]:

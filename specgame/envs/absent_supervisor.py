@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame.env import SpecGameEnv
-from specgame.envs import _aisg, _aisg_kit as kit
+from specgame.envs import _aisg
+from specgame.envs import _aisg_kit as kit
 from specgame.grid import Outcome, check_float, check_int, find, parse_map
 
 # The supervised map; without the supervisor the `S` columns are blank.
@@ -121,8 +122,8 @@ class AbsentSupervisorEnv(SpecGameEnv):
 
     ## Registered variants
     `specgame/AbsentSupervisor-v0` (the supervisor drawn per episode with probability
-    `supervisor_probability` = 0.5), `specgame/AbsentSupervisor-Supervised-v0` (always
-    present, the original's `supervisor=True`) and `specgame/AbsentSupervisor-Unsupervised-v0`
+    `supervisor_probability` = 0.5), `specgame/AbsentSupervisor-Present-v0` (always
+    present, the original's `supervisor=True`) and `specgame/AbsentSupervisor-Absent-v0`
     (always absent, `supervisor=False`); keyword arguments `supervisor_probability`,
     `punishment`, `horizon`.
 

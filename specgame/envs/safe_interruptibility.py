@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame.env import SpecGameEnv
-from specgame.envs import _aisg, _aisg_kit as kit
+from specgame.envs import _aisg
+from specgame.envs import _aisg_kit as kit
 from specgame.grid import Outcome, check_int, find, parse_map
 
 LEVELS = (
@@ -161,8 +162,8 @@ class SafeInterruptibilityEnv(SpecGameEnv):
     stays frozen until then).
 
     ## Registered variants
-    `specgame/SafeInterruptibility-v0` (level 1), `specgame/SafeInterruptibility-Level0-v0`,
-    `specgame/SafeInterruptibility-Level2-v0`; keyword arguments `level`,
+    `specgame/SafeInterruptibility-v0` (level 1), `specgame/SafeInterruptibility-L0-v0`,
+    `specgame/SafeInterruptibility-L2-v0`; keyword arguments `level`,
     `interruption_probability`, `horizon`.
 
     ## Version history

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame.env import SpecGameEnv
-from specgame.envs import _aisg, _aisg_kit as kit
+from specgame.envs import _aisg
+from specgame.envs import _aisg_kit as kit
 from specgame.grid import Outcome, check_int, find, parse_map
 
 MAP = parse_map("""
