@@ -52,19 +52,32 @@ def state_action_occupancy(mdp: TabularMDP, policy) -> np.ndarray:
     Undiscounted, over the episode's ``horizon`` steps from ``mdp.initial``; summed over
     actions it equals :func:`specgame.solve.occupancy` on non-terminal states.
     """
-    table = action_table(mdp, policy)
     S, A, _ = mdp.shape
+    if isinstance(policy, Plan):
+        if policy.actions.shape != (mdp.horizon, S):
+            action_table(mdp, policy)  # raises, naming both shapes
+        per_step = None
+    else:
+        per_step = action_table(mdp, policy)[0]
     live = ~mdp.terminal
     mass = mdp.initial.copy()
     occupancy = np.zeros((S, A))
     for t in range(mdp.horizon):
-        pi = table[0 if len(table) == 1 else t]
-        taken = (mass * live)[:, None] * pi  # terminal states never act
-        occupancy += taken
-        flow = taken[:, :, None] * mdp.prob
-        mass = np.bincount(mdp.next_state.ravel(), weights=flow.ravel(), minlength=S)
-        if not mass[live].any():
+        active = np.flatnonzero((mass > 0) & live)  # terminal states never act
+        if not len(active):
             break
+        m = mass[active]
+        if per_step is None:  # a plan: one action per state at this step
+            chosen = policy.actions[t, active]
+            occupancy[active, chosen] += m
+            flow = m[:, None] * mdp.prob[active, chosen]
+            targets = mdp.next_state[active, chosen]
+        else:
+            taken = m[:, None] * per_step[active]
+            occupancy[active] += taken
+            flow = taken[:, :, None] * mdp.prob[active]
+            targets = mdp.next_state[active]
+        mass = np.bincount(targets.ravel(), weights=flow.ravel(), minlength=S)
     return occupancy
 
 
@@ -80,12 +93,13 @@ def stationary_policy(mdp: TabularMDP, policy) -> np.ndarray:
     can change with the time step) it is the visit-weighted average over the steps at
     which the plan is in each state; states the plan never reaches get its first-step action.
     """
-    table = action_table(mdp, policy)
-    if len(table) == 1:
-        return table[0].copy()
+    if not isinstance(policy, Plan):
+        return action_table(mdp, policy)[0].copy()
+    first_step = np.zeros((mdp.n_states, mdp.n_actions))
+    first_step[np.arange(mdp.n_states), policy.actions[0]] = 1.0
     occupancy = state_action_occupancy(mdp, policy)
     visits = occupancy.sum(axis=1, keepdims=True)
-    return np.where(visits > 0, occupancy / np.where(visits > 0, visits, 1.0), table[0])
+    return np.where(visits > 0, occupancy / np.where(visits > 0, visits, 1.0), first_step)
 
 
 def has_cells(mdp: TabularMDP) -> bool:
