@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
-
 import specgame
 from specgame.agents import SARSA, ExpectedSARSA, QLearning, train_seeds
 from specgame.compare import gap_table

@@ -5,8 +5,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from specgame.detect import (action_divergence, auroc, detector_scores, evaluate_detectors, hellinger,
-                             jensen_shannon, occupancy_distance)
+from specgame.detect import (
+    action_divergence,
+    auroc,
+    detector_scores,
+    evaluate_detectors,
+    hellinger,
+    jensen_shannon,
+    occupancy_distance,
+)
 from specgame.mdp import to_mdp
 from specgame.solve import occupancy, solve, uniform_policy
 from specgame.visits import state_action_occupancy, stationary_policy

@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 from specgame.mdp import TabularMDP, to_mdp
-from specgame.reward_distance import (dense_rewards, epic_distance, epic_distance_dense, hack_rate,
-                                      proxy_danger, transitions)
+from specgame.reward_distance import (
+    dense_rewards,
+    epic_distance,
+    epic_distance_dense,
+    hack_rate,
+    proxy_danger,
+    transitions,
+)
 from specgame.solve import uniform_policy
 
 
