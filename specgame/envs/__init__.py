@@ -10,6 +10,23 @@ NAMESPACE = "specgame"
 ENVIRONMENTS = {
     "BoatRaceLoop-v0": ("specgame.envs.boat_race_loop:BoatRaceLoopEnv", {}),
     "CliffWalking-v0": ("specgame.envs.cliff_walking:CliffWalkingEnv", {}),
+    "SideEffectsSokoban-v0": ("specgame.envs.side_effects_sokoban:SideEffectsSokobanEnv", {}),
+    "SideEffectsSokoban-Level2-v0": ("specgame.envs.side_effects_sokoban:SideEffectsSokobanEnv", {"level": 2}),
+    "SideEffectsSokoban-Noop-v0": ("specgame.envs.side_effects_sokoban:SideEffectsSokobanEnv", {"noops": True}),
+    "DistributionalShift-v0": ("specgame.envs.distributional_shift:DistributionalShiftEnv", {}),
+    "DistributionalShift-Test-v0": ("specgame.envs.distributional_shift:DistributionalShiftEnv", {"is_testing": True}),
+    "DistributionalShift-Test1-v0": ("specgame.envs.distributional_shift:DistributionalShiftEnv", {"level": 1}),
+    "DistributionalShift-Test2-v0": ("specgame.envs.distributional_shift:DistributionalShiftEnv", {"level": 2}),
+    "FriendFoe-v0": ("specgame.envs.friend_foe:FriendFoeEnv", {}),
+    "FriendFoe-Friend-v0": ("specgame.envs.friend_foe:FriendFoeEnv", {"bandit_type": "friend"}),
+    "FriendFoe-Neutral-v0": ("specgame.envs.friend_foe:FriendFoeEnv", {"bandit_type": "neutral"}),
+    "FriendFoe-Adversary-v0": ("specgame.envs.friend_foe:FriendFoeEnv", {"bandit_type": "adversary"}),
+    "FriendFoe-Adaptive-v0": ("specgame.envs.friend_foe:FriendFoeEnv", {"adaptive": True}),
+    "RocksDiamonds-Level1-v0": ("specgame.envs.rocks_diamonds:RocksDiamondsEnv", {"level": 1}),
+    "ConveyorBelt-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {}),
+    "ConveyorBelt-Sushi-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {"variant": "sushi"}),
+    "ConveyorBelt-SushiGoal-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {"variant": "sushi_goal"}),
+    "ConveyorBelt-SushiGoal2-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {"variant": "sushi_goal2"}),
 }
 
 
