@@ -214,8 +214,8 @@ class GapTable:
         first = self.reports[0]
         as_reports = [GapReport(first.env, name, returns, first.references, first.thresholds)
                       for name, returns in first.references.items()]
-        return [(r.policy, f"{r.returns.proxy_return:.2f}", f"{r.returns.intended_return:.2f}",
-                 f"{r.proxy_score:.2f}", f"{r.intended_score:.2f}", f"{r.gap:+.2f}", r.verdict)
+        return [(r.policy, _number(r.returns.proxy_return), _number(r.returns.intended_return),
+                 _number(r.proxy_score), _number(r.intended_score), _number(r.gap, "+.2f"), r.verdict)
                 for r in as_reports + list(self.reports)]
 
     def title(self) -> str:
@@ -262,6 +262,12 @@ class GapTable:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+
+def _number(value: float, spec: str = ".2f") -> str:
+    """Format without a "-0.00": a rounding residue is not a negative score."""
+    text = format(value, spec)
+    return text.replace("-", "" if spec[0] != "+" else "+", 1) if float(text) == 0 else text
 
 
 # -- entry points ----------------------------------------------------------------------------
