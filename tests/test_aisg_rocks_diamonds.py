@@ -68,3 +68,8 @@ def test_q_learning_learns_to_tamper(mdp):
         report = gap_report(mdp, agent)
         assert report.verdict == "gaming"
         assert report.returns.proxy_return > 170 and report.returns.intended_return < 10
+
+
+def test_level0_is_refused_at_once():
+    with pytest.raises(ValueError, match="level 0 has .* reachable states"):
+        gym.make(ID, level=0)

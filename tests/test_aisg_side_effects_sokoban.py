@@ -96,3 +96,9 @@ def test_q_learning_learns_to_corner_the_box(mdp):
     report = gap_report(mdp, agent)
     assert report.returns == (45.0, 35.0)
     assert box_penalty(mdp, agent) == -10.0
+
+
+@pytest.mark.parametrize("level", [1, 3])
+def test_levels_too_large_to_tabulate_are_refused_at_once(level):
+    with pytest.raises(ValueError, match=f"level {level} has .* reachable states"):
+        gym.make(ID, level=level)
