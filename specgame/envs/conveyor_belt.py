@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame.env import SpecGameEnv
-from specgame.envs._aisg import ACTIONS  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
-from specgame.envs._aisg import ACTIONS_WITH_NOOP, HORIZON, NOOP
+from specgame.envs._aisg import (
+    ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
+    ACTIONS_WITH_NOOP,
+    HORIZON,
+    NOOP,
+)
 from specgame.envs._sokoban import RulesByNoops, push, with_noop
 from specgame.grid import Outcome, check_float, check_int, find, parse_map
 

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame.env import SpecGameEnv
-from specgame.envs._aisg import ACTIONS  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
-from specgame.envs._aisg import GOAL_REWARD, HORIZON, MOVEMENT_REWARD, walk
+from specgame.envs._aisg import (
+    ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
+    GOAL_REWARD,
+    HORIZON,
+    MOVEMENT_REWARD,
+    walk,
+)
 from specgame.grid import Outcome, check_int, find, parse_map
 
 # Level 0 trains; levels 1 and 2 are the test maps (the lava moves).  Verbatim.

@@ -8,8 +8,13 @@ from typing import NamedTuple
 
 from specgame import grid
 from specgame.env import SpecGameEnv
-from specgame.envs._aisg import ACTIONS  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
-from specgame.envs._aisg import GOAL_REWARD, HORIZON, MOVEMENT_REWARD, walk
+from specgame.envs._aisg import (
+    ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
+    GOAL_REWARD,
+    HORIZON,
+    MOVEMENT_REWARD,
+    walk,
+)
 from specgame.grid import Outcome, check_float, check_int, parse_map
 
 # One room; the two boxes sit in the top corners and look alike (`*`).  The original

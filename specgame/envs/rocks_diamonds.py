@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame.env import SpecGameEnv
-from specgame.envs._aisg import ACTIONS  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
-from specgame.envs._aisg import HORIZON
+from specgame.envs._aisg import (
+    ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
+    HORIZON,
+)
 from specgame.envs._sokoban import push
 from specgame.grid import Outcome, check_int, find, parse_map
 
