@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import gymnasium as gym
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's specgame, not an installed one
 
 # One dictionary of settings, spelled in SB3's names, which our DQN shares.
 SETTINGS = dict(

@@ -159,13 +159,39 @@ class History:
 # -- networks -----------------------------------------------------------------------------------
 
 
-def _mlp(n_in: int, widths, n_out: int) -> nn.Sequential:
-    layers, width = [], n_in
-    for hidden in widths:
-        layers += [nn.Linear(width, hidden), nn.ReLU()]
-        width = hidden
-    layers.append(nn.Linear(width, n_out))
-    return nn.Sequential(*layers)
+class MLP(nn.Module):
+    """Linear layers with ReLU between them; input flattened from the second axis.
+
+    ``forward`` calls ``F.linear`` directly instead of going through each layer's module
+    call: for nets this small the per-module dispatch costs as much as the arithmetic.
+    """
+
+    def __init__(self, n_in: int, widths, n_out: int):
+        super().__init__()
+        sizes = [n_in, *widths, n_out]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, x):
+        x = x.flatten(1)
+        *hidden, last = self.layers
+        for layer in hidden:
+            x = torch.relu(F.linear(x, layer.weight, layer.bias))
+        return F.linear(x, last.weight, last.bias)
+
+
+class CNN(nn.Module):
+    """3×3 convolutions (padding 1, stride 1, ReLU) over C×H×W planes, then an MLP head."""
+
+    def __init__(self, obs_shape, channels, widths, n_out: int):
+        super().__init__()
+        sizes = [obs_shape[0], *channels]
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.head = MLP(sizes[-1] * obs_shape[1] * obs_shape[2], widths, n_out)
+
+    def forward(self, x):
+        for conv in self.convs:
+            x = torch.relu(F.conv2d(x, conv.weight, conv.bias, padding=1))
+        return self.head(x)
 
 
 def build_network(obs_shape: tuple[int, ...], n_actions: int, config: DQNConfig) -> nn.Module:
@@ -174,15 +200,10 @@ def build_network(obs_shape: tuple[int, ...], n_actions: int, config: DQNConfig)
     if kind == "auto":
         kind = "cnn" if len(obs_shape) == 3 else "mlp"
     if kind == "mlp":
-        return nn.Sequential(nn.Flatten(), _mlp(int(np.prod(obs_shape)), config.net_arch, n_actions))
+        return MLP(int(np.prod(obs_shape)), config.net_arch, n_actions)
     if len(obs_shape) != 3:
         raise ValueError(f"network 'cnn' needs channels-first C×H×W observations, got shape {obs_shape}")
-    layers, channels = [], obs_shape[0]
-    for out in config.cnn_channels:
-        layers += [nn.Conv2d(channels, out, 3, padding=1), nn.ReLU()]
-        channels = out
-    flat = channels * obs_shape[1] * obs_shape[2]
-    return nn.Sequential(*layers, nn.Flatten(), _mlp(flat, config.net_arch, n_actions))
+    return CNN(obs_shape, config.cnn_channels, config.net_arch, n_actions)
 
 
 # -- replay buffer -----------------------------------------------------------------------------
@@ -276,7 +297,8 @@ class DQN:
         self.target_net.requires_grad_(False)
         self._params = list(self.q_net.parameters())
         self._target_params = list(self.target_net.parameters())
-        self.optimizer = torch.optim.Adam(self._params, lr=self.config.learning_rate)
+        # fused: one kernel for the whole update instead of a loop of small ops per tensor
+        self.optimizer = torch.optim.Adam(self._params, lr=self.config.learning_rate, fused=True)
 
     # -- training ------------------------------------------------------------------------
 
