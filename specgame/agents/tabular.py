@@ -1,0 +1,382 @@
+"""Tabular agents shaped like Stable-Baselines3: ``QLearning(env, ...).learn(steps)``.
+
+This module is the face: it checks hyper-parameters where they enter, owns the agent's
+state between training calls, and saves it.  The loop itself is in ``_kernels.py``.
+
+The agent learns on observation ids (``mdp.obs[s]``), never on the hidden state, so
+states drawn alike are one row of the Q-table: partial observability is real here.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from specgame import __version__, rng
+from specgame._files import atomic_write, read_npz
+from specgame.agents import _kernels as K
+from specgame.mdp import TabularMDP, to_mdp
+
+FORMAT = "specgame.TabularAgent"
+FORMAT_VERSION = 1
+NO_LIMIT = np.iinfo(np.int64).max
+HISTORY_CHUNK = 1 << 15  # episodes per kernel call; bounds memory when episodes are short
+
+
+@dataclass(frozen=True)
+class TabularConfig:
+    """Hyper-parameters of a tabular agent, checked on construction."""
+
+    alpha: float = 0.1
+    """Step size (learning rate) at the start, in (0, 1]."""
+    gamma: float = 0.99
+    """Discount factor, in [0, 1]."""
+    epsilon: float = 0.1
+    """Exploration rate of the ε-greedy behaviour policy at the start, in [0, 1]."""
+    q0: float = 0.0
+    """Initial value of every Q-table entry (optimism when above the returns)."""
+    epsilon_end: float | None = None
+    """Exploration rate after the decay; None keeps ε constant."""
+    alpha_end: float | None = None
+    """Step size after the decay; None keeps α constant."""
+    decay_fraction: float = 1.0
+    """Fraction of ``schedule_steps`` over which ε and α decay linearly, in [0, 1]."""
+    schedule_steps: int | None = None
+    """Steps the schedule spans; None takes ``total_steps`` of the first ``learn`` call."""
+
+    def __post_init__(self):
+        _check_range("alpha", self.alpha, 0, 1, low_open=True)
+        _check_range("gamma", self.gamma, 0, 1)
+        _check_range("epsilon", self.epsilon, 0, 1)
+        _check_range("decay_fraction", self.decay_fraction, 0, 1)
+        if self.epsilon_end is not None:
+            _check_range("epsilon_end", self.epsilon_end, 0, 1)
+        if self.alpha_end is not None:
+            _check_range("alpha_end", self.alpha_end, 0, 1, low_open=True)
+        if not _is_real(self.q0) or not np.isfinite(self.q0):
+            raise ValueError(f"q0 must be a finite number, got {self.q0!r}")
+        if self.schedule_steps is not None:
+            _check_count("schedule_steps", self.schedule_steps)
+
+    @property
+    def decays(self) -> bool:
+        return self.epsilon_end is not None or self.alpha_end is not None
+
+    def params(self, schedule_steps: int | None) -> np.ndarray:
+        """The kernel's ``params`` array."""
+        params = np.zeros(K.N_PARAMS)
+        params[K.ALPHA_START] = self.alpha
+        params[K.ALPHA_END] = self.alpha if self.alpha_end is None else self.alpha_end
+        params[K.EPSILON_START] = self.epsilon
+        params[K.EPSILON_END] = self.epsilon if self.epsilon_end is None else self.epsilon_end
+        params[K.GAMMA] = self.gamma
+        params[K.DECAY_STEPS] = self.decay_fraction * schedule_steps if schedule_steps else 0.0
+        return params
+
+
+@dataclass(frozen=True)
+class History:
+    """One entry per finished episode, in the order they ended."""
+
+    proxy_return: np.ndarray
+    """Sum of the proxy reward (what the agent trained on)."""
+    intended_return: np.ndarray
+    """Sum of the intended reward, speed bonus included (recorded, never trained on)."""
+    length: np.ndarray
+    """Steps taken, truncation included."""
+
+    def __len__(self) -> int:
+        return len(self.length)
+
+    @classmethod
+    def empty(cls) -> History:
+        return cls(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+
+    def extended(self, proxy_return, intended_return, length) -> History:
+        return History(np.concatenate([self.proxy_return, proxy_return]),
+                       np.concatenate([self.intended_return, intended_return]),
+                       np.concatenate([self.length, length]))
+
+
+class TabularAgent:
+    """Common base of :class:`SARSA`, :class:`ExpectedSARSA` and :class:`QLearning`.
+
+    ``env`` is a ``TabularMDP``, one of our envs, a Gymnasium toy-text env (FrozenLake,
+    CliffWalking, Taxi) or an env id.  Behaviour is ε-greedy on ``q[obs]`` with random
+    tie-breaking; ``learn`` may be called repeatedly and continues where it stopped,
+    in the middle of an episode if need be.
+    """
+
+    algorithm: int
+    name: str
+
+    def __init__(self, env, alpha: float = 0.1, gamma: float = 0.99, epsilon: float = 0.1,
+                 seed: int = 0, q0: float = 0.0, epsilon_end: float | None = None,
+                 alpha_end: float | None = None, decay_fraction: float = 1.0,
+                 schedule_steps: int | None = None):
+        self.config = TabularConfig(alpha=alpha, gamma=gamma, epsilon=epsilon, q0=q0,
+                                    epsilon_end=epsilon_end, alpha_end=alpha_end,
+                                    decay_fraction=decay_fraction, schedule_steps=schedule_steps)
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be an int in [0, 2**63), got {seed!r}")
+        self.seed = int(seed)
+        self.mdp: TabularMDP | None = to_mdp(env)  # None only after load() without an env
+        self._mdp_record = _describe(self.mdp)
+        self.q = np.full((self.mdp.n_obs, self.mdp.n_actions), float(q0))
+        self._rng = rng.seed_state(self.seed)
+        self._carry_i = np.array([-1, 0, -1, 0, 0], dtype=np.int64)
+        self._carry_f = np.zeros(K.N_CARRY_F)
+        self._schedule_steps = self.config.schedule_steps
+        self.history = History.empty()
+        self._predict_rng = np.random.default_rng(self.seed)  # apart from training's stream
+
+    # -- training ------------------------------------------------------------------------
+
+    def learn(self, total_steps: int | None = None, episodes: int | None = None) -> TabularAgent:
+        """Train for ``total_steps`` more steps or ``episodes`` more episodes, whichever ends first."""
+        _train([self], total_steps, episodes, parallel=False)
+        return self
+
+    @property
+    def steps_done(self) -> int:
+        return int(self._carry_i[K.STEPS_DONE])
+
+    @property
+    def episodes_done(self) -> int:
+        return int(self._carry_i[K.EPISODES_DONE])
+
+    @property
+    def epsilon_now(self) -> float:
+        """The agent's ε at its current step (the schedule's value)."""
+        params = self.config.params(self._schedule_steps)
+        return float(K.scheduled(params[K.EPSILON_START], params[K.EPSILON_END], self.steps_done,
+                                 params[K.DECAY_STEPS]))
+
+    # -- acting --------------------------------------------------------------------------
+
+    @property
+    def policy(self) -> np.ndarray:
+        """The greedy action of each observation (lowest index on ties)."""
+        return np.argmax(self.q, axis=1)
+
+    def predict(self, observation, deterministic: bool = True):
+        """``(action, None)`` like Stable-Baselines3; ``observation`` is an id or an array of ids.
+
+        Not deterministic: ε-greedy with the current ε, drawn from a generator separate
+        from training's, so predicting never changes what training does next.
+        """
+        ids = np.asarray(observation)
+        n_obs = self.q.shape[0]
+        if ids.dtype == np.bool_ or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"observation must be an observation id (int) or an array of them, "
+                             f"got {observation!r}")
+        if ids.size and (ids.min() < 0 or ids.max() >= n_obs):
+            bad = ids[(ids < 0) | (ids >= n_obs)].flat[0]
+            raise ValueError(f"observation id must be in [0, {n_obs}), got {bad}")
+        actions = self.policy[ids]
+        if not deterministic:
+            explore = self._predict_rng.random(ids.shape) < self.epsilon_now
+            random_actions = self._predict_rng.integers(self.q.shape[1], size=ids.shape)
+            actions = np.where(explore, random_actions, actions)
+        return (int(actions) if ids.ndim == 0 else actions), None
+
+    # -- files ---------------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        """Write the agent as ``.npz`` with a JSON header; atomic, loaded without pickle."""
+        header = {"format": FORMAT, "version": FORMAT_VERSION, "algorithm": self.name,
+                  "config": asdict(self.config), "seed": self.seed,
+                  "schedule_steps": self._schedule_steps, "steps_done": self.steps_done,
+                  "episodes_done": self.episodes_done, "mdp": self._mdp_record,
+                  "versions": {"specgame": __version__, "numpy": np.__version__}}
+        arrays = {"q": self.q, "rng": self._rng, "carry_i": self._carry_i, "carry_f": self._carry_f,
+                  "proxy_return": self.history.proxy_return,
+                  "intended_return": self.history.intended_return, "length": self.history.length,
+                  "header": np.frombuffer(json.dumps(header, default=str).encode(), dtype=np.uint8)}
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+
+    @classmethod
+    def load(cls, path, env=None) -> TabularAgent:
+        """Read an agent written by :meth:`save`.  Without ``env`` it can act but not train.
+
+        Called on the base class, returns whichever algorithm the file holds.
+        """
+        arrays, header = read_npz(path, FORMAT, FORMAT_VERSION)
+        algorithm = header.get("algorithm")
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"{path} holds an agent of unknown algorithm {algorithm!r}; "
+                             f"known: {', '.join(ALGORITHMS)}")
+        agent_cls = ALGORITHMS[algorithm]
+        try:
+            config = TabularConfig(**{f.name: header["config"][f.name] for f in fields(TabularConfig)})
+            record = header["mdp"]
+            seed, schedule_steps = header["seed"], header["schedule_steps"]
+            q, state, carry_i, carry_f = arrays["q"], arrays["rng"], arrays["carry_i"], arrays["carry_f"]
+            history = History(arrays["proxy_return"], arrays["intended_return"], arrays["length"])
+        except (KeyError, TypeError) as missing:
+            raise ValueError(f"{path} is not a complete specgame agent file: {missing} is missing") from None
+        if cls is not TabularAgent and agent_cls is not cls:
+            raise ValueError(f"{path} holds a {algorithm} agent, not {cls.name}; "
+                             f"use {algorithm}.load or TabularAgent.load")
+        n_obs, n_actions = record["n_obs"], record["shape"][1]
+        _check_array(path, "q", q, np.float64, (n_obs, n_actions))
+        _check_array(path, "rng", state, np.uint64, (4,))
+        _check_array(path, "carry_i", carry_i, np.int64, (K.N_CARRY_I,))
+        _check_array(path, "carry_f", carry_f, np.float64, (K.N_CARRY_F,))
+        n = len(history.length)
+        for name in ("proxy_return", "intended_return", "length"):
+            _check_array(path, name, arrays[name], np.int64 if name == "length" else np.float64, (n,))
+
+        mdp = to_mdp(env) if env is not None else None
+        if mdp is not None and (list(mdp.shape) != record["shape"] or mdp.n_obs != n_obs):
+            raise ValueError(f"{path} was trained on {record['name']!r} of shape {tuple(record['shape'])} "
+                             f"with {n_obs} observations; the env given has shape {mdp.shape} "
+                             f"with {mdp.n_obs} observations")
+        agent = agent_cls.__new__(agent_cls)
+        agent.config = config
+        agent.seed = seed
+        agent.mdp = mdp
+        agent._mdp_record = record
+        agent.q = q.copy()
+        agent._rng = state.copy()
+        agent._carry_i = carry_i.copy()
+        agent._carry_f = carry_f.copy()
+        agent._schedule_steps = schedule_steps
+        agent.history = history
+        agent._predict_rng = np.random.default_rng(seed)
+        return agent
+
+    def __repr__(self) -> str:
+        env = self._mdp_record["name"] if self._mdp_record else "no env"
+        return f"{self.name}({env!r}, steps_done={self.steps_done}, episodes={self.episodes_done})"
+
+
+class SARSA(TabularAgent):
+    """On-policy TD control: bootstraps on the action the behaviour policy takes next.
+
+    Because it learns the value of the ε-greedy policy it follows, it keeps away from
+    states where exploration is costly (the cliff edge, the whisky).
+    """
+
+    algorithm = K.SARSA
+    name = "SARSA"
+
+
+class ExpectedSARSA(TabularAgent):
+    """SARSA with the expectation over the next action instead of a sample of it."""
+
+    algorithm = K.EXPECTED_SARSA
+    name = "ExpectedSARSA"
+
+
+class QLearning(TabularAgent):
+    """Off-policy TD control: bootstraps on the greedy action, whatever is taken next.
+
+    It learns the value of the greedy policy, so it ignores what its own exploration
+    costs, and ignores the exploration the environment forces on it (it drinks the whisky).
+    """
+
+    algorithm = K.Q_LEARNING
+    name = "QLearning"
+
+
+ALGORITHMS = {cls.name: cls for cls in (SARSA, ExpectedSARSA, QLearning)}
+
+
+def train_seeds(agent_cls: type[TabularAgent], env, seeds=range(8), total_steps: int | None = None,
+                episodes: int | None = None, **hyper) -> list[TabularAgent]:
+    """Train one agent per seed, in parallel threads; each equals ``agent_cls(env, seed=s).learn(...)``."""
+    if not (isinstance(agent_cls, type) and issubclass(agent_cls, TabularAgent)) or agent_cls is TabularAgent:
+        raise ValueError(f"agent_cls must be SARSA, ExpectedSARSA or QLearning, got {agent_cls!r}")
+    mdp = to_mdp(env)
+    agents = [agent_cls(mdp, seed=seed, **hyper) for seed in seeds]
+    if not agents:
+        raise ValueError("seeds must name at least one seed")
+    _train(agents, total_steps, episodes, parallel=True)
+    return agents
+
+
+# -- the training driver ---------------------------------------------------------------------
+
+
+def _train(agents: list[TabularAgent], total_steps, episodes, parallel: bool) -> None:
+    """Run the kernel on the agents (which share one MDP and config) until their limits."""
+    if total_steps is None and episodes is None:
+        raise ValueError("learn needs total_steps or episodes (or both), got neither")
+    if total_steps is not None:
+        _check_count("total_steps", total_steps)
+    if episodes is not None:
+        _check_count("episodes", episodes)
+    first = agents[0]
+    if first.mdp is None:
+        raise ValueError(f"{first!r} was loaded without an env; pass env= to load to continue training")
+    if first._schedule_steps is None and first.config.decays:
+        if total_steps is None:
+            raise ValueError("a decaying ε or α needs schedule_steps when learning by episodes")
+        for agent in agents:
+            agent._schedule_steps = agent.steps_done + int(total_steps)
+
+    mdp = first.mdp
+    arrays = K.mdp_arrays(mdp)
+    params = first.config.params(first._schedule_steps)
+    n = len(agents)
+    step_limit = np.array([a.steps_done + total_steps if total_steps else NO_LIMIT for a in agents], np.int64)
+    episode_limit = np.array([a.episodes_done + episodes if episodes else NO_LIMIT for a in agents], np.int64)
+    # Each episode takes a step, so total_steps also bounds the episodes of this call.
+    capacity = min(HISTORY_CHUNK, total_steps or HISTORY_CHUNK, episodes or HISTORY_CHUNK)
+    q = np.stack([a.q for a in agents])
+    state = np.stack([a._rng for a in agents])
+    carry_i = np.stack([a._carry_i for a in agents])
+    carry_f = np.stack([a._carry_f for a in agents])
+    proxy_returns, intended_returns = np.zeros((n, capacity)), np.zeros((n, capacity))
+    lengths = np.zeros((n, capacity), np.int64)
+    recorded = np.zeros(n, np.int64)
+    chunks = [[] for _ in agents]
+    while True:
+        if parallel:
+            K.train_many(first.algorithm, arrays, mdp.horizon, q, state, carry_i, carry_f, params,
+                         step_limit, episode_limit, proxy_returns, intended_returns, lengths, recorded)
+        else:
+            recorded[0] = K.train(first.algorithm, arrays, mdp.horizon, q[0], state[0], carry_i[0],
+                                  carry_f[0], params, step_limit[0], episode_limit[0],
+                                  proxy_returns[0], intended_returns[0], lengths[0])
+        for i, m in enumerate(recorded):
+            chunks[i].append((proxy_returns[i, :m].copy(), intended_returns[i, :m].copy(), lengths[i, :m].copy()))
+        if (recorded < capacity).all():  # every run stopped at a limit, not at a full buffer
+            break
+    for i, agent in enumerate(agents):
+        agent.q, agent._rng, agent._carry_i, agent._carry_f = q[i].copy(), state[i].copy(), carry_i[i].copy(), carry_f[i].copy()
+        agent.history = agent.history.extended(*(np.concatenate(parts) for parts in zip(*chunks[i])))
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_range(name, value, low, high, low_open=False) -> None:
+    inside = _is_real(value) and (low < value if low_open else low <= value) and value <= high
+    if not inside:
+        interval = f"{'(' if low_open else '['}{low}, {high}]"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+
+
+def _check_count(name, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _check_array(path, name, array, dtype, shape) -> None:
+    if array.dtype != dtype or array.shape != tuple(shape):
+        raise ValueError(f"{path}: {name} should be {np.dtype(dtype).name} of shape {tuple(shape)}, "
+                         f"got {array.dtype.name} of shape {array.shape}")
+
+
+def _describe(mdp: TabularMDP) -> dict:
+    return {"name": mdp.name, "meta": mdp.meta, "shape": list(mdp.shape), "n_obs": mdp.n_obs,
+            "horizon": mdp.horizon}

@@ -1,0 +1,319 @@
+"""The ``specgame`` command: list, train, compare, demo, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+AGENTS = ("q-learning", "sarsa", "expected-sarsa")
+
+
+class CliError(Exception):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def agent_class(name: str):
+    from specgame.agents import SARSA, ExpectedSARSA, QLearning
+
+    classes = {"q-learning": QLearning, "sarsa": SARSA, "expected-sarsa": ExpectedSARSA}
+    if name not in classes:
+        raise CliError(f"unknown agent {name!r}; choose from {', '.join(AGENTS)}")
+    return classes[name]
+
+
+def env_id(name: str) -> str:
+    import specgame
+
+    full = name if "/" in name else f"specgame/{name}"
+    if full not in specgame.list_envs():
+        raise CliError(f"unknown environment {name!r}; `specgame list` shows the {len(specgame.list_envs())} ids")
+    return full
+
+
+def parse_settings(pairs) -> dict:
+    """``key=value`` pairs; values are read as JSON where they can be (numbers, booleans)."""
+    settings = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"--set takes key=value, got {pair!r}")
+        try:
+            settings[key] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[key] = value
+    return settings
+
+
+def make_env(name: str, settings: dict, **kwargs):
+    import gymnasium
+
+    try:
+        return gymnasium.make(env_id(name), **settings, **kwargs)
+    except (TypeError, ValueError) as err:
+        raise CliError(str(err)) from None
+
+
+def hyper(args) -> dict:
+    return {"alpha": args.alpha, "gamma": args.gamma, "epsilon": args.epsilon}
+
+
+def console():
+    from rich.console import Console
+
+    # Logs and CI are not terminals: rich would wrap tables at 80 columns there.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+def write_history(path: Path, history) -> None:
+    from specgame._files import atomic_write_text
+
+    lines = ["episode,steps,length,proxy_return,intended_return"]
+    steps = np.cumsum(history.length)
+    for i, (n, p, q) in enumerate(zip(history.length, history.proxy_return, history.intended_return)):
+        lines.append(f"{i},{steps[i]},{n},{p:.6g},{q:.6g}")
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def cmd_list(args) -> None:
+    from rich.table import Table
+
+    import specgame
+    from specgame.envs import env_class
+
+    table = Table(title="specgame environments", show_lines=False)
+    for column in ("id", "proxy reward (trained on)", "intended objective"):
+        table.add_column(column)
+    for full_id in specgame.list_envs():
+        cls = env_class(full_id)
+        table.add_row(full_id, cls.summary_proxy, cls.summary_intended)
+    console().print(table)
+
+
+def cmd_train(args) -> None:
+    from specgame._files import atomic_write_text
+    from specgame.compare import gap_table
+
+    env = make_env(args.env, parse_settings(args.set))
+    cls = agent_class(args.agent)
+    try:
+        agent = cls(env, seed=args.seed, **hyper(args))
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    started = time.perf_counter()
+    agent.learn(args.steps)
+    seconds = time.perf_counter() - started
+    table = gap_table(env, {args.agent: agent})
+    out = Path(args.out or f"runs/{args.env.split('/')[-1]}-{args.agent}-seed{args.seed}")
+    out.mkdir(parents=True, exist_ok=True)
+    config = {"env": env_id(args.env), "settings": parse_settings(args.set), "agent": args.agent,
+              "seed": args.seed, "steps": args.steps, **hyper(args)}
+    atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
+    write_history(out / "progress.csv", agent.history)
+    agent.save(out / "model.npz")
+    atomic_write_text(out / "report.json", table.to_json() + "\n")
+    con = console()
+    con.print(f"trained {args.agent} on {config['env']} for {args.steps:,} steps "
+              f"({len(agent.history):,} episodes) in {seconds:.2f} s")
+    con.print(table)
+    con.print(f"saved to {out}/")
+
+
+def _mean_ci(values) -> str:
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return f"{values.mean():.2f}"
+    half = 1.96 * values.std(ddof=1) / math.sqrt(len(values))
+    return f"{values.mean():.2f} ± {half:.2f}"
+
+
+def cmd_compare(args) -> None:
+    from rich.table import Table
+
+    from specgame.agents import train_seeds
+    from specgame.compare import gap_table
+
+    env = make_env(args.env, parse_settings(args.set))
+    names = [name.strip() for name in args.agents.split(",") if name.strip()]
+    if args.seeds < 1:
+        raise CliError(f"--seeds must be at least 1, got {args.seeds}")
+    rows, reports = [], {}
+    for name in names:
+        cls = agent_class(name)
+        try:
+            agents = train_seeds(cls, env, seeds=range(args.seeds), total_steps=args.steps, **hyper(args))
+        except ValueError as err:
+            raise CliError(str(err)) from None
+        table = gap_table(env, {f"{name} seed {i}": a for i, a in enumerate(agents)})
+        reports[name] = table.to_dict()
+        verdicts = [r.verdict for r in table.reports]
+        common = max(set(verdicts), key=verdicts.count)
+        rows.append((name, _mean_ci([r.returns.proxy_return for r in table.reports]),
+                     _mean_ci([r.returns.intended_return for r in table.reports]),
+                     _mean_ci([r.proxy_score for r in table.reports]),
+                     _mean_ci([r.intended_score for r in table.reports]),
+                     f"{common} ({verdicts.count(common)}/{len(verdicts)})"))
+    refs = table.reports[0].references
+    out = Table(title=f"{env_id(args.env)}: {args.seeds} seed(s) x {args.steps:,} steps, mean ± 95% CI")
+    for column in ("policy", "proxy return", "intended return", "proxy score", "intended score", "verdict"):
+        out.add_column(column, justify="left" if column in ("policy", "verdict") else "right")
+    for label, ret in refs.items():
+        out.add_row(f"[dim]{label}[/dim]", f"{ret.proxy_return:.2f}", f"{ret.intended_return:.2f}", "", "", "")
+    for row in rows:
+        out.add_row(*row)
+    console().print(out)
+    if args.json:
+        from specgame._files import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(reports, indent=2) + "\n")
+
+
+def cmd_demo(args) -> None:
+    """Train the three agents on BoatRaceLoop, print the gap table, write the figures."""
+    import gymnasium
+
+    from specgame.compare import gap_table
+    from specgame.plot import filmstrip, learning_curves
+    from specgame.solve import solve
+
+    con = console()
+    env = gymnasium.make("specgame/BoatRaceLoop-v0")
+    con.print("[bold]BoatRaceLoop-v0[/bold]: the boat should race 3 laps; it is paid for the targets it hits.")
+    agents = {}
+    for name in AGENTS:
+        started = time.perf_counter()
+        agents[name] = agent_class(name)(env, alpha=0.1, gamma=0.99, epsilon=0.1, seed=args.seed).learn(args.steps)
+        con.print(f"  trained {name:<15} {args.steps:>10,} steps in {time.perf_counter() - started:5.2f} s")
+    table = gap_table(env, agents)
+    con.print(table)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    refs = table.reports[0].references
+    fig = learning_curves({n: a.history for n, a in agents.items()}, window=200,
+                          references={"proxy-optimal": tuple(refs.proxy_optimal),
+                                      "intended-optimal (racer)": tuple(refs.intended_optimal)},
+                          title="BoatRaceLoop-v0: proxy rises, intended stays at zero")
+    fig.savefig(out / "learning_curves.png", dpi=110)
+    frames = greedy_frames(agents["q-learning"], steps=args.frames)
+    filmstrip(frames, columns=8, title="Q-learning's greedy boat: to the lagoon, then round and round").savefig(
+        out / "loop_strip.png", dpi=110)
+    write_gif(out / "loop.gif", frames)
+    from specgame._files import atomic_write_text
+
+    atomic_write_text(out / "report.json", table.to_json() + "\n")
+    racer = solve(env.unwrapped.mdp, "intended")
+    con.print(f"The fastest racer would collect {racer.proxy_return:.0f} targets and finish 3 laps; "
+              f"Q-learning's boat collects {table['q-learning'].returns.proxy_return:.1f} and finishes none.")
+    con.print(f"wrote {out}/learning_curves.png, {out}/loop_strip.png, {out}/loop.gif, {out}/report.json")
+
+
+def greedy_frames(agent, steps: int, seed: int = 0, tile_size: int = 16):
+    import gymnasium
+
+    env = gymnasium.make("specgame/BoatRaceLoop-v0", render_mode="rgb_array", tile_size=tile_size)
+    obs, _ = env.reset(seed=seed)
+    frames = [env.render()]
+    for _ in range(steps):
+        action, _ = agent.predict(obs)
+        obs, _, terminated, truncated, _ = env.step(action)
+        frames.append(env.render())
+        if terminated or truncated:
+            break
+    env.close()
+    return frames
+
+
+def write_gif(path: Path, frames, fps: int = 8) -> None:
+    import imageio.v3 as iio
+
+    from specgame._files import atomic_write
+
+    atomic_write(path, lambda f: f.write(iio.imwrite("<bytes>", np.stack(frames), extension=".gif",
+                                                     duration=1000 / fps, loop=0)))
+
+
+def cmd_bench(args) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        import bench_tabular
+    except ImportError:
+        raise CliError("the benchmarks live in the source checkout's benchmarks/ folder; "
+                       "run specgame bench from a clone of the repository") from None
+    bench_tabular.main(["--quick"] if args.quick else [])
+
+
+# -- the parser ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="specgame", description="A testbed for specification gaming in RL.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("list", help="the environments, with their proxy and intended objectives").set_defaults(
+        run=cmd_list)
+
+    def learning_options(p, steps):
+        p.add_argument("--steps", type=int, default=steps, help="environment steps of training (default %(default)s)")
+        p.add_argument("--alpha", type=float, default=0.1, help="step size α in (0, 1] (default %(default)s)")
+        p.add_argument("--gamma", type=float, default=0.99, help="discount γ in [0, 1] (default %(default)s)")
+        p.add_argument("--epsilon", type=float, default=0.1, help="exploration ε in [0, 1] (default %(default)s)")
+        p.add_argument("--set", action="append", metavar="KEY=VALUE", help="an environment parameter, repeatable")
+
+    train = sub.add_parser("train", help="train a tabular agent and report its gap")
+    train.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
+    train.add_argument("--agent", default="q-learning", help=f"one of {', '.join(AGENTS)}")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", help="run folder (default runs/ENV-AGENT-seedS)")
+    learning_options(train, 1_000_000)
+    train.set_defaults(run=cmd_train)
+
+    compare = sub.add_parser("compare", help="train agents over seeds and tabulate their gaps")
+    compare.add_argument("env")
+    compare.add_argument("--agents", default=",".join(AGENTS), help="comma-separated agent names")
+    compare.add_argument("--seeds", type=int, default=3)
+    compare.add_argument("--json", help="also write the reports to this JSON file")
+    learning_options(compare, 1_000_000)
+    compare.set_defaults(run=cmd_compare)
+
+    demo = sub.add_parser("demo", help="watch three agents game the boat race (the main job)")
+    demo.add_argument("--steps", type=int, default=1_000_000)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--frames", type=int, default=40, help="frames in the strip and the GIF")
+    demo.add_argument("--out", default="runs/demo")
+    demo.set_defaults(run=cmd_demo)
+
+    bench = sub.add_parser("bench", help="measure training throughput against plain Python")
+    bench.add_argument("--quick", action="store_true")
+    bench.set_defaults(run=cmd_bench)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    for name in ("steps",):
+        if hasattr(args, name) and getattr(args, name) < 1:
+            print(f"specgame: error: --{name} must be a positive number of steps, got {getattr(args, name)}",
+                  file=sys.stderr)
+            return 2
+    try:
+        args.run(args)
+    except CliError as err:
+        print(f"specgame: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

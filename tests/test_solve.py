@@ -1,0 +1,304 @@
+"""Facts about the exact solver, checked against brute force and Monte Carlo on tiny MDPs."""
+
+import itertools
+from types import SimpleNamespace
+
+import gymnasium
+import numpy as np
+import pytest
+
+from specgame.mdp import TabularMDP, from_gymnasium
+from specgame.solve import (
+    Plan,
+    epsilon_greedy_policy,
+    evaluate,
+    expected_total,
+    greedy_policy,
+    occupancy,
+    solve,
+    uniform_policy,
+)
+
+# -- tiny MDPs and independent reference implementations ----------------------------------------
+
+
+def random_mdp(seed, *, S=4, A=2, K=2, horizon=4, deterministic=False, integer_rewards=False,
+               aliased=False, forced=False):
+    """A random table with one terminal state (the last), a speed bonus and, on request,
+    deterministic outcomes, tie-prone integer rewards, two states sharing an observation,
+    and forced exploration in state 1."""
+    rng = np.random.default_rng(seed)
+    next_state = rng.integers(0, S, (S, A, K)).astype(np.int32)
+    if deterministic:
+        prob = np.zeros((S, A, K))
+        prob[:, :, 0] = 1.0
+    else:
+        prob = rng.random((S, A, K)) + 0.1
+        prob /= prob.sum(axis=2, keepdims=True)
+    draw = (lambda: rng.integers(0, 2, (S, A, K)).astype(float)) if integer_rewards else (
+        lambda: rng.normal(size=(S, A, K)))
+    terminal = np.zeros(S, bool)
+    terminal[-1] = True
+    initial = np.zeros(S)
+    initial[:2] = [0.7, 0.3]
+    obs = np.arange(S)
+    if aliased:
+        obs = np.array([0, 1, 1] + list(range(2, S - 1)))  # states 1 and 2 look the same
+    forced_epsilon = np.full(S, np.nan)
+    if forced:
+        forced_epsilon[1] = 0.4
+    return TabularMDP(next_state=next_state, prob=prob, proxy=draw(), intended=draw(),
+                      speed_bonus=draw() * 0.5, terminal=terminal, initial=initial, obs=obs,
+                      horizon=horizon, forced_epsilon=forced_epsilon)
+
+
+def step_reward(mdp, s, a, k, t):
+    """(proxy, intended) of outcome k of action a in state s at step t, written out by hand."""
+    H = mdp.horizon
+    return mdp.proxy[s, a, k], mdp.intended[s, a, k] + mdp.speed_bonus[s, a, k] * (H - t) / H
+
+
+def executed(mdp, probs, s, honour):
+    if honour and not np.isnan(mdp.forced_epsilon[s]):
+        fe = mdp.forced_epsilon[s]
+        return (1 - fe) * np.asarray(probs) + fe / mdp.n_actions
+    return np.asarray(probs)
+
+
+def naive_returns(mdp, policy_at, gamma=1.0, honour=False):
+    """Expected (proxy, intended) by recursing over every branch; policy_at(t, s) -> probs [A]."""
+
+    def value(s, t):
+        if t > mdp.horizon or mdp.terminal[s]:
+            return np.zeros(2)
+        total = np.zeros(2)
+        for a, w in enumerate(executed(mdp, policy_at(t, s), s, honour)):
+            for k in range(mdp.shape[2]):
+                p = mdp.prob[s, a, k]
+                if w * p > 0:
+                    total += w * p * (np.array(step_reward(mdp, s, a, k, t))
+                                      + gamma * value(mdp.next_state[s, a, k], t + 1))
+        return total
+
+    return sum(mdp.initial[s] * value(s, 1) for s in range(mdp.n_states) if mdp.initial[s] > 0)
+
+
+def naive_optimum(mdp, which, gamma=1.0, honour=False):
+    """Expectimax over (state, step) without memo: the optimal expected return of one reward."""
+    index = {"proxy": 0, "intended": 1}[which]
+
+    def value(s, t):
+        if t > mdp.horizon or mdp.terminal[s]:
+            return 0.0
+        q = np.zeros(mdp.n_actions)
+        for a in range(mdp.n_actions):
+            for k in range(mdp.shape[2]):
+                p = mdp.prob[s, a, k]
+                if p > 0:
+                    q[a] += p * (step_reward(mdp, s, a, k, t)[index] + gamma * value(mdp.next_state[s, a, k], t + 1))
+        if honour and not np.isnan(mdp.forced_epsilon[s]):
+            fe = mdp.forced_epsilon[s]
+            return (1 - fe) * q.max() + fe * q.mean()
+        return q.max()
+
+    return sum(mdp.initial[s] * value(s, 1) for s in range(mdp.n_states) if mdp.initial[s] > 0)
+
+
+def sample_rows(rng, probs):
+    """One index per row of ``probs``, drawn with those probabilities."""
+    return (rng.random(len(probs))[:, None] > probs.cumsum(axis=1)).sum(axis=1).clip(max=probs.shape[1] - 1)
+
+
+def sequence_returns(mdp, s, actions):
+    """(proxy, intended) of an open-loop action sequence in a deterministic MDP from state s."""
+    proxy = intended = 0.0
+    for t, a in enumerate(actions, start=1):
+        if mdp.terminal[s]:
+            break
+        p, i = step_reward(mdp, s, a, 0, t)
+        proxy, intended = proxy + p, intended + i
+        s = mdp.next_state[s, a, 0]
+    return proxy, intended
+
+
+# -- solve -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_solve_matches_every_action_sequence_of_a_deterministic_mdp(seed):
+    # Integer rewards make many sequences tie on the proxy: the plan must be the best of
+    # them on the intended reward (the lexicographic optimum), from every start state.
+    mdp = random_mdp(seed, S=5, A=3, horizon=5, deterministic=True, integer_rewards=True)
+    plan = solve(mdp, "proxy")
+    for s in (0, 1):
+        outcomes = [sequence_returns(mdp, s, seq) for seq in itertools.product(range(3), repeat=5)]
+        best_proxy = max(p for p, _ in outcomes)
+        best_intended_among_them = max(i for p, i in outcomes if p == best_proxy)
+        assert plan.proxy_values[s] == pytest.approx(best_proxy, abs=1e-12)
+        assert plan.intended_values[s] == pytest.approx(best_intended_among_them, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("objective", ["proxy", "intended"])
+@pytest.mark.parametrize("gamma", [1.0, 0.8])
+def test_solve_matches_expectimax_on_stochastic_mdps(seed, objective, gamma):
+    mdp = random_mdp(seed, K=3, horizon=4)
+    plan = solve(mdp, objective, gamma=gamma)
+    assert plan.value == pytest.approx(naive_optimum(mdp, objective, gamma), abs=1e-10)
+    # The other reward, computed in the same pass, is that of the same policy.
+    followed = naive_returns(mdp, lambda t, s: np.eye(mdp.n_actions)[plan.actions[t - 1, s]], gamma)
+    assert plan.returns == pytest.approx(tuple(followed), abs=1e-10)
+
+
+def test_solve_with_forced_exploration_matches_expectimax():
+    mdp = random_mdp(3, K=3, horizon=4, forced=True)
+    plan = solve(mdp, "proxy", honour_forced_epsilon=True)
+    assert plan.value == pytest.approx(naive_optimum(mdp, "proxy", honour=True), abs=1e-10)
+    assert plan.value < solve(mdp, "proxy").value  # forced exploration costs something here
+    assert evaluate(mdp, plan, honour_forced_epsilon=True) == pytest.approx(plan.returns, abs=1e-10)
+
+
+def test_ties_on_the_proxy_go_to_the_intended_better_action():
+    # One decision, two actions paying the same proxy; only action 1 pays the intended reward.
+    mdp = TabularMDP(next_state=[[[1], [1]], [[1], [1]]], prob=np.ones((2, 2, 1)),
+                     proxy=[[[1.0], [1.0]], [[0.0], [0.0]]], intended=[[[0.0], [5.0]], [[0.0], [0.0]]],
+                     terminal=[False, True], initial=[1.0, 0.0], obs=[0, 1], horizon=3)
+    plan = solve(mdp, "proxy")
+    assert plan.actions[0, 0] == 1
+    assert plan.returns == (1.0, 5.0)
+    # And symmetrically: ties on the intended reward go to the proxy-better action.
+    swapped = TabularMDP(next_state=mdp.next_state, prob=mdp.prob, proxy=mdp.intended, intended=mdp.proxy,
+                         terminal=mdp.terminal, initial=mdp.initial, obs=mdp.obs, horizon=3)
+    assert solve(swapped, "intended").actions[0, 0] == 1
+
+
+def test_terminal_state_ends_the_episode():
+    # Action 0 ends the episode at once (+1); action 1 stays and earns +1 a step.
+    mdp = TabularMDP(next_state=[[[1], [0]], [[1], [1]]], prob=np.ones((2, 2, 1)),
+                     proxy=[[[1.0], [1.0]], [[7.0], [7.0]]], intended=np.zeros((2, 2, 1)),
+                     terminal=[False, True], initial=[1.0, 0.0], obs=[0, 1], horizon=6)
+    assert solve(mdp, "proxy").proxy_return == 6.0  # the terminal's rows never pay
+    assert evaluate(mdp, np.array([0, 0])).proxy_return == 1.0
+
+
+def test_speed_bonus_rewards_finishing_early():
+    # Waiting one step (action 1) before finishing (action 0) loses one step's worth of bonus.
+    mdp = TabularMDP(next_state=[[[1], [0]], [[1], [1]]], prob=np.ones((2, 2, 1)), proxy=np.zeros((2, 2, 1)),
+                     intended=[[[1.0], [0.0]], [[0.0], [0.0]]], speed_bonus=[[[10.0], [0.0]], [[0.0], [0.0]]],
+                     terminal=[False, True], initial=[1.0, 0.0], obs=[0, 1], horizon=5)
+    plan = solve(mdp, "intended")
+    assert plan.intended_return == pytest.approx(1 + 10 * 4 / 5)
+    wait_then_finish = Plan("intended", np.array([[1, 0], [0, 0], [0, 0], [0, 0], [0, 0]], dtype=np.int32),
+                            0.0, 0.0, np.zeros(2), np.zeros(2))
+    assert evaluate(mdp, wait_then_finish).intended_return == pytest.approx(1 + 10 * 3 / 5)
+
+
+# -- evaluate --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_evaluate_matches_enumeration_with_aliasing_and_forced_exploration(seed):
+    mdp = random_mdp(seed, S=5, K=3, horizon=4, aliased=True, forced=True)
+    rng = np.random.default_rng(100 + seed)
+    stochastic = rng.dirichlet(np.ones(mdp.n_actions), size=mdp.n_obs)
+    deterministic = rng.integers(0, mdp.n_actions, mdp.n_obs)
+    for policy in (stochastic, deterministic):
+        table = policy if policy.ndim == 2 else np.eye(mdp.n_actions)[policy]
+        for honour in (False, True):
+            expected = naive_returns(mdp, lambda t, s, table=table: table[mdp.obs[s]], honour=honour)
+            assert evaluate(mdp, policy, honour_forced_epsilon=honour) == pytest.approx(tuple(expected), abs=1e-10)
+
+
+def test_evaluate_matches_monte_carlo():
+    mdp = random_mdp(7, S=5, K=3, horizon=6, aliased=True, forced=True)
+    policy = epsilon_greedy_policy(np.arange(mdp.n_obs * 2).reshape(-1, 2) % 3, 0.3)
+    rng = np.random.default_rng(0)
+    episodes = 50_000
+    # All episodes step together; a finished episode keeps its returns and stops counting.
+    state = rng.choice(mdp.n_states, size=episodes, p=mdp.initial)
+    samples = np.zeros((episodes, 2))
+    lengths = np.zeros(episodes)
+    acting = np.array([executed(mdp, policy[mdp.obs[s]], s, True) for s in range(mdp.n_states)])
+    for t in range(1, mdp.horizon + 1):
+        alive = ~mdp.terminal[state]
+        a = sample_rows(rng, acting[state])
+        k = sample_rows(rng, mdp.prob[state, a])
+        proxy, intended = step_reward(mdp, state, a, k, t)
+        samples[alive] += np.stack([proxy, intended], axis=1)[alive]
+        lengths += alive
+        state = np.where(alive, mdp.next_state[state, a, k], state)
+    exact = evaluate(mdp, policy, honour_forced_epsilon=True)
+    error = 4 * samples.std(axis=0) / np.sqrt(episodes)
+    assert abs(exact.proxy_return - samples[:, 0].mean()) < error[0]
+    assert abs(exact.intended_return - samples[:, 1].mean()) < error[1]
+    visits = occupancy(mdp, policy, honour_forced_epsilon=True)
+    assert visits[~mdp.terminal].sum() == pytest.approx(lengths.mean(), abs=4 * lengths.std() / np.sqrt(episodes))
+
+
+def test_plan_returns_are_what_evaluate_finds():
+    mdp = random_mdp(11, S=6, A=3, K=3, horizon=7)
+    for objective in ("proxy", "intended"):
+        plan = solve(mdp, objective)
+        assert evaluate(mdp, plan) == pytest.approx(plan.returns, abs=1e-10)
+
+
+def test_an_agent_is_followed_greedily_on_its_q_table():
+    mdp = random_mdp(2, S=5, horizon=4)
+    q = np.array([[1.0, 1.0], [0.0, 2.0], [3.0, 1.0], [0.0, 0.0], [5.0, 5.0]])
+    assert list(greedy_policy(q)) == [0, 1, 0, 0, 0]  # lowest index on ties
+    assert evaluate(mdp, SimpleNamespace(q=q)) == evaluate(mdp, greedy_policy(q))
+
+
+def test_epsilon_greedy_and_uniform_are_distributions_between_greedy_and_random():
+    q = np.array([[0.0, 1.0], [2.0, 1.0]])
+    assert epsilon_greedy_policy(q, 0.2) == pytest.approx(np.array([[0.1, 0.9], [0.9, 0.1]]))
+    mdp = random_mdp(5)
+    assert evaluate(mdp, epsilon_greedy_policy(np.zeros((mdp.n_obs, 2)), 1.0)) == pytest.approx(
+        evaluate(mdp, uniform_policy(mdp)))
+
+
+def test_expected_total_and_occupancy_count_what_happens():
+    # A deterministic corridor 0 -> 1 -> 2 -> goal(3): one visit each, the goal reached once.
+    S = 4
+    next_state = np.array([[[min(s + 1, 3)]] for s in range(S)], dtype=np.int32)
+    mdp = TabularMDP(next_state=next_state, prob=np.ones((S, 1, 1)), proxy=np.ones((S, 1, 1)),
+                     intended=np.zeros((S, 1, 1)), terminal=[False, False, False, True],
+                     initial=[1.0, 0, 0, 0], obs=np.arange(S), horizon=10)
+    policy = np.zeros(S, dtype=int)
+    assert list(occupancy(mdp, policy)) == [1.0, 1.0, 1.0, 1.0]
+    finishes = np.zeros((S, 1, 1))
+    finishes[2, 0, 0] = 1.0  # the step that enters the goal
+    assert expected_total(mdp, policy, finishes) == 1.0
+    assert expected_total(mdp, policy, mdp.proxy) == evaluate(mdp, policy).proxy_return == 3.0
+    assert expected_total(mdp, policy, mdp.proxy, gamma=0.5) == 1 + 0.5 + 0.25
+
+
+def test_cliff_walking_optimum_is_minus_13():
+    mdp = from_gymnasium(gymnasium.make("CliffWalking-v1"), horizon=100)
+    plan = solve(mdp)
+    assert plan.proxy_return == -13.0
+    assert plan.intended_return == -13.0
+    assert evaluate(mdp, uniform_policy(mdp)).proxy_return < -500  # random walks off the cliff a lot
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: solve(m, "reward"), "objective must be one of"),
+    (lambda m: solve(m, gamma=0.0), "gamma must be in"),
+    (lambda m: evaluate(m, np.zeros(3, dtype=int)), "shape \\(n_obs,\\)"),
+    (lambda m: evaluate(m, np.array([0, 1, 2, 0])), "actions must be in \\[0, 2\\)"),
+    (lambda m: evaluate(m, np.zeros(4)), "int array"),
+    (lambda m: evaluate(m, np.full((4, 2), 0.6)), "row 0 sums to 1.2"),
+    (lambda m: evaluate(m, np.full((4, 3), 1 / 3)), "shape \\(n_obs, actions\\) = \\(4, 2\\)"),
+    (lambda m: evaluate(m, np.array([[-0.5, 1.5]] * 4)), "non-negative"),
+    (lambda m: evaluate(m, np.zeros((2, 2, 2))), "policy must be"),
+    (lambda m: evaluate(m, solve(random_mdp(0, horizon=3))), "solved for another table"),
+    (lambda m: expected_total(m, uniform_policy(m), np.zeros((4, 2))), "reward must have the table's shape"),
+    (lambda m: epsilon_greedy_policy(np.zeros((4, 2)), 1.5), "epsilon must be in \\[0, 1\\], got 1.5"),
+    (lambda m: greedy_policy(np.zeros(4)), "q table must have shape"),
+])
+def test_bad_input_is_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(random_mdp(0))
