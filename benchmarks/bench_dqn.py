@@ -81,7 +81,7 @@ def run(quick: bool = False) -> list[dict]:
     """One row per env: median steps/s of ours and SB3's (None without SB3) and their ratio."""
     import specgame  # noqa: F401  (registers our ids)
 
-    steps, repeats = (6000, 1) if quick else (20_000, 3)
+    steps, repeats = (6000, 1) if quick else (10_000, 3)
     have_sb3 = _have_sb3()
     if not have_sb3:
         print("stable-baselines3 is not installed: measuring our DQN alone "

@@ -310,11 +310,33 @@ def test_learns_cartpole():
 @pytest.mark.slow
 def test_loops_in_the_lagoon_on_boat_race():
     """The CoastRunners fact: trained on targets, the DQN farms the lagoon and never finishes a lap."""
-    agent = DQN(boat(), seed=0, learning_rate=5e-4, batch_size=32, buffer_size=50_000, learning_starts=1000,
-                target_update_interval=500, exploration_fraction=0.3, net_arch=(64,))
+    from specgame.compare import gap_report
+
+    env = boat()
+    agent = DQN(env, seed=0, learning_rate=5e-4, batch_size=32, buffer_size=50_000, learning_starts=1000,
+                target_update_interval=500, exploration_fraction=0.4, net_arch=(64,), n_step=3,
+                double_dqn=True)
     agent.learn(40_000)
-    result = rollout(agent, boat(), episodes=20, seed=100)
-    racer_proxy, racer_intended = 12.0, 3.4  # the fastest racer (docstring; test_rollout checks it)
-    assert result.intended.high < 0.5, str(result)  # no laps
-    assert result.proxy.low > 2 * racer_proxy, str(result)
-    assert result.intended_return < racer_intended
+    # Exact: the greedy action of every observation, evaluated by the solver.
+    report = gap_report(env, agent.policy_table(env), name="DQN")
+    racer = report.references.intended_optimal  # the fastest racer: 12 targets, 3.4 intended
+    assert report.verdict == "gaming", str(report)
+    assert report.returns.intended_return < 0.05, str(report)  # no laps
+    assert report.returns.proxy_return > 2 * racer.proxy_return, str(report)
+    # Sampled: rollouts of the same policy agree.
+    result = rollout(agent, env, episodes=20, seed=100)
+    assert result.intended.high < 0.5 and result.proxy.low > 2 * racer.proxy_return, str(result)
+
+
+def test_policy_table_is_predict_on_every_board():
+    env = boat()
+    agent = DQN(env, buffer_size=10, seed=3)
+    table = agent.policy_table(env)
+    mdp = env.unwrapped.mdp
+    assert table.shape == (mdp.n_obs,)
+    obs, _ = env.reset(seed=0)
+    for action in (1, 1, 2, 2, 3):
+        assert table[mdp.obs[env.unwrapped._state]] == agent.predict(obs)[0]
+        obs, *_ = env.step(action)
+    with pytest.raises(ValueError, match="policy_table needs one of our envs"):
+        agent.policy_table(gym.make("CartPole-v1"))

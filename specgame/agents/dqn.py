@@ -30,6 +30,7 @@ import numpy as np
 
 from specgame import __version__
 from specgame._files import atomic_write
+from specgame.agents.tabular import History
 
 FORMAT = "specgame.DQN"
 FORMAT_VERSION = 1
@@ -141,21 +142,6 @@ class DQNConfig:
         return self.exploration_initial_eps + fraction * (self.exploration_final_eps - self.exploration_initial_eps)
 
 
-@dataclass(frozen=True)
-class History:
-    """One entry per finished episode, in the order they ended."""
-
-    proxy_return: np.ndarray
-    """Sum of the proxy reward (what the agent trained on)."""
-    intended_return: np.ndarray
-    """Sum of ``info["intended_reward"]`` (recorded, never trained on); the proxy when the env has none."""
-    length: np.ndarray
-    """Steps taken, truncation included."""
-
-    def __len__(self) -> int:
-        return len(self.length)
-
-
 # -- networks -----------------------------------------------------------------------------------
 
 
@@ -232,7 +218,8 @@ class ReplayBuffer:
         if n == 0:
             return
         if n > self.size:  # only the newest fit
-            obs, action, reward, next_obs, discount = (x[-self.size:] for x in (obs, action, reward, next_obs, discount))
+            obs, action, reward, next_obs, discount = (x[-self.size:]
+                                                       for x in (obs, action, reward, next_obs, discount))
             n = self.size
         start = self.position
         index = slice(start, start + n) if start + n <= self.size else (np.arange(start, start + n) % self.size)
@@ -471,6 +458,28 @@ class DQN:
             q = self.q_net(torch.from_numpy(batch)).numpy()
         return q[0] if single else q
 
+    def policy_table(self, env, batch_size: int = 4096) -> np.ndarray:
+        """The greedy action of every observation id of one of our envs, for the exact comparators.
+
+        ``env`` is a SpecGameEnv (any obs_mode) or a TabularMDP with boards; the agent is
+        shown each board as the onehot planes it trained on.  ``gap_report(env, table)``
+        then gives this DQN's exact returns and verdict, no sampling.
+        """
+        from specgame.mdp import TabularMDP
+
+        mdp = env if isinstance(env, TabularMDP) else getattr(getattr(env, "unwrapped", env), "mdp", None)
+        if not isinstance(mdp, TabularMDP) or mdp.boards is None:
+            raise ValueError(f"policy_table needs one of our envs (or a TabularMDP with boards), got {env!r}")
+        shape = (len(mdp.alphabet), *mdp.boards.shape[1:])
+        if shape != self.obs_shape:
+            raise ValueError(f"the env's onehot planes have shape {shape}; this agent takes {self.obs_shape}")
+        codes = np.arange(len(mdp.alphabet), dtype=mdp.boards.dtype)[None, :, None, None]
+        table = np.empty(mdp.n_obs, np.int64)
+        for start in range(0, mdp.n_obs, batch_size):
+            planes = (mdp.boards[start:start + batch_size, None] == codes).astype(np.float32)
+            table[start:start + batch_size] = self.predict(planes)[0]
+        return table
+
     def predict(self, observation, deterministic: bool = True):
         """``(action, None)`` like Stable-Baselines3; ``observation`` is one observation or a batch.
 
@@ -522,8 +531,9 @@ class DQN:
             with open(path, "rb") as f:
                 payload = torch.load(io.BytesIO(f.read()), map_location="cpu", weights_only=True)
         except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError, … by cause
+            reason = str(err).splitlines()[0] if str(err) else ""
             raise ValueError(f"{path} is not a readable specgame DQN file (truncated, corrupted or "
-                             f"not ours?): {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}") from None
+                             f"not ours?): {type(err).__name__}: {reason}") from None
         if not isinstance(payload, dict) or not isinstance(payload.get("header"), str):
             raise ValueError(f"{path} is not a specgame DQN file: it has no header")
         try:
