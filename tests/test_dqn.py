@@ -181,6 +181,16 @@ def test_vector_env_collects_from_every_env():
     assert DQN(carts, **TINY).learn(400).steps_done == 400
 
 
+def test_vector_env_that_reuses_its_array():
+    envs = gym.vector.SyncVectorEnv([lambda: corridor(limit=5) for _ in range(2)], copy=False)
+    obs, reward, next_obs, discount = stored(DQN(envs, **TINY).learn(10))
+    np.testing.assert_array_equal(next_obs - obs, np.ones_like(obs))
+
+
+def test_progress_bar_runs():
+    assert DQN("CartPole-v1", **TINY).learn(1500, progress_bar=True).steps_done == 1500
+
+
 def test_predict_one_or_a_batch():
     agent = DQN("CartPole-v1", **TINY)
     obs = np.zeros(4, np.float32)

@@ -320,7 +320,7 @@ class DQN:
             obs, _ = self.env.reset(seed=self.seed)
             obs = np.asarray(obs)[None]
         n = self.n_envs
-        self._obs = np.asarray(obs, np.float32)
+        self._obs = np.array(obs, np.float32)  # a copy, as in _collect
         self._ep_proxy = np.zeros(n)
         self._ep_intended = np.zeros(n)
         self._ep_length = np.zeros(n, np.int64)
@@ -339,12 +339,12 @@ class DQN:
             actions = self._act(obs, self.epsilon_now, rng)
             if vector:
                 next_obs, reward, terminated, truncated, info = self.env.step(actions)
-                next_obs = np.asarray(next_obs, np.float32)
+                next_obs = np.array(next_obs, np.float32)  # a copy: vector envs may reuse their array
                 intended = _vector_intended(info, reward)
                 valid = ~self._skip
             else:
                 next_obs, reward, terminated, truncated, info = self.env.step(int(actions[0]))
-                next_obs = np.asarray(next_obs, np.float32)[None]
+                next_obs = np.array(next_obs, np.float32)[None]  # a copy: the env may reuse its array
                 intended = np.array([info.get("intended_reward", reward)], np.float64)
                 reward = np.array([reward], np.float64)
                 terminated, truncated = np.array([terminated]), np.array([truncated])
