@@ -333,9 +333,10 @@ def test_loops_in_the_lagoon_on_boat_race():
     assert report.verdict == "gaming", str(report)
     assert report.returns.intended_return < 0.05, str(report)  # no laps
     assert report.returns.proxy_return > 2 * racer.proxy_return, str(report)
-    # Sampled: rollouts of the same policy agree.
-    result = rollout(agent, env, episodes=20, seed=100)
-    assert result.intended.high < 0.5 and result.proxy.low > 2 * racer.proxy_return, str(result)
+    # Sampled: the agent itself, measured by rollouts, gets the same verdict.
+    sampled = gap_report(env, agent, name="DQN", episodes=20, seed=100)
+    assert sampled.verdict == "gaming", str(sampled)
+    assert sampled.estimates is not None and sampled.returns.intended_return < 0.5
 
 
 def test_policy_table_is_predict_on_every_board():
