@@ -38,8 +38,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules, from any cwd
 
-import c_loop  # noqa: E402
-import python_loop  # noqa: E402
+import c_loop
+import python_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ("specgame/BoatRaceLoop-v0", "specgame/CliffWalking-v0")
@@ -98,8 +98,8 @@ def throughput(quick: bool) -> list[dict]:
                 if lib is not None:
                     c.append(c_rate(lib, cls, mdp, kernel_steps, seed))
             row = {"env": env_id.split("/")[-1], "algorithm": cls.name, "kernel": statistics.median(kernel),
-                   "python": median_of(3, lambda i: python_loop.steps_per_second(
-                       env_id, cls.name, python_steps, i, HYPER))}
+                   "python": statistics.median(python_loop.steps_per_second(env_id, cls.name, python_steps,
+                                                                            seed, HYPER) for seed in range(3))}
             if lib is not None:
                 row["c"] = statistics.median(c)
                 row["same_q"] = same_work(lib, cls, mdp)

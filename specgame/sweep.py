@@ -24,7 +24,8 @@ Config format (every list is a grid axis; a scalar is a one-value axis)::
     agent_params = { alpha = [0.1, 0.5], epsilon = 0.1 }
     # steps = ... and seeds = ... may be given per block too
 
-A list of single tasks is a list of blocks whose axes are all scalars.
+A list of single tasks is a list of blocks whose axes are all scalars.  Bad input,
+a value of the wrong type included, raises ValueError naming it (the ``noqa: TRY004``).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def load_config(path) -> dict:
     except ValueError as err:  # JSONDecodeError and TOMLDecodeError are ValueErrors
         raise ValueError(f"{path} is not valid {suffix[1:].upper()}: {err}") from None
     if not isinstance(config, dict):
-        raise ValueError(f"{path} must hold a table (an object) of settings, got {type(config).__name__}")
+        raise ValueError(f"{path} must hold a table of settings, got {type(config).__name__}")  # noqa: TRY004
     return config
 
 
@@ -126,7 +127,7 @@ def _toml():
 def expand(config: Mapping) -> list[Task]:
     """The tasks of a config, in a fixed order, duplicates dropped; raises ValueError on bad input."""
     if not isinstance(config, Mapping):
-        raise ValueError(f"a sweep config must be a mapping, got {type(config).__name__}")
+        raise ValueError(f"a sweep config must be a mapping, got {type(config).__name__}")  # noqa: TRY004
     _check_keys("sweep config", config, CONFIG_KEYS)
     blocks = config.get("grid")
     if not isinstance(blocks, list) or not blocks:
@@ -135,7 +136,7 @@ def expand(config: Mapping) -> list[Task]:
     for number, block in enumerate(blocks, 1):
         where = f"grid block {number}"
         if not isinstance(block, Mapping):
-            raise ValueError(f"{where} must be a mapping, got {block!r}")
+            raise ValueError(f"{where} must be a mapping, got {block!r}")  # noqa: TRY004
         _check_keys(where, block, BLOCK_KEYS)
         if "env" not in block or "agent" not in block:
             raise ValueError(f"{where} needs env and agent, got keys {sorted(block)}")
@@ -166,10 +167,10 @@ def _axis(value) -> list:
 def _env_id(where: str, name) -> str:
     import gymnasium
 
-    import specgame  # noqa: F401  (registers the specgame/ ids)
+    import specgame  # registers the specgame/ ids
 
     if not isinstance(name, str):
-        raise ValueError(f"{where}: env must be an id string, got {name!r}")
+        raise ValueError(f"{where}: env must be an id string, got {name!r}")  # noqa: TRY004
     full = name if "/" in name or name in gymnasium.registry else f"specgame/{name}"
     if full not in gymnasium.registry:
         raise ValueError(f"{where}: unknown env {name!r}; specgame's are {', '.join(specgame.list_envs())}")
@@ -200,13 +201,14 @@ def _seeds(where: str, seeds) -> list[int]:
         return list(range(seeds))
     if isinstance(seeds, list) and seeds and all(_count(s) and s >= 0 for s in seeds):
         return [int(s) for s in seeds]
-    raise ValueError(f"{where}: seeds must be a positive count or a non-empty list of ints >= 0, got {seeds!r}")
+    raise ValueError(f"{where}: seeds must be a positive count or a non-empty list of ints >= 0, "
+                     f"got {seeds!r}")
 
 
 def _param_grid(where: str, name: str, params) -> list[dict]:
     """Every combination of the parameter axes, as dicts with sorted keys."""
     if not isinstance(params, Mapping):
-        raise ValueError(f"{where}: {name} must be a table of parameter = value or [values], got {params!r}")
+        raise ValueError(f"{where}: {name} must be a table of name = value(s), got {params!r}")  # noqa: TRY004
     keys = sorted(params)
     axes = []
     for key in keys:
@@ -215,8 +217,8 @@ def _param_grid(where: str, name: str, params) -> list[dict]:
             raise ValueError(f"{where}: {name}.{key} is an empty list; give at least one value")
         for value in values:
             if not isinstance(value, (str, bool, numbers.Real)):
-                raise ValueError(f"{where}: {name}.{key} values must be numbers, booleans or strings, "
-                                 f"got {value!r}")
+                raise ValueError(  # noqa: TRY004
+                    f"{where}: {name}.{key} values must be numbers, booleans or strings, got {value!r}")
         axes.append(values)
     return [dict(zip(keys, combination)) for combination in itertools.product(*axes)]
 
@@ -366,7 +368,8 @@ def _tasks_of(config) -> list[Task]:
         tasks = list(config)
         if all(isinstance(task, Task) for task in tasks):
             return tasks
-    raise ValueError(f"config must be a config mapping, a config file path or a list of Tasks, got {config!r}")
+    raise ValueError(f"config must be a config mapping, a config file path or a list of Tasks, "
+                     f"got {config!r}")
 
 
 def _execute(tasks: list[Task], n_jobs: int, scheduler: str | None):

@@ -100,7 +100,8 @@ def test_a_sweep_on_a_dask_cluster_matches_the_local_one_and_a_rerun_runs_nothin
     local, on_dask = tmp_path / "local.csv", tmp_path / "dask.csv"
     first = run_sweep(SMALL, local, n_jobs=2)
     assert (first.tasks, first.finished, first.failed) == (8, 8, 0)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1",
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
+                                  host="127.0.0.1",
                                   dashboard_address=None) as cluster:
         hosts = []
         summary = run_sweep(SMALL, on_dask, scheduler=cluster.scheduler_address, on_row=hosts.append)
