@@ -385,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="runs/demo")
     demo.set_defaults(run=cmd_demo)
 
-    bench = sub.add_parser("bench", help="measure training throughput against plain Python")
+    bench = sub.add_parser("bench", help="speed: kernel vs C vs plain Python, threads, solver, start-up")
     bench.add_argument("--quick", action="store_true")
     bench.set_defaults(run=cmd_bench)
 
