@@ -2,9 +2,9 @@
 
 :func:`build` compiles it with the first C compiler found (``$CC``, ``cc``, ``gcc``,
 ``clang``) and returns ``None`` when there is none, so the benchmark can say so and go
-on.  :func:`learn` trains a fresh agent's state with it the way ``TabularAgent.learn``
-drives the numba kernel (history buffers of the same size, refilled until the step
-budget is spent), so timing one against the other compares the loops, not their drivers.
+on.  :func:`c_train` wraps it in the numba kernel's signature, and :func:`learn` drives
+either loop the same way (history buffers of ``TabularAgent``'s size, refilled until the
+step budget is spent), so timing one against the other compares the loops alone.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from specgame.agents import tabular
+from specgame.agents import History, tabular
+from specgame.agents._kernels import mdp_arrays
 
 SOURCE = Path(__file__).with_name("tabular_loop.c")
 # -O2 as a C programmer would ship it; no fast-math and no FMA contraction, so that the
@@ -56,32 +57,37 @@ def _ptr(array: np.ndarray, dtype) -> int:
     return array.ctypes.data
 
 
-def learn(lib, agent, total_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Train ``agent``'s state (a fresh agent) for ``total_steps`` in C; returns (q, episode lengths).
+def c_train(lib):
+    """The C loop behind the signature of ``specgame.agents._kernels.train``."""
+    def train(algorithm, mdp_arrays, horizon, q, rng, carry_i, carry_f, params, step_limit, episode_limit,
+              proxy_returns, intended_returns, lengths):
+        next_state = mdp_arrays[0]
+        dtypes = (np.int32, np.float64, np.float64, np.float64, np.float64, np.bool_, np.float64, np.int32,
+                  np.float64)
+        table = [_ptr(array, dtype) for array, dtype in zip(mdp_arrays, dtypes)]
+        return lib.train(algorithm, *next_state.shape, *table, horizon, _ptr(q, np.float64), _ptr(rng, np.uint64),
+                         _ptr(carry_i, np.int64), _ptr(carry_f, np.float64), _ptr(params, np.float64),
+                         step_limit, episode_limit, _ptr(proxy_returns, np.float64),
+                         _ptr(intended_returns, np.float64), _ptr(lengths, np.int64), len(lengths))
+    return train
 
-    The agent object itself is left untouched: the C loop works on copies of its
-    Q-table, generator and carry arrays.
+
+def learn(train, agent, total_steps: int) -> tuple[np.ndarray, History]:
+    """Train a copy of ``agent``'s state for ``total_steps`` with the loop ``train``; (q, history).
+
+    ``train`` is the numba kernel or :func:`c_train`'s C loop: both get the very same
+    driver (buffers, calls, history kept), so timing one against the other times the loops.
+    The agent object itself is left untouched.
     """
-    mdp = agent.mdp
-    S, A, K = mdp.shape
     q, rng, carry_i, carry_f = agent.q.copy(), agent._rng.copy(), agent._carry_i.copy(), agent._carry_f.copy()
     params = agent.config.params(agent._schedule_steps or total_steps)
     capacity = min(tabular.HISTORY_CHUNK, total_steps)
-    proxy_returns, intended_returns = np.zeros(capacity), np.zeros(capacity)
-    lengths = np.zeros(capacity, np.int64)
-    step_limit = agent.steps_done + total_steps
+    buffers = (np.zeros(capacity), np.zeros(capacity), np.zeros(capacity, np.int64))
     chunks = []
-    arrays = [(mdp.next_state, np.int32), (mdp.prob, np.float64), (mdp.proxy, np.float64),
-              (mdp.intended, np.float64), (mdp.speed_bonus, np.float64), (mdp.terminal, np.bool_),
-              (mdp.initial, np.float64), (mdp.obs, np.int32), (mdp.forced_epsilon, np.float64)]
-    table = [_ptr(array, dtype) for array, dtype in arrays]
     while True:
-        recorded = lib.train(agent.algorithm, S, A, K, *table, mdp.horizon,
-                             _ptr(q, np.float64), _ptr(rng, np.uint64), _ptr(carry_i, np.int64),
-                             _ptr(carry_f, np.float64), _ptr(params, np.float64), step_limit,
-                             tabular.NO_LIMIT, _ptr(proxy_returns, np.float64),
-                             _ptr(intended_returns, np.float64), _ptr(lengths, np.int64), capacity)
-        chunks.append(lengths[:recorded].copy())
+        recorded = train(agent.algorithm, mdp_arrays(agent.mdp), agent.mdp.horizon, q, rng, carry_i, carry_f,
+                         params, agent.steps_done + total_steps, tabular.NO_LIMIT, *buffers)
+        chunks.append([buffer[:recorded].copy() for buffer in buffers])
         if recorded < capacity:
             break
-    return q, np.concatenate(chunks)
+    return q, History(*(np.concatenate(parts) for parts in zip(*chunks)))
