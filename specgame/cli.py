@@ -94,7 +94,7 @@ def cmd_list(args) -> None:
 
     table = Table(title="specgame environments", show_lines=False)
     for column in ("id", "proxy reward (trained on)", "intended objective"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "id")  # ids are for copying: never break them
     for full_id in specgame.list_envs():
         cls = env_class(full_id)
         table.add_row(full_id, cls.summary_proxy, cls.summary_intended)
