@@ -322,6 +322,8 @@ def cmd_bench(args) -> None:
 
 def cmd_sweep(args) -> None:
     """Run a sweep config's tasks that are not yet in the results file, printing each as it ends."""
+    from rich.markup import escape
+
     from specgame.sweep import load_config, run_sweep
 
     config_path = Path(args.config)
@@ -329,9 +331,9 @@ def cmd_sweep(args) -> None:
     con = console()
 
     def progress(row):
-        outcome = row["verdict"] if row["status"] == "ok" else f"[red]error[/red] {row['error']}"
-        params = ", ".join(f"{k}={v}" for k, v in {**json.loads(row["env_params"]),
-                                                  **json.loads(row["agent_params"])}.items())
+        outcome = row["verdict"] if row["status"] == "ok" else f"[red]error[/red] {escape(row['error'])}"
+        params = escape(", ".join(f"{k}={v}" for k, v in {**json.loads(row["env_params"]),
+                                                         **json.loads(row["agent_params"])}.items()))
         con.print(f"  {row['env'].split('/')[-1]} {row['agent']} seed {row['seed']}"
                   f"{' (' + params + ')' if params else ''}: {outcome}  [{row['seconds']} s]", markup=True)
 
