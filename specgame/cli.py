@@ -1,4 +1,4 @@
-"""The ``specgame`` command: list, train, compare, demo, bench."""
+"""The ``specgame`` command: list, train, compare, demo, bench, sweep."""
 
 from __future__ import annotations
 
@@ -345,6 +345,34 @@ def cmd_bench(args) -> None:
     bench_tabular.main(["--quick"] if args.quick else [])
 
 
+def cmd_sweep(args) -> None:
+    """Run a sweep config's tasks that are not yet in the results file, printing each as it ends."""
+    from rich.markup import escape
+
+    from specgame.sweep import load_config, run_sweep
+
+    config_path = Path(args.config)
+    out = Path(args.out or f"runs/sweep-{config_path.stem}.csv")
+    con = console()
+
+    def progress(row):
+        outcome = row["verdict"] if row["status"] == "ok" else f"[red]error[/red] {escape(row['error'])}"
+        params = escape(", ".join(f"{k}={v}" for k, v in {**json.loads(row["env_params"]),
+                                                         **json.loads(row["agent_params"])}.items()))
+        con.print(f"  {row['env'].split('/')[-1]} {row['agent']} seed {row['seed']}"
+                  f"{' (' + params + ')' if params else ''}: {outcome}  [{row['seconds']} s]", markup=True)
+
+    try:
+        config = load_config(config_path)
+        started = time.perf_counter()
+        summary = run_sweep(config, out, n_jobs=args.jobs, scheduler=args.scheduler,
+                            retry_failed=args.retry_failed, on_row=progress)
+    except (ValueError, OSError) as err:
+        raise CliError(str(err)) from None
+    con.print(f"{summary.tasks} task(s): {summary.skipped} already in {out}, {summary.finished} finished now, "
+              f"{summary.failed} failed, in {time.perf_counter() - started:.1f} s")
+
+
 # -- the parser ----------------------------------------------------------------------------
 
 
@@ -394,9 +422,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="runs/demo")
     demo.set_defaults(run=cmd_demo)
 
-    bench = sub.add_parser("bench", help="measure training throughput against plain Python")
+    bench = sub.add_parser("bench", help="speed: kernel vs C vs plain Python, threads, solver, start-up")
     bench.add_argument("--quick", action="store_true")
     bench.set_defaults(run=cmd_bench)
+
+    sweep = sub.add_parser("sweep", help="train env x parameters x agent x seeds in parallel, results to a CSV")
+    sweep.add_argument("config", help="a .toml or .json sweep config (see examples/sweep.toml)")
+    sweep.add_argument("--out", help="results CSV, appended to (default runs/sweep-CONFIG.csv)")
+    sweep.add_argument("--jobs", type=int, default=-1, help="local processes; -1 = one per CPU (default)")
+    sweep.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786) to run on its workers")
+    sweep.add_argument("--retry-failed", action="store_true", help="run again the tasks that failed before")
+    sweep.set_defaults(run=cmd_sweep)
     return parser
 
 
