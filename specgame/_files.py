@@ -61,6 +61,17 @@ def _umask() -> int:
     return mask
 
 
+def json_bytes(record) -> np.ndarray:
+    """A JSON header as the uint8 array our ``.npz`` files carry; numpy numbers become Python ones."""
+    def plain(value):
+        if isinstance(value, np.generic):
+            return value.item()  # np.int64(2) -> 2, np.float32(0.25) -> 0.25: read back as numbers
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        raise TypeError(f"{type(value).__name__} {value!r} cannot be written to a specgame file header")
+    return np.frombuffer(json.dumps(record, default=plain).encode(), dtype=np.uint8)
+
+
 def atomic_write_text(path, text: str) -> Path:
     return atomic_write(path, lambda f: f.write(text.encode()))
 

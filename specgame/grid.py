@@ -23,6 +23,7 @@ import hashlib
 import inspect
 import math
 import os
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import NamedTuple
@@ -123,7 +124,9 @@ def check_float(name: str, value, low: float, high: float = math.inf) -> None:
 
 # -- compilation ---------------------------------------------------------------------------
 
-_memory_cache: dict = {}
+# module -> {config: table}.  Keyed by the module object, not its name (two games built at
+# run time may share a name), and weakly, so such games are freed with their tables.
+_memory_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def make_config(rules, **config):
@@ -167,9 +170,9 @@ def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noq
     if isinstance(max_states, bool) or not isinstance(max_states, (int, np.integer)) or max_states < 1:
         raise ValueError(f"max_states must be a positive int, got {max_states!r}")
     cfg = make_config(rules, **config)
-    key = (rules, cfg)  # the module itself: two games may share a name (made in a notebook, say)
-    if key in _memory_cache:
-        return _memory_cache[key]
+    tables = _memory_cache.setdefault(rules, {})
+    if cfg in tables:
+        return tables[cfg]
     path = _cache_path(rules, cfg)
     mdp = None
     if path is not None and path.exists():
@@ -184,7 +187,7 @@ def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noq
                 mdp.save(path)
             except OSError:
                 pass  # a read-only cache directory only costs speed
-    _memory_cache[key] = mdp
+    tables[cfg] = mdp
     return mdp
 
 

@@ -10,12 +10,11 @@ zero-probability rows).  A terminal state never acts; its rows are a self-loop.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from specgame._files import atomic_write, read_npz
+from specgame._files import atomic_write, json_bytes, read_npz
 
 FORMAT = "specgame.TabularMDP"
 FORMAT_VERSION = 1
@@ -155,7 +154,7 @@ class TabularMDP:
                   "horizon": self.horizon, "name": self.name, "action_names": self.action_names,
                   "state_fields": list(self.state_fields), "alphabet": self.alphabet,
                   "meta": self.meta, "shape": list(self.shape)}
-        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        arrays["header"] = json_bytes(header)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod

@@ -9,14 +9,13 @@ states drawn alike are one row of the Q-table: partial observability is real her
 
 from __future__ import annotations
 
-import json
 import numbers
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
 from specgame import __version__, rng
-from specgame._files import atomic_write, read_npz
+from specgame._files import atomic_write, json_bytes, read_npz
 from specgame.agents import _kernels as K
 from specgame.mdp import TabularMDP, to_mdp
 
@@ -236,7 +235,7 @@ class TabularAgent:
         arrays = {"q": self.q, "rng": self._rng, "carry_i": self._carry_i, "carry_f": self._carry_f,
                   "proxy_return": self.history.proxy_return,
                   "intended_return": self.history.intended_return, "length": self.history.length,
-                  "header": np.frombuffer(json.dumps(header, default=str).encode(), dtype=np.uint8)}
+                  "header": json_bytes(header)}
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
