@@ -127,7 +127,9 @@ def cmd_train(args) -> None:
         if agent.steps_done < args.steps:
             agent.learn(args.steps - agent.steps_done, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
     except KeyboardInterrupt:
-        print(f"specgame: interrupted; {checkpoint} holds step {agent.steps_done:,} of {args.steps:,}. "
+        # The file, not the agent in memory: Ctrl-C may land just after a checkpoint was renamed in.
+        held = f"holds step {cls.load(checkpoint).steps_done:,}" if checkpoint.exists() else "was not written yet"
+        print(f"specgame: interrupted; {checkpoint} {held} of {args.steps:,}. "
               "Run the same command with --resume to continue.", file=sys.stderr)
         raise SystemExit(130) from None
     seconds = time.perf_counter() - started

@@ -145,7 +145,8 @@ class TabularAgent:
         crash, a killed process), ``load(checkpoint, env)`` and learning the steps that
         remain ends bit for bit where the uninterrupted run would have: the checkpoint holds
         the generator, the episode in progress, the schedule and the history.  After an
-        exception or Ctrl-C in this call, the agent itself is left as its last checkpoint.
+        exception or Ctrl-C in this call, the agent itself is left as it was at its last
+        completed checkpoint (the file may already hold the next one: both lie on the same run).
         """
         if checkpoint is None:
             _train([self], total_steps, episodes, parallel=False)
