@@ -172,7 +172,7 @@ def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noq
     cfg = make_config(rules, **config)
     tables = _memory_cache.setdefault(rules, {})
     if cfg in tables:
-        return tables[cfg]
+        return _within(tables[cfg], rules, cfg, max_states)
     path = _cache_path(rules, cfg)
     mdp = None
     if path is not None and path.exists():
@@ -188,6 +188,13 @@ def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noq
             except OSError:
                 pass  # a read-only cache directory only costs speed
     tables[cfg] = mdp
+    return _within(mdp, rules, cfg, max_states)
+
+
+def _within(mdp: TabularMDP, rules, cfg, max_states: int) -> TabularMDP:
+    """A cached table answers to the same limit as a fresh enumeration would."""
+    if mdp.n_states > max_states:
+        raise TooManyStates(rules, cfg, max_states)
     return mdp
 
 
