@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from gymnasium.envs.toy_text.frozen_lake import generate_random_map
 from gymnasium.error import ResetNeeded
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import specgame
@@ -49,6 +49,9 @@ def named_in(message: str, name: str, value) -> bool:
     return name in message and (repr(value) in message or str(value) in message)
 
 
+# Tests that play whole episodes or compile games get a tenth of the profile's examples.
+HEAVY = settings(max_examples=max(20, settings.default.max_examples // 10))
+
 _tables: dict = {}
 
 
@@ -62,6 +65,7 @@ def table(env_id):
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
+@HEAVY
 @given(data=st.data())
 def test_random_play_keeps_the_books(env_id, data, api_calls):
     """Episode totals in the final info are the sums of the step values; observations stay in their space."""
@@ -298,6 +302,7 @@ def test_env_step_takes_an_action_or_names_it(env_id, action, api_calls):
 
 
 @pytest.mark.parametrize("env_id", GAME_IDS)
+@HEAVY
 @given(data=st.data())
 def test_env_configs_work_or_are_refused_by_name(env_id, data, api_calls):
     """Any value for any parameter builds a game, or raises ValueError naming the parameter and value.
@@ -383,6 +388,7 @@ def test_parse_map_reads_any_text_or_points_at_the_fault(text, legend, api_calls
 # -- random games through compile ---------------------------------------------------------------
 
 
+@HEAVY
 @given(rows=st.integers(1, 6), cols=st.integers(1, 6), data=st.data())
 def test_random_maps_compile_into_tables_that_match_their_rules(rows, cols, data, api_calls):
     """A walker game built at run time from a random map compiles, and every row matches its rules."""
