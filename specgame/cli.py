@@ -224,7 +224,7 @@ def cmd_compare(args) -> None:
             raise CliError(f"{env_id(args.env)} has no board positions to draw visits on; drop --plot")
         from specgame.plot import visit_difference
 
-        visit_difference(first_seeds, env.unwrapped.mdp).savefig(args.plot, dpi=110)
+        save_figure(visit_difference(first_seeds, env.unwrapped.mdp), Path(args.plot))
         console().print(f"wrote {args.plot} (seed 0 of each agent: visits against the intended-optimal policy)")
 
 
@@ -336,7 +336,7 @@ def save_figure(fig, path: Path, dpi: int = 110) -> None:
     """``fig.savefig`` through a temporary file, like every other write."""
     from specgame._files import atomic_write
 
-    atomic_write(path, lambda f: fig.savefig(f, format=path.suffix.lstrip("."), dpi=dpi))
+    atomic_write(path, lambda f: fig.savefig(f, format=path.suffix.lstrip(".") or "png", dpi=dpi))
 
 
 def write_gif(path: Path, frames, fps: int = 8) -> None:
