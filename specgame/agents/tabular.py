@@ -9,6 +9,7 @@ states drawn alike are one row of the Q-table: partial observability is real her
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import asdict, dataclass, fields
 
@@ -56,7 +57,7 @@ class TabularConfig:
             _check_range("epsilon_end", self.epsilon_end, 0, 1)
         if self.alpha_end is not None:
             _check_range("alpha_end", self.alpha_end, 0, 1, low_open=True)
-        if not _is_real(self.q0) or not np.isfinite(self.q0):
+        if not _is_real(self.q0) or not _finite(self.q0):
             raise ValueError(f"q0 must be a finite number, got {self.q0!r}")
         if self.schedule_steps is not None:
             _check_count("schedule_steps", self.schedule_steps)
@@ -410,6 +411,13 @@ def _train(agents: list[TabularAgent], total_steps, episodes, parallel: bool) ->
 
 def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float (found by fuzzing: q0=-2**63-1)
+        return False
 
 
 def _check_range(name, value, low, high, low_open=False) -> None:
