@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile("ci", max_examples=20, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True)
-settings.register_profile("long", max_examples=3000, deadline=None, suppress_health_check=_SLOW_OK,
+settings.register_profile("long", max_examples=1000, deadline=None, suppress_health_check=_SLOW_OK,
                           print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
