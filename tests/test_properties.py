@@ -50,7 +50,7 @@ def named_in(message: str, name: str, value) -> bool:
 
 
 # Tests that play whole episodes or compile games get a tenth of the profile's examples.
-HEAVY = settings(max_examples=max(20, settings.default.max_examples // 10))
+HEAVY = settings(max_examples=max(5, settings.default.max_examples // 10))
 
 _tables: dict = {}
 
