@@ -94,7 +94,7 @@ def cmd_list(args) -> None:
 
     table = Table(title="specgame environments", show_lines=False)
     for column in ("id", "proxy reward (trained on)", "intended objective"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "id")  # ids are for copying: never break them
     for full_id in specgame.list_envs():
         cls = env_class(full_id)
         table.add_row(full_id, cls.summary_proxy, cls.summary_intended)
@@ -228,6 +228,13 @@ def cmd_compare(args) -> None:
         console().print(f"wrote {args.plot} (seed 0 of each agent: visits against the intended-optimal policy)")
 
 
+def _danger_cells(danger) -> tuple[str, str, str]:
+    if danger is None:
+        return ("-", "-", "-")
+    return (f"{danger.epic_uniform:.2f} / {danger.epic_on_policy:.2f}", f"{danger.normalised_regret:.2f}",
+            f"{danger.hack_rate:.2f}")
+
+
 def cmd_compare_all(args) -> None:
     """One row per (env, agent): verdict over seeds, and each env's reward-level danger numbers."""
     from rich.table import Table
@@ -251,8 +258,8 @@ def cmd_compare_all(args) -> None:
     records = {}
     for full_id in specgame.list_envs():
         env = make_env(full_id, {})
-        danger = proxy_danger(env.unwrapped.mdp)
-        records[full_id] = {"reward": danger.to_dict(), "agents": {}}
+        danger = proxy_danger(env.unwrapped.mdp) if args.danger else None
+        records[full_id] = {"reward": danger.to_dict() if danger else None, "agents": {}}
         for i, name in enumerate(names):
             agents = train_seeds(agent_class(name), env, seeds=range(args.seeds), total_steps=args.steps,
                                  **hyper(args))
@@ -260,8 +267,7 @@ def cmd_compare_all(args) -> None:
             verdicts = [r.verdict for r in table.reports]
             common = max(set(verdicts), key=verdicts.count)
             records[full_id]["agents"][name] = table.to_dict()
-            env_cells = ((full_id.split("/")[-1], f"{danger.epic_uniform:.2f} / {danger.epic_on_policy:.2f}",
-                          f"{danger.normalised_regret:.2f}", f"{danger.hack_rate:.2f}") if i == 0 else ("",) * 4)
+            env_cells = (full_id.split("/")[-1], *_danger_cells(danger)) if i == 0 else ("",) * 4
             out.add_row(*env_cells, name, _mean_ci([r.proxy_score for r in table.reports]),
                         _mean_ci([r.intended_score for r in table.reports]),
                         f"{common} ({verdicts.count(common)}/{len(verdicts)})", end_section=i == len(names) - 1)
@@ -393,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("env", nargs="?", help="environment id (or --all)")
     compare.add_argument("--all", action="store_true",
                          help="every registered env and agent, with the envs' reward-level measures")
+    compare.add_argument("--no-danger", dest="danger", action="store_false",
+                         help="with --all: skip the reward-level measures (EPIC, regret, hack rate), "
+                              "which take minutes on the largest tables")
     compare.add_argument("--agents", default=",".join(AGENTS), help="comma-separated agent names")
     compare.add_argument("--seeds", type=int, default=None, help="seeds per agent (default 3; 1 with --all)")
     compare.add_argument("--json", help="also write the reports to this JSON file")
