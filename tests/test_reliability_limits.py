@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gymnasium
+import numpy as np
 import pytest
 from test_properties import walker_game
 
@@ -57,3 +58,19 @@ def test_a_game_without_a_source_file_compiles_without_the_disk_cache(tmp_path, 
     monkeypatch.delenv("SPECGAME_NO_CACHE", raising=False)
     assert grid.compile(walker_game("S#G\n..~", 0.5)).n_states > 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_nan_in_the_dqn_loss_stops_training_and_keeps_the_last_good_weights(tmp_path):
+    torch = pytest.importorskip("torch")
+    from specgame.agents.dqn import DQN
+
+    poisoned = gymnasium.wrappers.TransformReward(gymnasium.make("CartPole-v1"),
+                                                  lambda r: float("nan") if np.random.random() < 0.05 else r)
+    np.random.seed(0)
+    agent = DQN(poisoned, seed=0, learning_starts=32, batch_size=32)
+    with pytest.raises(FloatingPointError, match="loss or gradient became nan") as err:
+        agent.learn(2_000)
+    assert "gradient step" in str(err.value)
+    assert all(torch.isfinite(w).all() for w in agent.q_net.state_dict().values())
+    agent.save(tmp_path / "last-good.pt")
+    assert all(torch.isfinite(w).all() for w in DQN.load(tmp_path / "last-good.pt").q_net.state_dict().values())
