@@ -139,23 +139,81 @@ def cmd_train(args) -> None:
     from specgame.compare import gap_table
 
     settings = parse_settings(args.set)
-    started = time.perf_counter()
-    env, (agent,) = train_agents(args.agent, args.env, settings, [args.seed], args.steps, args)
-    seconds = time.perf_counter() - started
-    table = gap_table(env, {args.agent: agent})
     out = Path(args.out or f"runs/{args.env.split('/')[-1]}-{args.agent}-seed{args.seed}")
-    out.mkdir(parents=True, exist_ok=True)
     config = {"env": env_id(args.env), "settings": settings, "agent": args.agent,
               "seed": args.seed, "steps": args.steps, **hyper(args)}
-    atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
+    checkpoint = out / "checkpoint.npz"
+    con = console()
+    started = time.perf_counter()
+    if args.agent in NEURAL:
+        if args.resume:
+            raise CliError("--resume continues tabular runs; the DQN does not write checkpoints yet")
+        env, (agent,) = train_agents(args.agent, args.env, settings, [args.seed], args.steps, args)
+        atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
+    else:
+        env, agent = train_tabular(args, settings, out, config)
+    seconds = time.perf_counter() - started
+    table = gap_table(env, {args.agent: agent})
     write_history(out / "progress.csv", agent.history)
     agent.save(out / ("model.pt" if args.agent in NEURAL else "model.npz"))
     atomic_write_text(out / "report.json", table.to_json() + "\n")
-    con = console()
+    checkpoint.unlink(missing_ok=True)  # the model file now holds the finished run
     con.print(f"trained {args.agent} on {config['env']} for {args.steps:,} steps "
               f"({len(agent.history):,} episodes) in {seconds:.2f} s")
     con.print(table)
     con.print(f"saved to {out}/")
+
+
+def train_tabular(args, settings: dict, out: Path, config: dict):
+    """Train (or, with --resume, continue) a tabular agent, checkpointing into ``out``."""
+    from specgame._files import atomic_write_text
+
+    env = make_env(args.env, settings)
+    cls = agent_class(args.agent)
+    checkpoint = out / "checkpoint.npz"
+    agent = resume_agent(out, config, env, cls) if args.resume else None
+    if agent is None:
+        if checkpoint.exists() and not args.resume:
+            raise CliError(f"{out} holds an unfinished run (checkpoint.npz); add --resume to continue it, "
+                           "or choose another --out")
+        try:
+            agent = cls(env, seed=args.seed, **hyper(args))
+        except ValueError as err:
+            raise CliError(str(err)) from None
+        atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")  # first: --resume reads it
+    try:
+        if agent.steps_done < args.steps:
+            agent.learn(args.steps - agent.steps_done, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
+    except KeyboardInterrupt:
+        # The file, not the agent in memory: Ctrl-C may land just after a checkpoint was renamed in.
+        held = f"holds step {cls.load(checkpoint).steps_done:,}" if checkpoint.exists() else "was not written yet"
+        print(f"specgame: interrupted; {checkpoint} {held} of {args.steps:,}. "
+              "Run the same command with --resume to continue.", file=sys.stderr)
+        raise SystemExit(130) from None
+    return env, agent
+
+
+def resume_agent(out: Path, config: dict, env, cls):
+    """The agent of an interrupted run in ``out``, or None if it stopped before its first checkpoint."""
+    try:
+        started_with = json.loads((out / "config.json").read_text())
+    except FileNotFoundError:
+        raise CliError(f"nothing to resume: {out} has no config.json (was the run started there?)") from None
+    except (OSError, ValueError) as err:
+        raise CliError(f"{out / 'config.json'} is unreadable: {err}") from None
+    for key, value in config.items():
+        if started_with.get(key) != value:
+            raise CliError(f"{out} was started with {key}={started_with.get(key)!r}, not {value!r}; "
+                           "resume with the options it was started with")
+    checkpoint = out / "checkpoint.npz"
+    if not checkpoint.exists():
+        if (out / "model.npz").exists():
+            raise CliError(f"nothing to resume: the run in {out} has finished (model.npz)")
+        return None  # killed before the first checkpoint: starting again is the same run
+    try:
+        return cls.load(checkpoint, env)
+    except ValueError as err:
+        raise CliError(str(err)) from None
 
 
 def _mean_ci(values) -> str:
@@ -213,7 +271,7 @@ def cmd_compare(args) -> None:
             raise CliError(f"{env_id(args.env)} has no board positions to draw visits on; drop --plot")
         from specgame.plot import visit_difference
 
-        visit_difference(first_seeds, env.unwrapped.mdp).savefig(args.plot, dpi=110)
+        save_figure(visit_difference(first_seeds, env.unwrapped.mdp), Path(args.plot))
         console().print(f"wrote {args.plot} (seed 0 of each agent: visits against the intended-optimal policy)")
 
 
@@ -296,10 +354,10 @@ def cmd_demo(args) -> None:
                           references={"proxy-optimal": tuple(refs.proxy_optimal),
                                       "intended-optimal (racer)": tuple(refs.intended_optimal)},
                           title="BoatRaceLoop-v0: proxy rises, intended stays at zero")
-    fig.savefig(out / "learning_curves.png", dpi=110)
+    save_figure(fig, out / "learning_curves.png")
     frames = greedy_frames(agents["q-learning"], steps=args.frames)
-    filmstrip(frames, columns=8, title="Q-learning's greedy boat: to the lagoon, then round and round").savefig(
-        out / "loop_strip.png", dpi=110)
+    save_figure(filmstrip(frames, columns=8, title="Q-learning's greedy boat: to the lagoon, then round and round"),
+                out / "loop_strip.png")
     write_gif(out / "loop.gif", frames)
     from specgame._files import atomic_write_text
 
@@ -324,6 +382,13 @@ def greedy_frames(agent, steps: int, seed: int = 0, tile_size: int = 16):
             break
     env.close()
     return frames
+
+
+def save_figure(fig, path: Path, dpi: int = 110) -> None:
+    """``fig.savefig`` through a temporary file, like every other write."""
+    from specgame._files import atomic_write
+
+    atomic_write(path, lambda f: fig.savefig(f, format=path.suffix.lstrip(".") or "png", dpi=dpi))
 
 
 def write_gif(path: Path, frames, fps: int = 8) -> None:
@@ -398,6 +463,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--agent", default="q-learning", help=f"one of {', '.join(AGENTS + NEURAL)}")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", help="run folder (default runs/ENV-AGENT-seedS)")
+    train.add_argument("--checkpoint-every", type=int, default=100_000, metavar="STEPS",
+                       help="save checkpoint.npz in the run folder every STEPS steps (default %(default)s)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the interrupted run in the run folder from its checkpoint")
     learning_options(train, None)
     train.set_defaults(run=cmd_train)
 
@@ -444,9 +513,10 @@ def main(argv=None) -> int:
         if args.all and args.steps is None:
             args.steps = 200_000
         args.seeds = args.seeds if args.seeds is not None else (1 if args.all else 3)
-    for name in ("steps",):
+    for name in ("steps", "checkpoint_every"):
         if getattr(args, name, None) is not None and getattr(args, name) < 1:
-            print(f"specgame: error: --{name} must be a positive number of steps, got {getattr(args, name)}",
+            print(f"specgame: error: --{name.replace('_', '-')} must be a positive number of steps, "
+                  f"got {getattr(args, name)}",
                   file=sys.stderr)
             return 2
     try:

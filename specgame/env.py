@@ -42,6 +42,8 @@ class SpecGameEnv(gym.Env):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
+        if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or not 1 <= tile_size <= 512:
+            raise ValueError(f"tile_size must be an int in [1, 512] (pixels), got {tile_size!r}")
         if mdp is None:
             if self.rules is None:
                 raise TypeError("SpecGameEnv needs a TabularMDP (mdp=...) or a subclass with rules")

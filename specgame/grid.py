@@ -23,6 +23,7 @@ import hashlib
 import inspect
 import math
 import os
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import NamedTuple
@@ -60,16 +61,22 @@ class Outcome(NamedTuple):
 def parse_map(text: str, legend: str | None = None) -> tuple[str, ...]:
     """Read ASCII art into rows of equal length.
 
-    Leading and trailing blank lines are dropped; every row must be as wide as the first,
-    and with ``legend`` every character must be in it.  Errors name the line and column.
+    Leading and trailing blank lines are dropped and Windows line ends are accepted; every
+    row must be as wide as the first, and with ``legend`` every character must be in it.
+    Errors (``ValueError``) name the line and column, counted from 1 after the dropped lines.
     """
-    lines = text.strip("\n").split("\n")
-    if not lines or not lines[0]:
+    if not isinstance(text, str):
+        raise ValueError(f"the map must be a string, got {type(text).__name__}")
+    lines = text.replace("\r\n", "\n").strip("\n").split("\n")
+    if not lines[0]:
         raise ValueError("the map is empty")
     width = len(lines[0])
     for number, line in enumerate(lines, start=1):
         if len(line) != width:
-            raise ValueError(f"map line {number} is {len(line)} characters wide, but line 1 is {width}")
+            column = min(len(line), width) + 1
+            what = "ends" if len(line) < width else "goes on"
+            raise ValueError(f"map line {number}, column {column}: the line {what} here; it is {len(line)} "
+                             f"characters wide, but line 1 is {width}")
         if legend is not None:
             for column, char in enumerate(line, start=1):
                 if char not in legend:
@@ -117,7 +124,9 @@ def check_float(name: str, value, low: float, high: float = math.inf) -> None:
 
 # -- compilation ---------------------------------------------------------------------------
 
-_memory_cache: dict = {}
+# module -> {config: table}.  Keyed by the module object, not its name (two games built at
+# run time may share a name), and weakly, so such games are freed with their tables.
+_memory_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def make_config(rules, **config):
@@ -130,6 +139,27 @@ def make_config(rules, **config):
     return rules.Config(**config)
 
 
+class TooManyStates(ValueError):
+    """A game whose reachable states outnumber ``max_states``; names the settings that grew it."""
+
+    def __init__(self, rules, cfg, max_states: int):
+        game = rules.__name__.rsplit(".", 1)[-1]
+        try:
+            defaults = rules.Config()
+        except (TypeError, ValueError):  # a Config with required fields: every setting is a suspect
+            defaults = None
+        changed = [f"{f.name}={getattr(cfg, f.name)!r}" + (f" (default {getattr(defaults, f.name)!r})"
+                                                           if defaults is not None else "")
+                   for f in dataclasses.fields(cfg)
+                   if defaults is None or getattr(cfg, f.name) != getattr(defaults, f.name)]
+        cause = (f"the settings {', '.join(changed)} made it large; choose smaller values"
+                 if changed else "even its default settings make it large")
+        super().__init__(f"{game} has more than {max_states:,} reachable states (max_states={max_states:,}): "
+                         f"{cause}, or raise max_states")
+        self.max_states = max_states
+        self.changed = changed
+
+
 def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noqa: A001
     """Enumerate the reachable states of ``rules`` under ``config`` into a TabularMDP.
 
@@ -137,10 +167,12 @@ def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noq
     ``SPECGAME_CACHE_DIR``, or ``SPECGAME_NO_CACHE=1`` to switch the disk cache off); the
     disk key includes the rules' source, so editing a game invalidates its tables.
     """
+    if isinstance(max_states, bool) or not isinstance(max_states, (int, np.integer)) or max_states < 1:
+        raise ValueError(f"max_states must be a positive int, got {max_states!r}")
     cfg = make_config(rules, **config)
-    key = (rules.__name__, cfg)
-    if key in _memory_cache:
-        return _memory_cache[key]
+    tables = _memory_cache.setdefault(rules, {})
+    if cfg in tables:
+        return _within(tables[cfg], rules, cfg, max_states)
     path = _cache_path(rules, cfg)
     mdp = None
     if path is not None and path.exists():
@@ -155,7 +187,14 @@ def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noq
                 mdp.save(path)
             except OSError:
                 pass  # a read-only cache directory only costs speed
-    _memory_cache[key] = mdp
+    tables[cfg] = mdp
+    return _within(mdp, rules, cfg, max_states)
+
+
+def _within(mdp: TabularMDP, rules, cfg, max_states: int) -> TabularMDP:
+    """A cached table answers to the same limit as a fresh enumeration would."""
+    if mdp.n_states > max_states:
+        raise TooManyStates(rules, cfg, max_states)
     return mdp
 
 
@@ -168,8 +207,12 @@ def _cache_path(rules, cfg) -> Path | None:
         root = os.path.join(base, "specgame")
     from specgame import __version__
 
+    try:
+        source = inspect.getsource(rules)
+    except (OSError, TypeError):
+        return None  # a game without a source file (built at run time) cannot be keyed safely
     digest = hashlib.sha256()
-    for part in (__version__, inspect.getsource(rules), inspect.getsource(_enumerate), repr(cfg)):
+    for part in (__version__, source, inspect.getsource(_enumerate), repr(cfg)):
         digest.update(part.encode())
     return Path(root) / f"{rules.__name__.rsplit('.', 1)[-1]}-{digest.hexdigest()[:20]}.npz"
 
@@ -182,9 +225,7 @@ def _enumerate(rules, cfg, max_states: int) -> TabularMDP:
     def visit(state):
         if state not in index:
             if len(order) >= max_states:
-                raise ValueError(
-                    f"{rules.__name__} with {cfg} has more than {max_states:,} reachable states; "
-                    f"choose smaller parameters (max_states={max_states:,})")
+                raise TooManyStates(rules, cfg, max_states)
             index[state] = len(order)
             order.append(state)
             queue.append(state)

@@ -10,12 +10,11 @@ zero-probability rows).  A terminal state never acts; its rows are a self-loop.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from specgame._files import atomic_write, read_npz
+from specgame._files import atomic_write, json_bytes, read_npz
 
 FORMAT = "specgame.TabularMDP"
 FORMAT_VERSION = 1
@@ -66,8 +65,12 @@ class TabularMDP:
         set_(self, "forced_epsilon", _as(self.forced_epsilon, np.float64, "forced_epsilon", 1, (S,)))
         if self.n_obs is None:
             set_(self, "n_obs", int(self.obs.max()) + 1 if S else 0)
-        set_(self, "n_obs", int(self.n_obs))
-        set_(self, "horizon", int(self.horizon))
+        set_(self, "n_obs", _count("n_obs", self.n_obs))
+        set_(self, "horizon", _count("horizon", self.horizon))
+        if self.states is not None:
+            set_(self, "states", _as(self.states, np.int64, "states", 2))
+        if self.boards is not None:
+            set_(self, "boards", _as(self.boards, np.uint8, "boards", 3))
         self._validate()
 
     def _validate(self):
@@ -101,10 +104,15 @@ class TabularMDP:
             raise ValueError("forced_epsilon must be NaN or in [0, 1]")
         if self.action_names is not None and len(self.action_names) != A:
             raise ValueError(f"action_names has {len(self.action_names)} names for {A} actions")
-        if self.boards is not None and self.boards.shape[0] != self.n_obs:
-            raise ValueError(f"boards has {self.boards.shape[0]} entries for n_obs={self.n_obs}")
-        if self.states is not None and self.states.shape[0] != S:
-            raise ValueError(f"states has {self.states.shape[0]} rows for {S} states")
+        if self.boards is not None:
+            if self.boards.shape[0] != self.n_obs:
+                raise ValueError(f"boards has {self.boards.shape[0]} entries for n_obs={self.n_obs}")
+            if self.boards.size and self.boards.max() >= len(self.alphabet):
+                raise ValueError(f"boards holds character code {int(self.boards.max())}, but the alphabet "
+                                 f"{self.alphabet!r} has {len(self.alphabet)} characters")
+        if self.states is not None and self.states.shape != (S, len(self.state_fields)):
+            raise ValueError(f"states must have shape ({S}, {len(self.state_fields)}) (one row per state, "
+                             f"one column per field of {self.state_fields}), got {self.states.shape}")
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -146,7 +154,7 @@ class TabularMDP:
                   "horizon": self.horizon, "name": self.name, "action_names": self.action_names,
                   "state_fields": list(self.state_fields), "alphabet": self.alphabet,
                   "meta": self.meta, "shape": list(self.shape)}
-        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        arrays["header"] = json_bytes(header)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
@@ -154,6 +162,9 @@ class TabularMDP:
         """Read a table written by :meth:`save`; never unpickles."""
         arrays, header = read_npz(path, FORMAT, FORMAT_VERSION)
         try:
+            if list(arrays["next_state"].shape) != header["shape"]:
+                raise ValueError(f"next_state has shape {arrays['next_state'].shape}, "
+                                 f"the header says {header['shape']}")
             return cls(**{name: arrays[name] for name in cls._ARRAYS},
                        states=arrays.get("states"), boards=arrays.get("boards"),
                        n_obs=header["n_obs"], horizon=header["horizon"], name=header["name"],
@@ -162,14 +173,29 @@ class TabularMDP:
                        meta=header["meta"])
         except KeyError as missing:
             raise ValueError(f"{path} is not a complete specgame TabularMDP file: {missing} is missing") from None
+        except (TypeError, ValueError) as err:  # the arrays are there but do not make a valid table
+            raise ValueError(f"{path} holds an invalid TabularMDP: {err}") from None
 
 
 def _as(value, dtype, name, ndim, shape=None) -> np.ndarray:
-    array = np.ascontiguousarray(value, dtype=dtype)
+    given = np.asarray(value)
+    if given.dtype == object or not (np.issubdtype(given.dtype, np.number) or given.dtype == np.bool_):
+        raise ValueError(f"{name} must be an array of numbers, got dtype {given.dtype}")
+    array = np.ascontiguousarray(given, dtype=dtype)
+    # A silent cast would corrupt the table: 2**32 wraps to 0 in int32, 1.5 truncates to 1.
+    if array.dtype != given.dtype and dtype != np.float64 and not np.array_equal(array, given):
+        raise ValueError(f"{name} must hold values representable as {np.dtype(dtype).name}; "
+                         f"casting changed them")
     if array.ndim != ndim or (shape is not None and array.shape != shape):
         want = shape if shape is not None else f"{ndim} dimensions"
         raise ValueError(f"{name} must have shape {want}, got {array.shape}")
     return array
+
+
+def _count(name, value) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
 
 
 # -- Gymnasium toy-text tables -------------------------------------------------------------

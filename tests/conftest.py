@@ -4,3 +4,40 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# -- property-based tests (hypothesis) --------------------------------------------------------
+# "ci" (the default) keeps the fuzzing to seconds; HYPOTHESIS_PROFILE=long runs it for real.
+from collections import Counter  # noqa: E402
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("ci", max_examples=20, deadline=None, suppress_health_check=_SLOW_OK, print_blob=True)
+settings.register_profile("long", max_examples=1000, deadline=None, suppress_health_check=_SLOW_OK,
+                          print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+_API_CALLS = pytest.StashKey[Counter]()
+
+
+def pytest_configure(config):
+    config.stash[_API_CALLS] = Counter()
+
+
+@pytest.fixture(scope="session")
+def api_calls(pytestconfig) -> Counter:
+    """Counts the public-API calls the property tests make (reported at the end of the run)."""
+    return pytestconfig.stash[_API_CALLS]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    calls = config.stash.get(_API_CALLS, None)
+    if calls:
+        examples = sum(n for name, n in calls.items() if name.startswith("example:"))
+        api = sum(n for name, n in calls.items() if not name.startswith("example:"))
+        terminalreporter.write_sep("-", f"property tests ({settings().max_examples} examples per test, "
+                                        "a tenth for the heavy ones): "
+                                        f"{examples:,} examples, {api:,} API calls")
+        for name, n in sorted(calls.items()):
+            terminalreporter.write_line(f"  {name}: {n:,}")

@@ -21,6 +21,7 @@ import io
 import json
 import math
 import numbers
+import zipfile
 from collections import deque
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -438,7 +439,13 @@ class DQN:
             loss = F.smooth_l1_loss(q, target)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            nn.utils.clip_grad_norm_(self._params, config.max_grad_norm, foreach=True)
+            norm = nn.utils.clip_grad_norm_(self._params, config.max_grad_norm, foreach=True)
+            if not torch.isfinite(norm):  # NaN/inf loss or gradient: stop before it reaches the weights
+                raise FloatingPointError(
+                    f"the DQN's loss or gradient became {loss.item()!r} (gradient norm {norm.item()!r}) at "
+                    f"gradient step {self.gradient_steps_done:,}, env step {self.steps_done:,}; the weights "
+                    "are those of the last good step (save() keeps them). Check rewards for NaN/inf, or "
+                    "lower learning_rate")
             self.optimizer.step()
             self.gradient_steps_done += 1
 
@@ -529,7 +536,12 @@ class DQN:
             raise FileNotFoundError(f"no such file: {path}")
         try:
             with open(path, "rb") as f:
-                payload = torch.load(io.BytesIO(f.read()), map_location="cpu", weights_only=True)
+                data = f.read()
+            # torch does not check the archive's CRCs: a flipped byte in a weight would load silently.
+            damaged = zipfile.ZipFile(io.BytesIO(data)).testzip()
+            if damaged is not None:
+                raise ValueError(f"{damaged} fails its checksum")
+            payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError, … by cause
             reason = str(err).splitlines()[0] if str(err) else ""
             raise ValueError(f"{path} is not a readable specgame DQN file (truncated, corrupted or "

@@ -9,14 +9,14 @@ states drawn alike are one row of the Q-table: partial observability is real her
 
 from __future__ import annotations
 
-import json
+import math
 import numbers
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
 from specgame import __version__, rng
-from specgame._files import atomic_write, read_npz
+from specgame._files import atomic_write, json_bytes, read_npz
 from specgame.agents import _kernels as K
 from specgame.mdp import TabularMDP, to_mdp
 
@@ -24,6 +24,7 @@ FORMAT = "specgame.TabularAgent"
 FORMAT_VERSION = 1
 NO_LIMIT = np.iinfo(np.int64).max
 HISTORY_CHUNK = 1 << 15  # episodes per kernel call; bounds memory when episodes are short
+DEFAULT_CHECKPOINT_EVERY = 100_000  # steps between checkpoints: a fraction of a second of training
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class TabularConfig:
             _check_range("epsilon_end", self.epsilon_end, 0, 1)
         if self.alpha_end is not None:
             _check_range("alpha_end", self.alpha_end, 0, 1, low_open=True)
-        if not _is_real(self.q0) or not np.isfinite(self.q0):
+        if not _is_real(self.q0) or not _finite(self.q0):
             raise ValueError(f"q0 must be a finite number, got {self.q0!r}")
         if self.schedule_steps is not None:
             _check_count("schedule_steps", self.schedule_steps)
@@ -136,10 +137,50 @@ class TabularAgent:
 
     # -- training ------------------------------------------------------------------------
 
-    def learn(self, total_steps: int | None = None, episodes: int | None = None) -> TabularAgent:
-        """Train for ``total_steps`` more steps or ``episodes`` more episodes, whichever ends first."""
-        _train([self], total_steps, episodes, parallel=False)
-        return self
+    def learn(self, total_steps: int | None = None, episodes: int | None = None,
+              checkpoint=None, checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY) -> TabularAgent:
+        """Train for ``total_steps`` more steps or ``episodes`` more episodes, whichever ends first.
+
+        With ``checkpoint`` (a path), the agent saves itself there atomically every
+        ``checkpoint_every`` steps and at the end.  If training is interrupted (Ctrl-C, a
+        crash, a killed process), ``load(checkpoint, env)`` and learning the steps that
+        remain ends bit for bit where the uninterrupted run would have: the checkpoint holds
+        the generator, the episode in progress, the schedule and the history.  After an
+        exception or Ctrl-C in this call, the agent itself is left as it was at its last
+        completed checkpoint (the file may already hold the next one: both lie on the same run).
+        """
+        if checkpoint is None:
+            _train([self], total_steps, episodes, parallel=False)
+            return self
+        _check_count("checkpoint_every", checkpoint_every)
+        _check_limits(total_steps, episodes)
+        if self.mdp is None:
+            raise ValueError(f"{self!r} was loaded without an env; pass env= to load to continue training")
+        if self._schedule_steps is None and self.config.decays and total_steps is not None:
+            # Fix the schedule to the whole call now, not to the first chunk of it.
+            self._schedule_steps = self.steps_done + int(total_steps)
+        step_goal = None if total_steps is None else self.steps_done + int(total_steps)
+        episode_goal = None if episodes is None else self.episodes_done + int(episodes)
+        while True:
+            saved = self._snapshot()
+            try:
+                chunk = checkpoint_every if step_goal is None else min(checkpoint_every, step_goal - self.steps_done)
+                _train([self], chunk, None if episode_goal is None else episode_goal - self.episodes_done,
+                       parallel=False)
+                self.save(checkpoint)
+            except BaseException:
+                self._restore(saved)  # never leave a half-updated agent behind
+                raise
+            if ((step_goal is not None and self.steps_done >= step_goal)
+                    or (episode_goal is not None and self.episodes_done >= episode_goal)):
+                return self
+
+    def _snapshot(self) -> tuple:
+        # Training replaces these objects rather than mutating them, so references suffice.
+        return self.q, self._rng, self._carry_i, self._carry_f, self.history, self._schedule_steps
+
+    def _restore(self, saved: tuple) -> None:
+        self.q, self._rng, self._carry_i, self._carry_f, self.history, self._schedule_steps = saved
 
     @property
     def steps_done(self) -> int:
@@ -196,7 +237,7 @@ class TabularAgent:
         arrays = {"q": self.q, "rng": self._rng, "carry_i": self._carry_i, "carry_f": self._carry_f,
                   "proxy_return": self.history.proxy_return,
                   "intended_return": self.history.intended_return, "length": self.history.length,
-                  "header": np.frombuffer(json.dumps(header, default=str).encode(), dtype=np.uint8)}
+                  "header": json_bytes(header)}
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
@@ -211,18 +252,28 @@ class TabularAgent:
             raise ValueError(f"{path} holds an agent of unknown algorithm {algorithm!r}; "
                              f"known: {', '.join(ALGORITHMS)}")
         agent_cls = ALGORITHMS[algorithm]
+        if cls is not TabularAgent and agent_cls is not cls:
+            raise ValueError(f"{path} holds a {algorithm} agent, not {cls.name}; "
+                             f"use {algorithm}.load or TabularAgent.load")
         try:
             config = TabularConfig(**{f.name: header["config"][f.name] for f in fields(TabularConfig)})
             record = header["mdp"]
             seed, schedule_steps = header["seed"], header["schedule_steps"]
             q, state, carry_i, carry_f = arrays["q"], arrays["rng"], arrays["carry_i"], arrays["carry_f"]
             history = History(arrays["proxy_return"], arrays["intended_return"], arrays["length"])
-        except (KeyError, TypeError) as missing:
+            n_obs, (n_states, n_actions) = record["n_obs"], record["shape"][:2]
+            horizon = record["horizon"]
+        except KeyError as missing:
             raise ValueError(f"{path} is not a complete specgame agent file: {missing} is missing") from None
-        if cls is not TabularAgent and agent_cls is not cls:
-            raise ValueError(f"{path} holds a {algorithm} agent, not {cls.name}; "
-                             f"use {algorithm}.load or TabularAgent.load")
-        n_obs, n_actions = record["n_obs"], record["shape"][1]
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path} holds an invalid agent record: {err}") from None
+        for name, value in (("seed", seed), ("n_obs", n_obs), ("states", n_states), ("actions", n_actions),
+                            ("horizon", horizon)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+                raise ValueError(f"{path}: {name} must be a non-negative int, got {value!r}")
+        if schedule_steps is not None and (isinstance(schedule_steps, bool) or not isinstance(schedule_steps, int)
+                                           or schedule_steps < 1):
+            raise ValueError(f"{path}: schedule_steps must be None or a positive int, got {schedule_steps!r}")
         _check_array(path, "q", q, np.float64, (n_obs, n_actions))
         _check_array(path, "rng", state, np.uint64, (4,))
         _check_array(path, "carry_i", carry_i, np.int64, (K.N_CARRY_I,))
@@ -230,12 +281,15 @@ class TabularAgent:
         n = len(history.length)
         for name in ("proxy_return", "intended_return", "length"):
             _check_array(path, name, arrays[name], np.int64 if name == "length" else np.float64, (n,))
+        _check_progress(path, q, state, carry_i, carry_f, history, n_states, n_actions, horizon)
 
         mdp = to_mdp(env) if env is not None else None
         if mdp is not None and (list(mdp.shape) != record["shape"] or mdp.n_obs != n_obs):
             raise ValueError(f"{path} was trained on {record['name']!r} of shape {tuple(record['shape'])} "
                              f"with {n_obs} observations; the env given has shape {mdp.shape} "
                              f"with {mdp.n_obs} observations")
+        if mdp is not None and carry_i[K.STATE] >= 0 and mdp.terminal[carry_i[K.STATE]]:
+            raise ValueError(f"{path}: the episode in progress stands in terminal state {carry_i[K.STATE]}")
         agent = agent_cls.__new__(agent_cls)
         agent.config = config
         agent.seed = seed
@@ -305,12 +359,7 @@ def train_seeds(agent_cls: type[TabularAgent], env, seeds=range(8), total_steps:
 
 def _train(agents: list[TabularAgent], total_steps, episodes, parallel: bool) -> None:
     """Run the kernel on the agents (which share one MDP and config) until their limits."""
-    if total_steps is None and episodes is None:
-        raise ValueError("learn needs total_steps or episodes (or both), got neither")
-    if total_steps is not None:
-        _check_count("total_steps", total_steps)
-    if episodes is not None:
-        _check_count("episodes", episodes)
+    _check_limits(total_steps, episodes)
     first = agents[0]
     if first.mdp is None:
         raise ValueError(f"{first!r} was loaded without an env; pass env= to load to continue training")
@@ -364,11 +413,27 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float (found by fuzzing: q0=-2**63-1)
+        return False
+
+
 def _check_range(name, value, low, high, low_open=False) -> None:
     inside = _is_real(value) and (low < value if low_open else low <= value) and value <= high
     if not inside:
         interval = f"{'(' if low_open else '['}{low}, {high}]"
         raise ValueError(f"{name} must be in {interval}, got {value!r}")
+
+
+def _check_limits(total_steps, episodes) -> None:
+    if total_steps is None and episodes is None:
+        raise ValueError("learn needs total_steps or episodes (or both), got neither")
+    if total_steps is not None:
+        _check_count("total_steps", total_steps)
+    if episodes is not None:
+        _check_count("episodes", episodes)
 
 
 def _check_count(name, value) -> None:
@@ -380,6 +445,38 @@ def _check_array(path, name, array, dtype, shape) -> None:
     if array.dtype != dtype or array.shape != tuple(shape):
         raise ValueError(f"{path}: {name} should be {np.dtype(dtype).name} of shape {tuple(shape)}, "
                          f"got {array.dtype.name} of shape {array.shape}")
+
+
+def _check_progress(path, q, state, carry_i, carry_f, history, n_states, n_actions, horizon) -> None:
+    """Refuse a file whose training state the kernel could not resume safely.
+
+    The kernel indexes arrays without bounds checks, so an out-of-range state or pending
+    action would read stray memory; an all-zero generator would never leave zero.
+    """
+    def bad(what):
+        raise ValueError(f"{path} holds an inconsistent training state: {what}")
+
+    at, step, pending = (int(carry_i[i]) for i in (K.STATE, K.STEP, K.PENDING_ACTION))
+    steps, episodes = int(carry_i[K.STEPS_DONE]), int(carry_i[K.EPISODES_DONE])
+    if not np.isfinite(q).all():
+        bad("the Q-table holds NaN or inf")
+    if not state.any():
+        bad("the random generator state is all zeros")
+    if not -1 <= at < n_states:
+        bad(f"current state {at} is not in [-1, {n_states})")
+    if not -1 <= pending < n_actions or (pending >= 0 and at < 0):
+        bad(f"pending action {pending} is not in [-1, {n_actions}) or has no episode")
+    if at >= 0 and not 0 <= step < horizon:
+        bad(f"the episode in progress is at step {step}, outside [0, {horizon})")
+    if episodes != len(history):
+        bad(f"{episodes} episodes done but {len(history)} in the history")
+    if (history.length < 1).any() or (history.length > horizon).any():
+        bad(f"an episode length lies outside [1, {horizon}]")
+    if steps != int(history.length.sum()) + (step if at >= 0 else 0):
+        bad(f"{steps} steps done, but the episodes add up to {int(history.length.sum())}")
+    if not (np.isfinite(carry_f).all() and np.isfinite(history.proxy_return).all()
+            and np.isfinite(history.intended_return).all()):
+        bad("a return is NaN or inf")
 
 
 def _describe(mdp: TabularMDP) -> dict:
