@@ -7,8 +7,8 @@ designer meant, and the episode's totals arrive in ``info`` when it ends.
 
 from __future__ import annotations
 
-import numpy as np
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 

@@ -88,7 +88,8 @@ class TabularMDP:
         bad = np.argwhere(np.abs(sums - 1.0) > 1e-9)
         if len(bad):
             s, a = bad[0]
-            raise ValueError(f"prob[{s}, {a}] sums to {float(sums[s, a])!r}, but each (state, action) row must sum to 1")
+            raise ValueError(f"prob[{s}, {a}] sums to {float(sums[s, a])!r}, "
+                             "but each (state, action) row must sum to 1")
         if (self.initial < 0).any() or abs(self.initial.sum() - 1.0) > 1e-9:
             raise ValueError(f"initial must be a probability distribution, it sums to {float(self.initial.sum())!r}")
         if self.initial[self.terminal].sum() > 0:

@@ -63,7 +63,7 @@ def whisky_mdp(forced: float = 0.9) -> TabularMDP:
 
 
 def greedy_path_length(mdp: TabularMDP, q: np.ndarray, limit: int = 100) -> int:
-    """Steps the greedy policy of ``q`` takes from the start of a deterministic MDP (``limit`` if it loops)."""
+    """Steps the greedy policy of ``q`` takes from the start of a deterministic MDP; ``limit`` if it loops."""
     state = int(np.argmax(mdp.initial))
     for step in range(limit):
         if mdp.terminal[state]:
@@ -96,7 +96,10 @@ def test_rng_is_xoshiro256starstar_seeded_by_splitmix64():
         words.append(z ^ (z >> 31))
     state = rng.seed_state(12345)
     assert [int(w) for w in state] == words
-    rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & mask
+
+    def rotl(v, k):
+        return ((v << k) | (v >> (64 - k))) & mask
+
     s0, s1, s2, s3 = words
     for _ in range(5):  # xoshiro256**, as published
         expected = (rotl((s1 * 5) & mask, 7) * 9) & mask
@@ -164,6 +167,10 @@ def test_a_full_history_buffer_does_not_change_the_run(slippery_lake, monkeypatc
     pieces = QLearning(slippery_lake, seed=2).learn(3000)
     assert np.array_equal(whole.q, pieces.q)
     assert np.array_equal(whole.history.length, pieces.history.length)
+    # Seeds whose buffers fill at different times still each get their own whole history.
+    together = train_seeds(QLearning, slippery_lake, seeds=[2, 3], total_steps=3000)
+    assert np.array_equal(together[0].history.length, whole.history.length)
+    assert len(together[1].history) == QLearning(slippery_lake, seed=3).learn(3000).episodes_done
 
 
 def test_intended_return_adds_the_speed_bonus_by_time_left():

@@ -1,7 +1,6 @@
 """BoatRaceLoop: the rules, and the gaming shown by the exact solver and by a learner."""
 
 import gymnasium as gym
-import numpy as np
 import pytest
 
 import specgame

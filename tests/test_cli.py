@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-from specgame.agents import QLearning
 from specgame.cli import main
 
 

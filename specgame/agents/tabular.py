@@ -127,7 +127,8 @@ class TabularAgent:
         self._mdp_record = _describe(self.mdp)
         self.q = np.full((self.mdp.n_obs, self.mdp.n_actions), float(q0))
         self._rng = rng.seed_state(self.seed)
-        self._carry_i = np.array([-1, 0, -1, 0, 0], dtype=np.int64)
+        self._carry_i = np.zeros(K.N_CARRY_I, np.int64)
+        self._carry_i[[K.STATE, K.PENDING_ACTION]] = -1  # between episodes, no action chosen yet
         self._carry_f = np.zeros(K.N_CARRY_F)
         self._schedule_steps = self.config.schedule_steps
         self.history = History.empty()
@@ -344,12 +345,16 @@ def _train(agents: list[TabularAgent], total_steps, episodes, parallel: bool) ->
                                   carry_f[0], params, step_limit[0], episode_limit[0],
                                   proxy_returns[0], intended_returns[0], lengths[0])
         for i, m in enumerate(recorded):
-            chunks[i].append((proxy_returns[i, :m].copy(), intended_returns[i, :m].copy(), lengths[i, :m].copy()))
+            chunks[i].append((proxy_returns[i, :m].copy(), intended_returns[i, :m].copy(),
+                              lengths[i, :m].copy()))
         if (recorded < capacity).all():  # every run stopped at a limit, not at a full buffer
             break
     for i, agent in enumerate(agents):
-        agent.q, agent._rng, agent._carry_i, agent._carry_f = q[i].copy(), state[i].copy(), carry_i[i].copy(), carry_f[i].copy()
-        agent.history = agent.history.extended(*(np.concatenate(parts) for parts in zip(*chunks[i])))
+        agent.q, agent._rng = q[i].copy(), state[i].copy()
+        agent._carry_i, agent._carry_f = carry_i[i].copy(), carry_f[i].copy()
+        proxy_part, intended_part, length_part = zip(*chunks[i], strict=True)
+        agent.history = agent.history.extended(np.concatenate(proxy_part), np.concatenate(intended_part),
+                                               np.concatenate(length_part))
 
 
 # -- checks ---------------------------------------------------------------------------------

@@ -10,6 +10,11 @@ NAMESPACE = "specgame"
 ENVIRONMENTS = {
     "BoatRaceLoop-v0": ("specgame.envs.boat_race_loop:BoatRaceLoopEnv", {}),
     "CliffWalking-v0": ("specgame.envs.cliff_walking:CliffWalkingEnv", {}),
+    "FullStop-v0": ("specgame.envs.full_stop:FullStopEnv", {}),
+    "ShapingLoop-v0": ("specgame.envs.shaping_loop:ShapingLoopEnv", {}),
+    "ShapingLoop-Potential-v0": ("specgame.envs.shaping_loop:ShapingLoopEnv", {"shaping": "potential"}),
+    "TetrisPause-v0": ("specgame.envs.tetris_pause:TetrisPauseEnv", {}),
+    "LegoFlip-v0": ("specgame.envs.lego_flip:LegoFlipEnv", {}),
 }
 
 
