@@ -42,8 +42,9 @@ def main(argv=None):
     online = {name: agent.history.proxy_return[-200:].mean() for name, agent in agents.items()}
     print(f"CliffWalking, return per episode while learning (last 200 episodes): "
           f"SARSA {online['sarsa']:.1f}, Q-learning {online['q-learning']:.1f}")
-    learning_curves({n: a.history for n, a in agents.items()}, window=50,
-                    title="CliffWalking: SARSA earns more while exploring").savefig(args.out / "cliff_curves.png", dpi=90)
+    figure = learning_curves({n: a.history for n, a in agents.items()}, window=50,
+                             title="CliffWalking: SARSA earns more while exploring")
+    figure.savefig(args.out / "cliff_curves.png", dpi=90)
     pictures = [render.caption(greedy_arrows(env, a), f"{n}: greedy path")
                 for n, a in agents.items()]
     iio.imwrite(args.out / "cliff_paths.png", render.side_by_side(pictures))

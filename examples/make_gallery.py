@@ -1,4 +1,5 @@
-"""Make the README's gallery: every picture in docs/gallery/ comes from this one script.
+"""Make the README's gallery: every picture in docs/gallery/ comes from this one script
+(the phase diagram through examples/phase_diagram.py).
 
     python examples/make_gallery.py            # writes docs/gallery/*.png and *.gif
     python examples/make_gallery.py --quick --out /tmp/gallery   # small budgets, for CI
@@ -10,6 +11,7 @@ from pathlib import Path
 import gymnasium as gym
 import imageio.v3 as iio
 import numpy as np
+import phase_diagram
 from _common import arguments
 
 import specgame
@@ -22,11 +24,13 @@ from specgame.solve import epsilon_greedy_policy, occupancy, solve
 
 
 def tour(out: Path) -> None:
-    """The first board of every registered environment."""
+    """Every registered environment, a few steps into the intended-optimal episode."""
     stills = []
     for env_id in specgame.list_envs():
         env = gym.make(env_id, render_mode="rgb_array", tile_size=20)
-        env.reset(seed=0)
+        runner = Runner(env, plan_policy(solve(env.unwrapped.mdp, "intended")))
+        for _ in range(6):
+            runner.step()
         stills.append(render.caption(env.render(), env_id.split("/")[-1], scale=1))
     rows, row, width = [], [], 0
     for still in stills:  # pack the stills into rows about 900 pixels wide
@@ -94,6 +98,7 @@ def main(argv=None):
     tour(args.out)
     race(args.out, trained["q-learning"][0])
     overlays(args.out, trained["q-learning"][0])
+    phase_diagram.main(["--out", str(args.out)] + (["--quick"] if args.quick else []))
     for path in sorted(args.out.iterdir()):
         print(f"{path}  {path.stat().st_size / 1024:.0f} KB")
 
