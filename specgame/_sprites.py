@@ -385,7 +385,8 @@ _FONT_ROWS = {
     " ": "00000 00000 00000 00000 00000 00000 00000",
 }
 FONT = {ch: np.array([[bit == "1" for bit in row] for row in rows.split()]) for ch, rows in _FONT_ROWS.items()}
-UNKNOWN_GLYPH = np.array([[bit == "1" for bit in row] for row in ["11111", "10001", "10001", "10001", "10001", "10001", "11111"]])
+UNKNOWN_GLYPH = np.array([[bit == "1" for bit in row]
+                          for row in ("11111", "10001", "10001", "10001", "10001", "10001", "11111")])
 
 
 def glyph_bits(char: str) -> np.ndarray:

@@ -170,7 +170,7 @@ class SpecGameEnv(gym.Env):
             gym.logger.warn("render() was called without a render_mode; pass render_mode=... to make()")
             return None
         if self.render_mode == "ansi":
-            return render.ansi(self.board(), colour=True) + "\n" + self.hud() + "\n"
+            return render.ansi(self.board()) + "\n" + self.hud() + "\n"
         frame = render.rasterise(self.board(), self.tile_size, getattr(self.rules, "TILES", None))
         if self.render_mode == "rgb_array":
             return frame

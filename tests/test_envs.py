@@ -1,7 +1,6 @@
 """Every registered id: Gymnasium's checker, determinism, pickling, each mode, bad input."""
 
 import pickle
-import re
 import warnings
 
 import gymnasium as gym
@@ -39,8 +38,7 @@ def test_check_env_render_modes(env_id, render_mode):
     if render_mode == "rgb_array":
         assert frame.shape == (len(board) * 8, len(board[0]) * 8, 3) and frame.dtype == np.uint8
     else:
-        plain = re.sub(r"\x1b\[[0-9;]*m", "", frame)  # the text is coloured with ANSI escapes
-        assert board[0] in plain and "proxy" in plain and "intended" in plain
+        assert board[0] in frame and "proxy" in frame and "intended" in frame
 
 
 def rollout(env_id, seed, steps=300, **kwargs):
