@@ -133,7 +133,7 @@ def cmd_train(args) -> None:
 def _mean_ci(values) -> str:
     values = np.asarray(values, dtype=float)
     if len(values) < 2:
-        return f"{values.mean():.2f}"
+        return f"{values.mean() + 0.0:.2f}".replace("-0.00", "0.00")
     half = 1.96 * values.std(ddof=1) / math.sqrt(len(values))
     return f"{values.mean():.2f} ± {half:.2f}"
 
@@ -144,11 +144,15 @@ def cmd_compare(args) -> None:
     from specgame.agents import train_seeds
     from specgame.compare import gap_table
 
+    if args.all:
+        return cmd_compare_all(args)
+    if args.env is None:
+        raise CliError("compare needs an environment id, or --all for every registered one")
     env = make_env(args.env, parse_settings(args.set))
     names = [name.strip() for name in args.agents.split(",") if name.strip()]
     if args.seeds < 1:
         raise CliError(f"--seeds must be at least 1, got {args.seeds}")
-    rows, reports = [], {}
+    rows, reports, first_seeds = [], {}, []
     for name in names:
         cls = agent_class(name)
         try:
@@ -157,6 +161,7 @@ def cmd_compare(args) -> None:
             raise CliError(str(err)) from None
         table = gap_table(env, {f"{name} seed {i}": a for i, a in enumerate(agents)})
         reports[name] = table.to_dict()
+        first_seeds.append(table.reports[0])
         verdicts = [r.verdict for r in table.reports]
         common = max(set(verdicts), key=verdicts.count)
         rows.append((name, _mean_ci([r.returns.proxy_return for r in table.reports]),
@@ -177,6 +182,61 @@ def cmd_compare(args) -> None:
         from specgame._files import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(reports, indent=2) + "\n")
+    if args.plot:
+        if any(report.evidence is None for report in first_seeds):
+            raise CliError(f"{env_id(args.env)} has no board positions to draw visits on; drop --plot")
+        from specgame.plot import visit_difference
+
+        visit_difference(first_seeds, env.unwrapped.mdp).savefig(args.plot, dpi=110)
+        console().print(f"wrote {args.plot} (seed 0 of each agent: visits against the intended-optimal policy)")
+
+
+def cmd_compare_all(args) -> None:
+    """One row per (env, agent): verdict over seeds, and each env's reward-level danger numbers."""
+    from rich.table import Table
+
+    import specgame
+    from specgame.agents import train_seeds
+    from specgame.compare import gap_table
+    from specgame.reward_distance import proxy_danger
+
+    names = [name.strip() for name in args.agents.split(",") if name.strip()]
+    for name in names:
+        agent_class(name)
+    if args.seeds < 1:
+        raise CliError(f"--seeds must be at least 1, got {args.seeds}")
+    out = Table(title=f"every env x agent: {args.seeds} seed(s) x {args.steps:,} steps; "
+                      f"EPIC and regret are properties of the env's reward pair")
+    for column in ("env", "EPIC unif/pol", "regret", "hack rate", "agent", "proxy score", "intended score",
+                   "verdict"):
+        text = column in ("env", "agent", "verdict")
+        out.add_column(column, justify="left" if text else "right", no_wrap=text)
+    records = {}
+    for full_id in specgame.list_envs():
+        env = make_env(full_id, {})
+        danger = proxy_danger(env.unwrapped.mdp)
+        records[full_id] = {"reward": danger.to_dict(), "agents": {}}
+        for i, name in enumerate(names):
+            agents = train_seeds(agent_class(name), env, seeds=range(args.seeds), total_steps=args.steps,
+                                 **hyper(args))
+            table = gap_table(env, {f"{name} seed {k}": a for k, a in enumerate(agents)}, evidence=False)
+            verdicts = [r.verdict for r in table.reports]
+            common = max(set(verdicts), key=verdicts.count)
+            records[full_id]["agents"][name] = table.to_dict()
+            env_cells = ((full_id.split("/")[-1], f"{danger.epic_uniform:.2f} / {danger.epic_on_policy:.2f}",
+                          f"{danger.normalised_regret:.2f}", f"{danger.hack_rate:.2f}") if i == 0 else ("",) * 4)
+            out.add_row(*env_cells, name, _mean_ci([r.proxy_score for r in table.reports]),
+                        _mean_ci([r.intended_score for r in table.reports]),
+                        f"{common} ({verdicts.count(common)}/{len(verdicts)})", end_section=i == len(names) - 1)
+    console().print(out)
+    console().print("EPIC: distance of proxy from intended reward (0 = same up to shaping and scale), uniform / "
+                    "on the optimal policies' transitions.  regret: intended return the proxy-optimal policy "
+                    "loses, over what the intended-optimal gains on random (0 harmless, 1 as bad as random).  "
+                    "hack rate: share of policy pairs the two rewards rank oppositely.")
+    if args.json:
+        from specgame._files import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(records, indent=2) + "\n")
 
 
 def cmd_demo(args) -> None:
@@ -339,7 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_list)
 
     def learning_options(p, steps):
-        p.add_argument("--steps", type=int, default=steps, help="environment steps of training (default %(default)s)")
+        p.add_argument("--steps", type=int, default=steps,
+                       help="environment steps of training (default %(default)s)" if steps else
+                       "environment steps of training (default 1000000; 200000 with --all)")
         p.add_argument("--alpha", type=float, default=0.1, help="step size α in (0, 1] (default %(default)s)")
         p.add_argument("--gamma", type=float, default=0.99, help="discount γ in [0, 1] (default %(default)s)")
         p.add_argument("--epsilon", type=float, default=0.1, help="exploration ε in [0, 1] (default %(default)s)")
@@ -354,11 +416,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=cmd_train)
 
     compare = sub.add_parser("compare", help="train agents over seeds and tabulate their gaps")
-    compare.add_argument("env")
+    compare.add_argument("env", nargs="?", help="environment id (or --all)")
+    compare.add_argument("--all", action="store_true",
+                         help="every registered env and agent, with the envs' reward-level measures")
     compare.add_argument("--agents", default=",".join(AGENTS), help="comma-separated agent names")
-    compare.add_argument("--seeds", type=int, default=3)
+    compare.add_argument("--seeds", type=int, default=None, help="seeds per agent (default 3; 1 with --all)")
     compare.add_argument("--json", help="also write the reports to this JSON file")
-    learning_options(compare, 1_000_000)
+    compare.add_argument("--plot", help="draw seed 0's visits against the intended-optimal policy to this image")
+    learning_options(compare, None)
     compare.set_defaults(run=cmd_compare)
 
     demo = sub.add_parser("demo", help="watch three agents game the boat race (the main job)")
@@ -407,6 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "compare":  # --all trades budget for breadth: small defaults per env
+        args.steps = args.steps if args.steps is not None else (200_000 if args.all else 1_000_000)
+        args.seeds = args.seeds if args.seeds is not None else (1 if args.all else 3)
     for name in ("steps",):
         if hasattr(args, name) and getattr(args, name) < 1:
             print(f"specgame: error: --{name} must be a positive number of steps, got {getattr(args, name)}",

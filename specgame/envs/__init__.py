@@ -15,6 +15,18 @@ ENVIRONMENTS = {
     "ShapingLoop-Potential-v0": ("specgame.envs.shaping_loop:ShapingLoopEnv", {"shaping": "potential"}),
     "TetrisPause-v0": ("specgame.envs.tetris_pause:TetrisPauseEnv", {}),
     "LegoFlip-v0": ("specgame.envs.lego_flip:LegoFlipEnv", {}),
+    "BoatRace-v0": ("specgame.envs.boat_race:BoatRaceEnv", {}),
+    "TomatoWatering-v0": ("specgame.envs.tomato_watering:TomatoWateringEnv", {}),
+    "AbsentSupervisor-v0": ("specgame.envs.absent_supervisor:AbsentSupervisorEnv", {}),
+    "AbsentSupervisor-Present-v0": ("specgame.envs.absent_supervisor:AbsentSupervisorEnv",
+                                    {"supervisor_probability": 1.0}),
+    "AbsentSupervisor-Absent-v0": ("specgame.envs.absent_supervisor:AbsentSupervisorEnv",
+                                   {"supervisor_probability": 0.0}),
+    "SafeInterruptibility-v0": ("specgame.envs.safe_interruptibility:SafeInterruptibilityEnv", {}),
+    "SafeInterruptibility-L0-v0": ("specgame.envs.safe_interruptibility:SafeInterruptibilityEnv", {"level": 0}),
+    "SafeInterruptibility-L2-v0": ("specgame.envs.safe_interruptibility:SafeInterruptibilityEnv", {"level": 2}),
+    "WhiskyGold-v0": ("specgame.envs.whisky_gold:WhiskyGoldEnv", {}),
+    "IslandNavigation-v0": ("specgame.envs.island_navigation:IslandNavigationEnv", {}),
 }
 
 

@@ -1,0 +1,309 @@
+"""Reward-level measures: how dangerous is it to optimise this proxy in place of the intent?
+
+- :func:`epic_distance`: EPIC (Gleave et al., ICLR 2021) between the proxy and intended
+  reward functions, under uniform coverage or a policy's transitions.
+- :func:`hack_rate`: the share of ordered policy pairs on which a higher proxy return
+  comes with a lower intended return (Skalse et al., NeurIPS 2022: 0 iff the pair of
+  rewards is unhackable on that set of policies).
+- :func:`proxy_danger`: both, plus the intended regret of the proxy-optimal policy, as
+  one per-environment number set (:class:`RewardReport`).
+
+**From outcomes to R[s, a, s'].**  A :class:`TabularMDP` stores rewards per outcome
+``(s, a, k)`` with ``next_state[s, a, k]``.  ``R(s, a, s')`` is the probability-weighted
+mean reward of the outcomes of ``(s, a)`` that land in ``s'``; a transition that cannot
+happen pays 0.  (So a potential-shaped reward written only on the transitions that happen
+is not shaping of the whole function, and uniform-coverage EPIC sees it; the tests use
+tables where every transition can happen.)
+
+**Speed bonus.**  The intended reward of step ``t`` adds ``speed_bonus * (H − t) / H``.
+EPIC compares time-free functions, so by default it enters at its first-step value
+``(H − 1) / H`` (``speed_bonus="first-step"``); ``"ignore"`` leaves it out.
+
+**Horizon and discount.**  EPIC is a property of the two reward functions and the
+canonicalising γ (default 1: undiscounted, as the episodes are finite; Gleave et al.'s
+canonicalisation holds for γ = 1 in the finite-horizon case).  Regret and hack rate use
+exact finite-horizon returns over ``mdp.horizon`` steps, undiscounted.
+
+EPIC on tables of tens of thousands of states would need ``S·A·S`` entries; the uniform
+case is computed in closed form from the transitions that happen (see
+:func:`_uniform_pearson`), so memory is linear in the table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from specgame.mdp import TabularMDP
+from specgame.solve import Returns, evaluate, solve, uniform_policy
+from specgame.visits import state_action_occupancy
+
+SPEED_BONUS = ("first-step", "ignore")
+
+
+# -- reward functions over transitions -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """The distinct transitions ``(s, a, s')`` that can happen, with both rewards on each."""
+
+    state: np.ndarray  # int64 [N]
+    action: np.ndarray  # int64 [N]
+    next_state: np.ndarray  # int64 [N]
+    prob: np.ndarray  # float64 [N]: P(s' | s, a)
+    proxy: np.ndarray  # float64 [N]: R_proxy(s, a, s')
+    intended: np.ndarray  # float64 [N]: R_intended(s, a, s')
+    n_states: int
+    n_actions: int
+
+
+def transitions(mdp: TabularMDP, speed_bonus: str = "first-step") -> Transitions:
+    """Merge the outcomes of ``mdp`` into distinct transitions (see the module docstring)."""
+    if speed_bonus not in SPEED_BONUS:
+        raise ValueError(f"speed_bonus must be one of {SPEED_BONUS}, got {speed_bonus!r}")
+    S, A, K = mdp.shape
+    intended = mdp.intended
+    if speed_bonus == "first-step":
+        intended = intended + mdp.speed_bonus * (mdp.horizon - 1) / mdp.horizon
+    s, a, _ = np.indices((S, A, K)).reshape(3, -1)
+    prob = mdp.prob.ravel()
+    happens = prob > 0
+    key = (s * A + a).astype(np.int64)[happens] * S + mdp.next_state.ravel()[happens]
+    unique, inverse = np.unique(key, return_inverse=True)
+    p = np.bincount(inverse, weights=prob[happens])
+    proxy = np.bincount(inverse, weights=(prob * mdp.proxy.ravel())[happens]) / p
+    meant = np.bincount(inverse, weights=(prob * intended.ravel())[happens]) / p
+    sa, next_state = np.divmod(unique, S)
+    state, action = np.divmod(sa, A)
+    return Transitions(state, action, next_state, p, proxy, meant, S, A)
+
+
+def dense_rewards(mdp: TabularMDP, speed_bonus: str = "first-step", max_entries: int = 10_000_000):
+    """``(R_proxy, R_intended)`` as dense arrays [S, A, S] (small tables only)."""
+    S, A, _ = mdp.shape
+    if S * A * S > max_entries:
+        raise ValueError(f"a dense reward of {mdp.name} would have {S * A * S:,} entries (> max_entries="
+                         f"{max_entries:,}); use transitions() and epic_distance() instead")
+    t = transitions(mdp, speed_bonus)
+    proxy, intended = np.zeros((S, A, S)), np.zeros((S, A, S))
+    proxy[t.state, t.action, t.next_state] = t.proxy
+    intended[t.state, t.action, t.next_state] = t.intended
+    return proxy, intended
+
+
+# -- EPIC ------------------------------------------------------------------------------------
+
+
+def _pearson_distance(rho: float) -> float:
+    if not np.isfinite(rho):
+        return float("nan")
+    return math.sqrt(max(0.0, 0.5 * (1.0 - min(rho, 1.0))))
+
+
+def epic_distance_dense(reward_a, reward_b, gamma: float = 1.0, coverage=None) -> float:
+    """EPIC distance between two dense rewards [S, A, S], canonicalised under uniform S and A.
+
+    ``coverage`` [S, A, S] weights the Pearson correlation (default uniform).  NaN when
+    either canonical reward is constant under the coverage (its correlation is undefined).
+    """
+    reward_a = np.asarray(reward_a, dtype=np.float64)
+    reward_b = np.asarray(reward_b, dtype=np.float64)
+    if reward_a.ndim != 3 or reward_a.shape != reward_b.shape or reward_a.shape[0] != reward_a.shape[2]:
+        raise ValueError(f"rewards must both have shape (S, A, S), got {reward_a.shape} and {reward_b.shape}")
+    weights = np.ones_like(reward_a) if coverage is None else np.asarray(coverage, dtype=np.float64)
+    if weights.shape != reward_a.shape or (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError("coverage must be non-negative weights of the rewards' shape, not all zero")
+    _check_gamma(gamma)
+    canonical = [_canonical_dense(r, gamma) for r in (reward_a, reward_b)]
+    w = weights.ravel() / weights.sum()
+    x, y = (c.ravel() - w @ c.ravel() for c in canonical)
+    var_x, var_y = w @ (x * x), w @ (y * y)
+    if var_x <= 1e-300 or var_y <= 1e-300:
+        return float("nan")
+    return _pearson_distance(float(w @ (x * y) / math.sqrt(var_x * var_y)))
+
+
+def _canonical_dense(reward: np.ndarray, gamma: float) -> np.ndarray:
+    """C(R)(s,a,s') = R(s,a,s') + γ E[R(s',A,S')] − E[R(s,A,S')] − γ E[R(S,A,S')], uniform S, A, S'."""
+    mean_s = reward.mean(axis=(1, 2))
+    return reward + gamma * mean_s[None, None, :] - mean_s[:, None, None] - gamma * mean_s.mean()
+
+
+def epic_distance(mdp: TabularMDP, coverage="uniform", *, gamma: float = 1.0,
+                  speed_bonus: str = "first-step") -> float:
+    """EPIC distance between ``mdp``'s proxy and intended rewards, in [0, 1].
+
+    Both rewards are canonicalised with S, S' uniform over all states and A uniform (which
+    removes potential shaping), then compared by the Pearson distance ``√((1 − ρ)/2)``
+    under ``coverage``:
+
+    - ``"uniform"``: every ``(s, a, s')`` triple equally, possible or not (the paper's
+      default; computed in closed form);
+    - a policy (anything :func:`specgame.solve.evaluate` takes) or a list of policies: the
+      transitions they make, weighted by their expected visits in one episode
+      (a list mixes them equally).
+
+    0 means the rewards agree up to shaping and positive scale; NaN when a canonical
+    reward is constant on the coverage (e.g. an intended reward that pays nothing on the
+    transitions a looping policy makes).
+    """
+    _check_gamma(gamma)
+    t = transitions(mdp, speed_bonus)
+    if isinstance(coverage, str):
+        if coverage != "uniform":
+            raise ValueError(f"coverage must be 'uniform' or a policy (or list of policies), got {coverage!r}")
+        return _pearson_distance(_uniform_pearson(t, gamma))
+    policies = coverage if isinstance(coverage, (list, tuple)) else [coverage]
+    if not policies:
+        raise ValueError("coverage is an empty list of policies")
+    visits = sum(state_action_occupancy(mdp, policy) / len(policies) for policy in policies)
+    weights = visits[t.state, t.action] * t.prob
+    canonical = [_canonical_sparse(t, r, gamma) for r in (t.proxy, t.intended)]
+    return _pearson_distance(_weighted_pearson(*canonical, weights))
+
+
+def _state_means(t: Transitions, reward: np.ndarray) -> np.ndarray:
+    """m(s) = E_{A, S' uniform}[R(s, A, S')]: impossible transitions pay 0."""
+    return np.bincount(t.state, weights=reward, minlength=t.n_states) / (t.n_actions * t.n_states)
+
+
+def _canonical_sparse(t: Transitions, reward: np.ndarray, gamma: float) -> np.ndarray:
+    m = _state_means(t, reward)
+    return reward + gamma * m[t.next_state] - m[t.state] - gamma * m.mean()
+
+
+def _weighted_pearson(x, y, w) -> float:
+    w = w / w.sum()
+    x = x - w @ x
+    y = y - w @ y
+    var_x, var_y = w @ (x * x), w @ (y * y)
+    if var_x <= 1e-300 or var_y <= 1e-300:
+        return float("nan")
+    return float(w @ (x * y) / math.sqrt(var_x * var_y))
+
+
+def _uniform_pearson(t: Transitions, gamma: float) -> float:
+    """Pearson correlation of the canonical rewards over all S·A·S triples, uniformly.
+
+    With p uniform on states, R zero off the listed transitions and m(s) the state means,
+    the canonical reward has mean 0 under this coverage, and for rewards X, Y
+      E[C_X C_Y] = E[XY] + γE[X m_Y(s')] − E[X m_Y(s)] + γE[Y m_X(s')] − E[Y m_X(s)]
+                   + (1 + γ²) E_p[m_X m_Y] − (2γ + γ²) M_X M_Y,
+    every expectation a sum over the listed transitions or over states.
+    """
+    S, A = t.n_states, t.n_actions
+    w = 1.0 / (S * A * S)  # the weight of one triple
+    rewards = {"p": t.proxy, "i": t.intended}
+    m = {k: _state_means(t, r) for k, r in rewards.items()}
+    M = {k: v.mean() for k, v in m.items()}
+
+    def moment(x, y):
+        X, Y = rewards[x], rewards[y]
+        cross = w * (X @ Y + gamma * X @ m[y][t.next_state] - X @ m[y][t.state]
+                     + gamma * Y @ m[x][t.next_state] - Y @ m[x][t.state])
+        return cross + (1 + gamma**2) * np.mean(m[x] * m[y]) - (2 * gamma + gamma**2) * M[x] * M[y]
+
+    var_p, var_i = moment("p", "p"), moment("i", "i")
+    if var_p <= 1e-300 or var_i <= 1e-300:
+        return float("nan")
+    return float(moment("p", "i") / math.sqrt(var_p * var_i))
+
+
+def _check_gamma(gamma) -> None:
+    if not 0.0 < float(gamma) <= 1.0:
+        raise ValueError(f"gamma must be in (0, 1], got {gamma}")
+
+
+# -- hackability ------------------------------------------------------------------------------
+
+
+def hack_rate(proxy_returns, intended_returns, tolerance: float = 1e-9) -> float:
+    """Share of policy pairs ranked oppositely by the two rewards (Skalse et al. 2022).
+
+    ``#{(π, π'): J_t(π) < J_t(π') and J_p(π) > J_p(π')} / #{(π, π'): J_t(π) < J_t(π')}``.
+    Returns closer than ``tolerance`` (relative; absolute below 1) tie.  0 means the
+    rewards are unhackable on this set; also 0 when no two policies differ on the intent.
+    """
+    proxy = np.asarray(proxy_returns, dtype=np.float64)
+    intended = np.asarray(intended_returns, dtype=np.float64)
+    if proxy.shape != intended.shape or proxy.ndim != 1:
+        raise ValueError(f"proxy and intended returns must be 1-D of equal length, got {proxy.shape} "
+                         f"and {intended.shape}")
+
+    def less(v):  # v[i] < v[j] beyond the tolerance
+        gap = v[None, :] - v[:, None]
+        return gap > tolerance * np.maximum(1.0, np.maximum(np.abs(v)[:, None], np.abs(v)[None, :]))
+
+    intent_worse = less(intended)
+    pairs = intent_worse.sum()
+    if pairs == 0:
+        return 0.0
+    return float((intent_worse & less(proxy).T).sum() / pairs)
+
+
+def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0)) -> list:
+    """The optimal plans for ``(1 − λ) R_intended + λ R_proxy`` for each λ in ``weights``.
+
+    Each reward is first divided by its optimal return's span over uniform random, so λ
+    trades comparable amounts.  These are the policies an optimiser finds as the reward
+    it is given slides from the intent to the proxy: a natural set to measure hackability on.
+    """
+    refs_random = evaluate(mdp, uniform_policy(mdp))
+    scale_p = abs(solve(mdp, "proxy").proxy_return - refs_random.proxy_return) or 1.0
+    scale_i = abs(solve(mdp, "intended").intended_return - refs_random.intended_return) or 1.0
+    plans = []
+    for lam in weights:
+        if not 0.0 <= lam <= 1.0:
+            raise ValueError(f"blend weights must be in [0, 1], got {lam}")
+        blend = TabularMDP(
+            next_state=mdp.next_state, prob=mdp.prob, proxy=mdp.proxy,
+            intended=(1 - lam) * mdp.intended / scale_i + lam * mdp.proxy / scale_p,
+            speed_bonus=(1 - lam) * mdp.speed_bonus / scale_i, terminal=mdp.terminal, initial=mdp.initial,
+            obs=mdp.obs, n_obs=mdp.n_obs, horizon=mdp.horizon, forced_epsilon=mdp.forced_epsilon)
+        plans.append(solve(blend, "intended"))
+    return plans
+
+
+# -- the per-environment summary ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RewardReport:
+    """How dangerous it is to optimise ``env``'s proxy: reward distance, regret, hack rate."""
+
+    env: str
+    epic_uniform: float
+    """EPIC distance under uniform coverage."""
+    epic_on_policy: float
+    """EPIC distance on the transitions of the proxy-optimal and intended-optimal policies (mixed equally)."""
+    proxy_optimal_regret: float
+    """Intended return lost by the proxy-optimal policy: J_t(π*_t) − J_t(π*_p)."""
+    normalised_regret: float
+    """That regret over J_t(π*_t) − J_t(random): 0 harmless, 1 no better than random, >1 worse."""
+    hack_rate: float
+    """:func:`hack_rate` over :func:`blended_plans` and uniform random."""
+    policies: int
+    """Size of the policy set the hack rate was measured on."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def proxy_danger(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0)) -> RewardReport:
+    """The :class:`RewardReport` of ``mdp`` (exact returns; undiscounted over the horizon)."""
+    plans = blended_plans(mdp, weights)
+    proxy_optimal, intended_optimal = solve(mdp, "proxy"), solve(mdp, "intended")
+    random = evaluate(mdp, uniform_policy(mdp))
+    returns: list[Returns] = [p.returns for p in plans] + [proxy_optimal.returns, intended_optimal.returns, random]
+    regret = intended_optimal.intended_return - proxy_optimal.intended_return
+    span = intended_optimal.intended_return - random.intended_return
+    return RewardReport(
+        env=mdp.name, epic_uniform=epic_distance(mdp),
+        epic_on_policy=epic_distance(mdp, [proxy_optimal, intended_optimal]),
+        proxy_optimal_regret=float(regret),
+        normalised_regret=float(regret / span) if abs(span) > 1e-12 else 0.0,
+        hack_rate=hack_rate([r.proxy_return for r in returns], [r.intended_return for r in returns]),
+        policies=len(returns))
