@@ -191,7 +191,10 @@ def with_hud(frame: np.ndarray, hud: Hud) -> np.ndarray:
 
 
 def caption(frame: np.ndarray, words: str, scale: int = 2) -> np.ndarray:
-    """The picture with a one-line title strip above it (for stills, where a HUD says nothing)."""
+    """The picture with a one-line title strip above it (for stills, where a HUD says nothing).
+    The text shrinks to fit narrow pictures."""
+    while scale > 1 and 6 * scale * len(words) + 8 * scale > frame.shape[1]:
+        scale -= 1
     height = 11 * scale
     strip = np.empty((height, frame.shape[1], 3), dtype=np.uint8)
     strip[:] = PANEL
