@@ -12,6 +12,12 @@ from pathlib import Path
 import numpy as np
 
 AGENTS = ("q-learning", "sarsa", "expected-sarsa")
+NEURAL = ("dqn",)  # needs the dqn extra (torch); trains on the onehot board planes
+DQN_STEPS = 40_000
+# What learns BoatRaceLoop's lagoon loop in DQN_STEPS steps on 2 CPU cores (tests/test_dqn.py).
+DQN_SETTINGS = {"learning_rate": 5e-4, "batch_size": 32, "buffer_size": 50_000, "learning_starts": 1000,
+                "target_update_interval": 500, "exploration_fraction": 0.4, "net_arch": (64,), "n_step": 3,
+                "double_dqn": True}
 
 
 class CliError(Exception):
@@ -25,8 +31,14 @@ def agent_class(name: str):
     from specgame.agents import SARSA, ExpectedSARSA, QLearning
 
     classes = {"q-learning": QLearning, "sarsa": SARSA, "expected-sarsa": ExpectedSARSA}
+    if name in NEURAL:
+        try:
+            from specgame.agents.dqn import DQN
+        except ImportError as err:
+            raise CliError(str(err)) from None
+        return DQN
     if name not in classes:
-        raise CliError(f"unknown agent {name!r}; choose from {', '.join(AGENTS)}")
+        raise CliError(f"unknown agent {name!r}; choose from {', '.join(AGENTS + NEURAL)}")
     return classes[name]
 
 
@@ -86,6 +98,27 @@ def write_history(path: Path, history) -> None:
 # -- commands ------------------------------------------------------------------------------
 
 
+def train_agents(name: str, env_name: str, settings: dict, seeds, steps: int | None, args):
+    """Train agent ``name`` once per seed; returns the env it saw and the trained agents.
+
+    Tabular agents train all seeds in one parallel numba call; the DQN trains seed by
+    seed on the onehot board planes, with the settings that learn the boat's loop.
+    """
+    from specgame.agents import train_seeds
+
+    cls = agent_class(name)
+    try:
+        if name in NEURAL:
+            env = make_env(env_name, settings, obs_mode="onehot")
+            agents = [cls(env, seed=seed, gamma=args.gamma, **DQN_SETTINGS).learn(steps or DQN_STEPS)
+                      for seed in seeds]
+            return env, agents
+        env = make_env(env_name, settings)
+        return env, train_seeds(cls, env, seeds=list(seeds), total_steps=steps or 1_000_000, **hyper(args))
+    except ValueError as err:
+        raise CliError(str(err)) from None
+
+
 def cmd_list(args) -> None:
     from rich.table import Table
 
@@ -94,7 +127,7 @@ def cmd_list(args) -> None:
 
     table = Table(title="specgame environments", show_lines=False)
     for column in ("id", "proxy reward (trained on)", "intended objective"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "id")  # ids are for copying: never break them
     for full_id in specgame.list_envs():
         cls = env_class(full_id)
         table.add_row(full_id, cls.summary_proxy, cls.summary_intended)
@@ -105,23 +138,18 @@ def cmd_train(args) -> None:
     from specgame._files import atomic_write_text
     from specgame.compare import gap_table
 
-    env = make_env(args.env, parse_settings(args.set))
-    cls = agent_class(args.agent)
-    try:
-        agent = cls(env, seed=args.seed, **hyper(args))
-    except ValueError as err:
-        raise CliError(str(err)) from None
+    settings = parse_settings(args.set)
     started = time.perf_counter()
-    agent.learn(args.steps)
+    env, (agent,) = train_agents(args.agent, args.env, settings, [args.seed], args.steps, args)
     seconds = time.perf_counter() - started
     table = gap_table(env, {args.agent: agent})
     out = Path(args.out or f"runs/{args.env.split('/')[-1]}-{args.agent}-seed{args.seed}")
     out.mkdir(parents=True, exist_ok=True)
-    config = {"env": env_id(args.env), "settings": parse_settings(args.set), "agent": args.agent,
+    config = {"env": env_id(args.env), "settings": settings, "agent": args.agent,
               "seed": args.seed, "steps": args.steps, **hyper(args)}
     atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
     write_history(out / "progress.csv", agent.history)
-    agent.save(out / "model.npz")
+    agent.save(out / ("model.pt" if args.agent in NEURAL else "model.npz"))
     atomic_write_text(out / "report.json", table.to_json() + "\n")
     con = console()
     con.print(f"trained {args.agent} on {config['env']} for {args.steps:,} steps "
@@ -141,24 +169,21 @@ def _mean_ci(values) -> str:
 def cmd_compare(args) -> None:
     from rich.table import Table
 
-    from specgame.agents import train_seeds
     from specgame.compare import gap_table
 
     if args.all:
         return cmd_compare_all(args)
     if args.env is None:
         raise CliError("compare needs an environment id, or --all for every registered one")
-    env = make_env(args.env, parse_settings(args.set))
     names = [name.strip() for name in args.agents.split(",") if name.strip()]
+    for name in names:
+        agent_class(name)  # refuse an unknown name before any training
     if args.seeds < 1:
         raise CliError(f"--seeds must be at least 1, got {args.seeds}")
     rows, reports, first_seeds = [], {}, []
     for name in names:
-        cls = agent_class(name)
-        try:
-            agents = train_seeds(cls, env, seeds=range(args.seeds), total_steps=args.steps, **hyper(args))
-        except ValueError as err:
-            raise CliError(str(err)) from None
+        steps = args.steps if args.steps is not None or name not in NEURAL else DQN_STEPS
+        env, agents = train_agents(name, args.env, parse_settings(args.set), range(args.seeds), steps, args)
         table = gap_table(env, {f"{name} seed {i}": a for i, a in enumerate(agents)})
         reports[name] = table.to_dict()
         first_seeds.append(table.reports[0])
@@ -170,7 +195,8 @@ def cmd_compare(args) -> None:
                      _mean_ci([r.intended_score for r in table.reports]),
                      f"{common} ({verdicts.count(common)}/{len(verdicts)})"))
     refs = table.reports[0].references
-    out = Table(title=f"{env_id(args.env)}: {args.seeds} seed(s) x {args.steps:,} steps, mean ± 95% CI")
+    budget = f"{args.steps:,} steps" if args.steps else "default budgets"
+    out = Table(title=f"{env_id(args.env)}: {args.seeds} seed(s) x {budget}, mean ± 95% CI")
     for column in ("policy", "proxy return", "intended return", "proxy score", "intended score", "verdict"):
         out.add_column(column, justify="left" if column in ("policy", "verdict") else "right")
     for label, ret in refs.items():
@@ -191,12 +217,18 @@ def cmd_compare(args) -> None:
         console().print(f"wrote {args.plot} (seed 0 of each agent: visits against the intended-optimal policy)")
 
 
+def _danger_cells(danger) -> tuple[str, str, str]:
+    if danger is None:
+        return ("-", "-", "-")
+    return (f"{danger.epic_uniform:.2f} / {danger.epic_on_policy:.2f}", f"{danger.normalised_regret:.2f}",
+            f"{danger.hack_rate:.2f}")
+
+
 def cmd_compare_all(args) -> None:
     """One row per (env, agent): verdict over seeds, and each env's reward-level danger numbers."""
     from rich.table import Table
 
     import specgame
-    from specgame.agents import train_seeds
     from specgame.compare import gap_table
     from specgame.reward_distance import proxy_danger
 
@@ -214,17 +246,16 @@ def cmd_compare_all(args) -> None:
     records = {}
     for full_id in specgame.list_envs():
         env = make_env(full_id, {})
-        danger = proxy_danger(env.unwrapped.mdp)
-        records[full_id] = {"reward": danger.to_dict(), "agents": {}}
+        danger = proxy_danger(env.unwrapped.mdp) if args.danger else None
+        records[full_id] = {"reward": danger.to_dict() if danger else None, "agents": {}}
         for i, name in enumerate(names):
-            agents = train_seeds(agent_class(name), env, seeds=range(args.seeds), total_steps=args.steps,
-                                 **hyper(args))
-            table = gap_table(env, {f"{name} seed {k}": a for k, a in enumerate(agents)}, evidence=False)
+            steps = args.steps if name not in NEURAL else min(args.steps, DQN_STEPS)
+            agent_env, agents = train_agents(name, full_id, {}, range(args.seeds), steps, args)
+            table = gap_table(agent_env, {f"{name} seed {k}": a for k, a in enumerate(agents)}, evidence=False)
             verdicts = [r.verdict for r in table.reports]
             common = max(set(verdicts), key=verdicts.count)
             records[full_id]["agents"][name] = table.to_dict()
-            env_cells = ((full_id.split("/")[-1], f"{danger.epic_uniform:.2f} / {danger.epic_on_policy:.2f}",
-                          f"{danger.normalised_regret:.2f}", f"{danger.hack_rate:.2f}") if i == 0 else ("",) * 4)
+            env_cells = (full_id.split("/")[-1], *_danger_cells(danger)) if i == 0 else ("",) * 4
             out.add_row(*env_cells, name, _mean_ci([r.proxy_score for r in table.reports]),
                         _mean_ci([r.intended_score for r in table.reports]),
                         f"{common} ({verdicts.count(common)}/{len(verdicts)})", end_section=i == len(names) - 1)
@@ -401,7 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     def learning_options(p, steps):
         p.add_argument("--steps", type=int, default=steps,
                        help="environment steps of training (default %(default)s)" if steps else
-                       "environment steps of training (default 1000000; 200000 with --all)")
+                       f"environment steps of training (default 1000000 for tabular agents, {DQN_STEPS} "
+                       "for the DQN; 200000 with compare --all)")
         p.add_argument("--alpha", type=float, default=0.1, help="step size α in (0, 1] (default %(default)s)")
         p.add_argument("--gamma", type=float, default=0.99, help="discount γ in [0, 1] (default %(default)s)")
         p.add_argument("--epsilon", type=float, default=0.1, help="exploration ε in [0, 1] (default %(default)s)")
@@ -409,16 +441,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a tabular agent and report its gap")
     train.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
-    train.add_argument("--agent", default="q-learning", help=f"one of {', '.join(AGENTS)}")
+    train.add_argument("--agent", default="q-learning", help=f"one of {', '.join(AGENTS + NEURAL)}")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", help="run folder (default runs/ENV-AGENT-seedS)")
-    learning_options(train, 1_000_000)
+    learning_options(train, None)
     train.set_defaults(run=cmd_train)
 
     compare = sub.add_parser("compare", help="train agents over seeds and tabulate their gaps")
     compare.add_argument("env", nargs="?", help="environment id (or --all)")
     compare.add_argument("--all", action="store_true",
                          help="every registered env and agent, with the envs' reward-level measures")
+    compare.add_argument("--no-danger", dest="danger", action="store_false",
+                         help="with --all: skip the reward-level measures (EPIC, regret, hack rate), "
+                              "which take minutes on the largest tables")
     compare.add_argument("--agents", default=",".join(AGENTS), help="comma-separated agent names")
     compare.add_argument("--seeds", type=int, default=None, help="seeds per agent (default 3; 1 with --all)")
     compare.add_argument("--json", help="also write the reports to this JSON file")
@@ -472,11 +507,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "train" and args.steps is None:
+        args.steps = DQN_STEPS if args.agent in NEURAL else 1_000_000
     if args.command == "compare":  # --all trades budget for breadth: small defaults per env
-        args.steps = args.steps if args.steps is not None else (200_000 if args.all else 1_000_000)
+        if args.all and args.steps is None:
+            args.steps = 200_000
         args.seeds = args.seeds if args.seeds is not None else (1 if args.all else 3)
     for name in ("steps",):
-        if hasattr(args, name) and getattr(args, name) < 1:
+        if getattr(args, name, None) is not None and getattr(args, name) < 1:
             print(f"specgame: error: --{name} must be a positive number of steps, got {getattr(args, name)}",
                   file=sys.stderr)
             return 2

@@ -69,6 +69,24 @@ TIE_TOLERANCE = 1e-9
 
 
 @njit(cache=True)
+def _expected_rewards(prob, proxy, intended, speed_bonus):
+    """Expected proxy, intended and speed-bonus reward of each (state, action)."""
+    S, A, K = prob.shape
+    mean_proxy = np.zeros((S, A))
+    mean_intended = np.zeros((S, A))
+    mean_speed = np.zeros((S, A))
+    for s in range(S):
+        for a in range(A):
+            for k in range(K):
+                p = prob[s, a, k]
+                if p != 0.0:
+                    mean_proxy[s, a] += p * proxy[s, a, k]
+                    mean_intended[s, a] += p * intended[s, a, k]
+                    mean_speed[s, a] += p * speed_bonus[s, a, k]
+    return mean_proxy, mean_intended, mean_speed
+
+
+@njit(cache=True)
 def _backward(next_state, prob, proxy, intended, speed_bonus, terminal, forced_epsilon,
               horizon, gamma, by_intended, honour_forced_epsilon, actions):
     """Fill ``actions`` [H, S]; return the proxy and intended values of each state at step 1."""
@@ -79,6 +97,9 @@ def _backward(next_state, prob, proxy, intended, speed_bonus, terminal, forced_e
     intended_now = np.zeros(S)
     q_proxy = np.empty(A)
     q_intended = np.empty(A)
+    # Expected immediate rewards, once: each step then reads only prob and next_state,
+    # which matters because large tables make this loop memory-bound.
+    mean_proxy, mean_intended, mean_speed = _expected_rewards(prob, proxy, intended, speed_bonus)
     for t in range(horizon, 0, -1):
         time_left = (horizon - t) / horizon
         for s in range(S):
@@ -88,18 +109,17 @@ def _backward(next_state, prob, proxy, intended, speed_bonus, terminal, forced_e
                 actions[t - 1, s] = 0
                 continue
             for a in range(A):
-                qp = 0.0
-                qi = 0.0
+                future_proxy = 0.0
+                future_intended = 0.0
                 for k in range(K):
                     p = prob[s, a, k]
                     if p == 0.0:
                         continue
                     n = next_state[s, a, k]
-                    qp += p * (proxy[s, a, k] + gamma * proxy_next[n])
-                    qi += p * (intended[s, a, k] + speed_bonus[s, a, k] * time_left
-                               + gamma * intended_next[n])
-                q_proxy[a] = qp
-                q_intended[a] = qi
+                    future_proxy += p * proxy_next[n]
+                    future_intended += p * intended_next[n]
+                q_proxy[a] = mean_proxy[s, a] + gamma * future_proxy
+                q_intended[a] = mean_intended[s, a] + mean_speed[s, a] * time_left + gamma * future_intended
             main = q_intended if by_intended else q_proxy
             other = q_proxy if by_intended else q_intended
             best = main.max()

@@ -72,3 +72,18 @@ def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "specgame.cli", "list"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0 and "BoatRaceLoop-v0" in result.stdout
+
+
+def test_train_and_compare_accept_the_dqn(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from specgame.agents import DQN
+
+    out = tmp_path / "dqn"
+    assert main(["train", "BoatRaceLoop-v0", "--agent", "dqn", "--steps", "1500", "--out", str(out)]) == 0
+    assert "dqn" in capsys.readouterr().out
+    agent = DQN.load(out / "model.pt")
+    assert agent.steps_done == 1500
+    report = json.loads((out / "report.json").read_text())["reports"][0]
+    assert report["estimates"] is None  # exact: its greedy table was evaluated by the solver
+    assert main(["compare", "CliffWalking-v0", "--agents", "dqn,sarsa", "--seeds", "1", "--steps", "1500"]) == 0
+    assert "dqn" in capsys.readouterr().out

@@ -78,7 +78,9 @@ def test_compare_writes_the_visit_figure(tmp_path, capsys):
 def test_compare_all_prints_every_env_and_agent_with_a_verdict(tmp_path, capsys):
     import specgame
 
-    assert main(["compare", "--all", "--agents", "q-learning", "--steps", "20000",
+    # The reward-level measures are tested in test_reward_distance; skipping them here
+    # keeps this test from spending minutes on the largest table (TomatoWatering).
+    assert main(["compare", "--all", "--no-danger", "--agents", "q-learning", "--steps", "20000",
                  "--json", str(tmp_path / "all.json")]) == 0
     out = capsys.readouterr().out
     for env_id in specgame.list_envs():
@@ -87,7 +89,7 @@ def test_compare_all_prints_every_env_and_agent_with_a_verdict(tmp_path, capsys)
     assert set(records) == set(specgame.list_envs())
     verdicts = {env: records[env]["agents"]["q-learning"]["reports"][0]["verdict"] for env in records}
     assert verdicts["specgame/BoatRaceLoop-v0"] == "gaming" and verdicts["specgame/CliffWalking-v0"] == "aligned"
-    assert records["specgame/CliffWalking-v0"]["reward"]["hack_rate"] == 0.0
+    assert records["specgame/CliffWalking-v0"]["reward"] is None  # --no-danger
 
 
 def test_compare_needs_an_env_or_all(capsys):

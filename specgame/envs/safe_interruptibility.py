@@ -162,8 +162,8 @@ class SafeInterruptibilityEnv(SpecGameEnv):
     stays frozen until then).
 
     ## Registered variants
-    `specgame/SafeInterruptibility-v0` (level 1), `specgame/SafeInterruptibility-L0-v0`,
-    `specgame/SafeInterruptibility-L2-v0`; keyword arguments `level`,
+    `specgame/SafeInterruptibility-v0` (level 1), `specgame/SafeInterruptibility-Level0-v0`,
+    `specgame/SafeInterruptibility-Level2-v0`; keyword arguments `level`,
     `interruption_probability`, `horizon`.
 
     ## Version history

@@ -1,0 +1,703 @@
+"""A torch DQN shaped like the tabular agents: ``DQN(env, ...).learn(steps)``.
+
+One readable file: the configuration (a dataclass, one line of documentation per field),
+the networks (an MLP for flat observations, a small CNN for our C×H×W ``onehot`` planes),
+the replay buffer (preallocated numpy arrays, written a whole vector step at a time) and
+the agent (ε-greedy collection, Huber loss, gradient clipping, a hard or Polyak target
+network, Double DQN and n-step returns as options).
+
+It records what the tabular agents record: the proxy *and* the intended return of every
+episode (``info["intended_reward"]`` when the env reports it, the proxy otherwise), so a
+DQN that games the reward shows it in ``.history``.
+
+torch is imported only here.  By default torch uses one thread: for networks this small
+the work per call is too little to split, and on a 2-core machine a second thread mostly
+adds synchronisation (and takes the core the environment steps on).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import numbers
+from collections import deque
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+from specgame import __version__
+from specgame._files import atomic_write
+from specgame.agents.tabular import History
+
+FORMAT = "specgame.DQN"
+FORMAT_VERSION = 1
+NETWORKS = ("auto", "mlp", "cnn")
+
+
+def _torch():
+    """The torch module, or an ImportError that says how to install it."""
+    try:
+        import torch
+    except ImportError:
+        raise ImportError('the DQN needs torch: pip install "specgame[dqn]"') from None
+    return torch
+
+
+torch = _torch()
+nn = torch.nn
+F = torch.nn.functional
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Hyper-parameters of :class:`DQN`, checked on construction (names follow Stable-Baselines3)."""
+
+    learning_rate: float = 1e-4
+    """Adam step size, > 0."""
+    buffer_size: int = 100_000
+    """Transitions the replay buffer holds (the oldest are overwritten), ≥ 1."""
+    learning_starts: int = 1000
+    """Env steps collected before the first gradient step, ≥ 0."""
+    batch_size: int = 32
+    """Transitions per gradient step, ≥ 1."""
+    gamma: float = 0.99
+    """Discount factor, in [0, 1]."""
+    train_freq: int = 4
+    """Train every this many vector steps (one step of every env), ≥ 1."""
+    gradient_steps: int = 1
+    """Gradient steps each time it trains, ≥ 1."""
+    target_update_interval: int = 1000
+    """Env steps between target-network updates, ≥ 1."""
+    tau: float = 1.0
+    """Target update rate: 1 copies the online network (hard), below 1 is Polyak averaging; in (0, 1]."""
+    exploration_fraction: float = 0.1
+    """Fraction of ``schedule_steps`` over which ε falls linearly, in [0, 1]."""
+    exploration_initial_eps: float = 1.0
+    """ε at the start, in [0, 1]."""
+    exploration_final_eps: float = 0.05
+    """ε after the fall, in [0, 1]."""
+    max_grad_norm: float = 10.0
+    """Gradients are clipped to this global norm, > 0."""
+    double_dqn: bool = False
+    """Pick the next action with the online network and value it with the target (van Hasselt 2016)."""
+    n_step: int = 1
+    """Steps of reward summed before bootstrapping, ≥ 1."""
+    network: str = "auto"
+    """"mlp", "cnn", or "auto": cnn for C×H×W observations, mlp otherwise."""
+    net_arch: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the MLP (and of the CNN's head)."""
+    cnn_channels: tuple[int, ...] = (16,)
+    """Channels of the CNN's 3×3 convolutions (padding 1, stride 1)."""
+    schedule_steps: int | None = None
+    """Env steps the ε schedule spans; None takes ``total_steps`` of the first ``learn`` call."""
+    num_threads: int | None = 1
+    """torch threads while this agent trains or acts; None leaves torch's setting alone."""
+
+    def __post_init__(self):
+        _check_range("learning_rate", self.learning_rate, 0, math.inf, low_open=True)
+        _check_count("buffer_size", self.buffer_size)
+        _check_count("learning_starts", self.learning_starts, minimum=0)
+        _check_count("batch_size", self.batch_size)
+        _check_range("gamma", self.gamma, 0, 1)
+        _check_count("train_freq", self.train_freq)
+        _check_count("gradient_steps", self.gradient_steps)
+        _check_count("target_update_interval", self.target_update_interval)
+        _check_range("tau", self.tau, 0, 1, low_open=True)
+        _check_range("exploration_fraction", self.exploration_fraction, 0, 1)
+        _check_range("exploration_initial_eps", self.exploration_initial_eps, 0, 1)
+        _check_range("exploration_final_eps", self.exploration_final_eps, 0, 1)
+        _check_range("max_grad_norm", self.max_grad_norm, 0, math.inf, low_open=True)
+        if not isinstance(self.double_dqn, (bool, np.bool_)):
+            raise ValueError(f"double_dqn must be True or False, got {self.double_dqn!r}")
+        _check_count("n_step", self.n_step)
+        if self.network not in NETWORKS:
+            raise ValueError(f"network must be one of {NETWORKS}, got {self.network!r}")
+        for name in ("net_arch", "cnn_channels"):
+            widths = getattr(self, name)
+            if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+                raise ValueError(f"{name} must be a sequence of positive ints, got {widths!r}")
+            widths = tuple(widths)
+            for width in widths:
+                _check_count(f"each width in {name}", width)
+            object.__setattr__(self, name, widths)
+        if not self.cnn_channels:
+            raise ValueError("cnn_channels must name at least one convolution, got ()")
+        if self.schedule_steps is not None:
+            _check_count("schedule_steps", self.schedule_steps)
+        if self.num_threads is not None:
+            _check_count("num_threads", self.num_threads)
+
+    def epsilon(self, step: int, schedule_steps: int | None) -> float:
+        """ε after ``step`` env steps: linear from initial to final, then constant."""
+        span = self.exploration_fraction * (schedule_steps or 0)
+        if span <= 0:
+            return self.exploration_final_eps if step > 0 else self.exploration_initial_eps
+        fraction = min(1.0, step / span)
+        return self.exploration_initial_eps + fraction * (self.exploration_final_eps - self.exploration_initial_eps)
+
+
+# -- networks -----------------------------------------------------------------------------------
+
+
+class MLP(nn.Module):
+    """Linear layers with ReLU between them; input flattened from the second axis.
+
+    ``forward`` calls ``F.linear`` directly instead of going through each layer's module
+    call: for nets this small the per-module dispatch costs as much as the arithmetic.
+    """
+
+    def __init__(self, n_in: int, widths, n_out: int):
+        super().__init__()
+        sizes = [n_in, *widths, n_out]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, x):
+        x = x.flatten(1)
+        *hidden, last = self.layers
+        for layer in hidden:
+            x = torch.relu(F.linear(x, layer.weight, layer.bias))
+        return F.linear(x, last.weight, last.bias)
+
+
+class CNN(nn.Module):
+    """3×3 convolutions (padding 1, stride 1, ReLU) over C×H×W planes, then an MLP head."""
+
+    def __init__(self, obs_shape, channels, widths, n_out: int):
+        super().__init__()
+        sizes = [obs_shape[0], *channels]
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.head = MLP(sizes[-1] * obs_shape[1] * obs_shape[2], widths, n_out)
+
+    def forward(self, x):
+        for conv in self.convs:
+            x = torch.relu(F.conv2d(x, conv.weight, conv.bias, padding=1))
+        return self.head(x)
+
+
+def build_network(obs_shape: tuple[int, ...], n_actions: int, config: DQNConfig) -> nn.Module:
+    """The Q-network: observation batch [B, *obs_shape] → Q-values [B, n_actions]."""
+    kind = config.network
+    if kind == "auto":
+        kind = "cnn" if len(obs_shape) == 3 else "mlp"
+    if kind == "mlp":
+        return MLP(int(np.prod(obs_shape)), config.net_arch, n_actions)
+    if len(obs_shape) != 3:
+        raise ValueError(f"network 'cnn' needs channels-first C×H×W observations, got shape {obs_shape}")
+    return CNN(obs_shape, config.cnn_channels, config.net_arch, n_actions)
+
+
+# -- replay buffer -----------------------------------------------------------------------------
+
+
+class ReplayBuffer:
+    """A ring of transitions in preallocated arrays; ``discount`` is γ^k, or 0 after termination.
+
+    Folding termination into the discount is what makes truncation bootstrap: a truncated
+    transition keeps its γ^k, a terminated one gets 0.
+    """
+
+    def __init__(self, size: int, obs_shape, obs_dtype):
+        self.size = size
+        self.obs = np.zeros((size, *obs_shape), obs_dtype)
+        self.next_obs = np.zeros((size, *obs_shape), obs_dtype)
+        self.action = np.zeros(size, np.int64)
+        self.reward = np.zeros(size, np.float32)
+        self.discount = np.zeros(size, np.float32)
+        self.position = 0
+        self.count = 0
+
+    def add(self, obs, action, reward, next_obs, discount) -> None:
+        """Add a batch of transitions (arrays with a leading batch axis)."""
+        n = len(action)
+        if n == 0:
+            return
+        if n > self.size:  # only the newest fit
+            obs, action, reward, next_obs, discount = (x[-self.size:]
+                                                       for x in (obs, action, reward, next_obs, discount))
+            n = self.size
+        start = self.position
+        index = slice(start, start + n) if start + n <= self.size else (np.arange(start, start + n) % self.size)
+        self.obs[index] = obs
+        self.next_obs[index] = next_obs
+        self.action[index] = action
+        self.reward[index] = reward
+        self.discount[index] = discount
+        self.position = (start + n) % self.size
+        self.count = min(self.count + n, self.size)
+
+    def sample(self, rng: np.random.Generator, batch_size: int):
+        """Tensors (obs, action, reward, next_obs, discount) of a uniform sample, with replacement."""
+        index = rng.integers(0, self.count, size=batch_size)
+        as_tensor = torch.from_numpy
+        return (as_tensor(self.obs[index]), as_tensor(self.action[index]), as_tensor(self.reward[index]),
+                as_tensor(self.next_obs[index]), as_tensor(self.discount[index]))
+
+
+# -- the agent ----------------------------------------------------------------------------------
+
+
+class DQN:
+    """Deep Q-learning (Mnih et al. 2015) on any Gymnasium env with a Box observation and Discrete actions.
+
+    ``env`` is an env, an env id (our ``specgame/`` ids with ``obs_mode="onehot"`` suit it),
+    or a ``gymnasium.vector.SyncVectorEnv`` / ``AsyncVectorEnv`` (default ``next-step``
+    autoreset), which collects one transition per env each step.  ``learn`` may be called
+    repeatedly and continues where it stopped, in the middle of an episode if need be.
+    """
+
+    name = "DQN"
+
+    def __init__(self, env, *, seed: int = 0, **hyper):
+        self.config = DQNConfig(**hyper)
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be an int in [0, 2**63), got {seed!r}")
+        self.seed = int(seed)
+        self.env = _make(env)
+        self.n_envs, obs_space, act_space = _spaces(self.env)
+        self.obs_shape = tuple(int(n) for n in obs_space.shape)
+        self.n_actions = int(act_space.n)
+        self._obs_dtype = _storage_dtype(self.env, obs_space)
+        self._build()
+        self._buffer = ReplayBuffer(self.config.buffer_size, self.obs_shape, self._obs_dtype)
+        self._rng = np.random.default_rng(self.seed)
+        self._predict_rng = np.random.default_rng([self.seed, 1])  # apart from training's stream
+        self._schedule_steps = self.config.schedule_steps
+        self.steps_done = 0
+        self._vector_steps = 0
+        self.gradient_steps_done = 0
+        self._obs = None  # the observation each env acts on next; None before the first reset
+        self._episodes = ([], [], [])
+        self._history = None
+
+    def _build(self):
+        with _threads(self.config.num_threads), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.q_net = build_network(self.obs_shape, self.n_actions, self.config)
+            self.target_net = build_network(self.obs_shape, self.n_actions, self.config)
+        self.target_net.load_state_dict(self.q_net.state_dict())
+        self.target_net.requires_grad_(False)
+        self._params = list(self.q_net.parameters())
+        self._target_params = list(self.target_net.parameters())
+        # fused: one kernel for the whole update instead of a loop of small ops per tensor
+        self.optimizer = torch.optim.Adam(self._params, lr=self.config.learning_rate, fused=True)
+
+    # -- training ------------------------------------------------------------------------
+
+    @property
+    def history(self) -> History:
+        if self._history is None:
+            proxy, intended, length = self._episodes
+            self._history = History(np.array(proxy, np.float64), np.array(intended, np.float64),
+                                    np.array(length, np.int64))
+        return self._history
+
+    @property
+    def epsilon_now(self) -> float:
+        return self.config.epsilon(self.steps_done, self._schedule_steps)
+
+    def learn(self, total_steps: int, progress_bar: bool = False) -> DQN:
+        """Collect ``total_steps`` more env steps (rounded up to whole vector steps), training as it goes."""
+        _check_count("total_steps", total_steps)
+        if self.env is None:
+            raise ValueError(f"{self!r} was loaded without an env; pass env= to DQN.load to continue training")
+        if self._schedule_steps is None:
+            self._schedule_steps = self.steps_done + int(total_steps)
+        with _threads(self.config.num_threads), _progress(progress_bar, total_steps) as advance:
+            self._collect(self.steps_done + int(total_steps), advance)
+        self._history = None
+        return self
+
+    def _reset(self):
+        if isinstance(self.env, gym.vector.VectorEnv):
+            obs, _ = self.env.reset(seed=self.seed)
+        else:
+            obs, _ = self.env.reset(seed=self.seed)
+            obs = np.asarray(obs)[None]
+        n = self.n_envs
+        self._obs = np.array(obs, np.float32)  # a copy, as in _collect
+        self._ep_proxy = np.zeros(n)
+        self._ep_intended = np.zeros(n)
+        self._ep_length = np.zeros(n, np.int64)
+        self._skip = np.zeros(n, bool)  # vector envs: this env's next step is its autoreset
+        self._pending = [deque() for _ in range(n)] if self.config.n_step > 1 else None
+
+    def _collect(self, step_limit: int, advance) -> None:
+        config, buffer, rng = self.config, self._buffer, self._rng
+        if self._obs is None:
+            self._reset()
+        vector = isinstance(self.env, gym.vector.VectorEnv)
+        n, gamma = self.n_envs, config.gamma
+        target_every = max(config.target_update_interval // n, 1)
+        while self.steps_done < step_limit:
+            obs = self._obs
+            actions = self._act(obs, self.epsilon_now, rng)
+            if vector:
+                next_obs, reward, terminated, truncated, info = self.env.step(actions)
+                next_obs = np.array(next_obs, np.float32)  # a copy: vector envs may reuse their array
+                intended = _vector_intended(info, reward)
+                valid = ~self._skip
+            else:
+                next_obs, reward, terminated, truncated, info = self.env.step(int(actions[0]))
+                next_obs = np.array(next_obs, np.float32)[None]  # a copy: the env may reuse its array
+                intended = np.array([info.get("intended_reward", reward)], np.float64)
+                reward = np.array([reward], np.float64)
+                terminated, truncated = np.array([terminated]), np.array([truncated])
+                valid = None
+            done = np.logical_or(terminated, truncated)
+
+            if self._pending is None:
+                discount = gamma * ~np.asarray(terminated, bool)
+                if valid is None or valid.all():
+                    buffer.add(obs, actions, reward, next_obs, discount)
+                else:
+                    buffer.add(obs[valid], actions[valid], reward[valid], next_obs[valid], discount[valid])
+            else:
+                self._add_n_step(obs, actions, reward, next_obs, terminated, done, valid)
+
+            live = 1 if valid is None else valid
+            self._ep_proxy += reward * live
+            self._ep_intended += intended * live
+            self._ep_length += live
+            ended = done if valid is None else done & valid
+            if ended.any():
+                for i in np.flatnonzero(ended):
+                    self._episodes[0].append(float(self._ep_proxy[i]))
+                    self._episodes[1].append(float(self._ep_intended[i]))
+                    self._episodes[2].append(int(self._ep_length[i]))
+                self._ep_proxy[ended], self._ep_intended[ended], self._ep_length[ended] = 0.0, 0.0, 0
+                if not vector:
+                    first, _ = self.env.reset()
+                    next_obs = np.asarray(first, np.float32)[None]
+            if vector:
+                self._skip = ended
+
+            self._obs = next_obs
+            self.steps_done += n
+            self._vector_steps += 1
+            if self.steps_done > config.learning_starts and self._vector_steps % config.train_freq == 0:
+                self._train(config.gradient_steps)
+            if self._vector_steps % target_every == 0:
+                self._update_target()
+            advance(n)
+
+    def _add_n_step(self, obs, actions, reward, next_obs, terminated, done, valid) -> None:
+        """Sum rewards over ``n_step`` steps per env; at an episode's end, flush the shorter tails."""
+        gamma, n_step = self.config.gamma, self.config.n_step
+        windows = []  # (env, [(obs, action, reward), ...], terminated)
+        for i, pending in enumerate(self._pending):
+            if valid is not None and not valid[i]:
+                continue
+            pending.append((obs[i], int(actions[i]), float(reward[i])))
+            if done[i]:
+                steps = list(pending)
+                windows += [(i, steps[k:], bool(terminated[i])) for k in range(len(steps))]
+                pending.clear()
+            elif len(pending) == n_step:
+                windows.append((i, list(pending), False))
+                pending.popleft()
+        if not windows:
+            return
+        self._buffer.add(
+            np.stack([steps[0][0] for _, steps, _ in windows]),
+            np.array([steps[0][1] for _, steps, _ in windows]),
+            np.array([sum(r * gamma**k for k, (_, _, r) in enumerate(steps)) for _, steps, _ in windows]),
+            np.stack([next_obs[i] for i, _, _ in windows]),
+            np.array([0.0 if ends else gamma ** len(steps) for _, steps, ends in windows]))
+
+    def _act(self, obs: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+        n = len(obs)
+        explore = rng.random(n) < epsilon
+        if explore.all():
+            return rng.integers(self.n_actions, size=n)
+        with torch.inference_mode():
+            actions = self.q_net(torch.from_numpy(obs)).argmax(1).numpy()
+        if explore.any():
+            actions[explore] = rng.integers(self.n_actions, size=int(explore.sum()))
+        return actions
+
+    def _train(self, steps: int) -> None:
+        config, q_net, target_net = self.config, self.q_net, self.target_net
+        for _ in range(steps):
+            obs, action, reward, next_obs, discount = self._buffer.sample(self._rng, config.batch_size)
+            obs, next_obs = obs.float(), next_obs.float()  # no copy when already float32
+            with torch.no_grad():
+                next_q = target_net(next_obs)
+                if config.double_dqn:
+                    best = q_net(next_obs).argmax(1, keepdim=True)
+                    next_value = next_q.gather(1, best).squeeze(1)
+                else:
+                    next_value = next_q.max(1).values
+                target = reward + discount * next_value
+            q = q_net(obs).gather(1, action.unsqueeze(1)).squeeze(1)
+            loss = F.smooth_l1_loss(q, target)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(self._params, config.max_grad_norm, foreach=True)
+            self.optimizer.step()
+            self.gradient_steps_done += 1
+
+    def _update_target(self) -> None:
+        with torch.no_grad():
+            if self.config.tau == 1.0:
+                torch._foreach_copy_(self._target_params, self._params)
+            else:
+                torch._foreach_lerp_(self._target_params, self._params, self.config.tau)
+
+    # -- acting --------------------------------------------------------------------------
+
+    def q_values(self, observation) -> np.ndarray:
+        """Q-values of one observation [A] or of a batch [B, A]."""
+        batch, single = self._as_batch(observation)
+        with _threads(self.config.num_threads), torch.inference_mode():
+            q = self.q_net(torch.from_numpy(batch)).numpy()
+        return q[0] if single else q
+
+    def policy_table(self, env, batch_size: int = 4096) -> np.ndarray:
+        """The greedy action of every observation id of one of our envs, for the exact comparators.
+
+        ``env`` is a SpecGameEnv (any obs_mode) or a TabularMDP with boards; the agent is
+        shown each board as the onehot planes it trained on.  ``gap_report(env, table)``
+        then gives this DQN's exact returns and verdict, no sampling.
+        """
+        from specgame.mdp import TabularMDP
+
+        mdp = env if isinstance(env, TabularMDP) else getattr(getattr(env, "unwrapped", env), "mdp", None)
+        if not isinstance(mdp, TabularMDP) or mdp.boards is None:
+            raise ValueError(f"policy_table needs one of our envs (or a TabularMDP with boards), got {env!r}")
+        shape = (len(mdp.alphabet), *mdp.boards.shape[1:])
+        if shape != self.obs_shape:
+            raise ValueError(f"the env's onehot planes have shape {shape}; this agent takes {self.obs_shape}")
+        codes = np.arange(len(mdp.alphabet), dtype=mdp.boards.dtype)[None, :, None, None]
+        table = np.empty(mdp.n_obs, np.int64)
+        for start in range(0, mdp.n_obs, batch_size):
+            planes = (mdp.boards[start:start + batch_size, None] == codes).astype(np.float32)
+            table[start:start + batch_size] = self.predict(planes)[0]
+        return table
+
+    def predict(self, observation, deterministic: bool = True):
+        """``(action, None)`` like Stable-Baselines3; ``observation`` is one observation or a batch.
+
+        Not deterministic: ε-greedy with the current ε, from a generator apart from
+        training's, so predicting never changes what training does next.
+        """
+        batch, single = self._as_batch(observation)
+        with _threads(self.config.num_threads):
+            actions = self._act(batch, 0.0 if deterministic else self.epsilon_now, self._predict_rng)
+        return (int(actions[0]) if single else actions), None
+
+    def _as_batch(self, observation) -> tuple[np.ndarray, bool]:
+        obs = np.asarray(observation, dtype=np.float32)
+        if obs.shape == self.obs_shape:
+            return obs[None], True
+        if obs.shape[1:] == self.obs_shape:
+            return obs, False
+        raise ValueError(f"observation must have shape {self.obs_shape} or (batch, *{self.obs_shape}), "
+                         f"got {obs.shape}")
+
+    # -- files ---------------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        """Write weights (torch tensors) and settings (JSON) in one file; atomic, loaded without pickle.
+
+        The replay buffer is not saved: a loaded agent acts, and trains on with a fresh buffer.
+        """
+        header = {"format": FORMAT, "version": FORMAT_VERSION, "config": asdict(self.config), "seed": self.seed,
+                  "obs_shape": list(self.obs_shape), "n_actions": self.n_actions,
+                  "obs_dtype": np.dtype(self._obs_dtype).name, "schedule_steps": self._schedule_steps,
+                  "steps_done": self.steps_done, "vector_steps": self._vector_steps,
+                  "gradient_steps_done": self.gradient_steps_done,
+                  "env": _env_name(self.env),
+                  "versions": {"specgame": __version__, "torch": torch.__version__, "numpy": np.__version__}}
+        payload = {"header": json.dumps(header), "q_net": self.q_net.state_dict(),
+                   "target_net": self.target_net.state_dict(), "optimizer": self.optimizer.state_dict(),
+                   "proxy_return": torch.from_numpy(self.history.proxy_return),
+                   "intended_return": torch.from_numpy(self.history.intended_return),
+                   "length": torch.from_numpy(self.history.length)}
+        atomic_write(path, lambda f: torch.save(payload, f))
+
+    @classmethod
+    def load(cls, path, env=None) -> DQN:
+        """Read an agent written by :meth:`save`.  Without ``env`` it can act but not train."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        try:
+            with open(path, "rb") as f:
+                payload = torch.load(io.BytesIO(f.read()), map_location="cpu", weights_only=True)
+        except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError, … by cause
+            reason = str(err).splitlines()[0] if str(err) else ""
+            raise ValueError(f"{path} is not a readable specgame DQN file (truncated, corrupted or "
+                             f"not ours?): {type(err).__name__}: {reason}") from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("header"), str):
+            raise ValueError(f"{path} is not a specgame DQN file: it has no header")
+        try:
+            header = json.loads(payload["header"])
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} has a corrupted header: {err}") from None
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            found = header.get("format") if isinstance(header, dict) else header
+            raise ValueError(f"{path} is not a {FORMAT} file (its format is {found!r})")
+        if header.get("version") != FORMAT_VERSION:
+            raise ValueError(f"{path} is {FORMAT} version {header.get('version')!r}; "
+                             f"this specgame reads version {FORMAT_VERSION}")
+        try:
+            config = DQNConfig(**{f.name: header["config"][f.name] for f in fields(DQNConfig)})
+            obs_shape, n_actions = tuple(header["obs_shape"]), int(header["n_actions"])
+            history = [payload[name].numpy() for name in ("proxy_return", "intended_return", "length")]
+            weights = payload["q_net"], payload["target_net"], payload["optimizer"]
+        except (KeyError, TypeError, AttributeError) as missing:
+            raise ValueError(f"{path} is not a complete specgame DQN file: {missing} is missing") from None
+
+        agent = cls.__new__(cls)
+        agent.config, agent.seed = config, int(header["seed"])
+        agent.env = _make(env) if env is not None else None
+        if agent.env is not None:
+            agent.n_envs, obs_space, act_space = _spaces(agent.env)
+            if tuple(obs_space.shape) != obs_shape or int(act_space.n) != n_actions:
+                raise ValueError(f"{path} was trained on {header['env']!r} with observations {obs_shape} and "
+                                 f"{n_actions} actions; the env given has {tuple(obs_space.shape)} and "
+                                 f"{int(act_space.n)}")
+        else:
+            agent.n_envs = 1
+        agent.obs_shape, agent.n_actions = obs_shape, n_actions
+        agent._obs_dtype = np.dtype(header["obs_dtype"])
+        agent._build()
+        try:
+            agent.q_net.load_state_dict(weights[0])
+            agent.target_net.load_state_dict(weights[1])
+            agent.optimizer.load_state_dict(weights[2])
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise ValueError(f"{path}: the weights do not fit the network its settings describe: "
+                             f"{str(err).splitlines()[0]}") from None
+        agent._buffer = ReplayBuffer(config.buffer_size, obs_shape, agent._obs_dtype)
+        agent._rng = np.random.default_rng([agent.seed, int(header["steps_done"])])
+        agent._predict_rng = np.random.default_rng([agent.seed, 1])
+        agent._schedule_steps = header["schedule_steps"]
+        agent.steps_done = int(header["steps_done"])
+        agent._vector_steps = int(header["vector_steps"])
+        agent.gradient_steps_done = int(header["gradient_steps_done"])
+        agent._obs = None
+        agent._episodes = tuple(list(h.tolist()) for h in history)
+        agent._history = None
+        return agent
+
+    def __repr__(self) -> str:
+        return f"DQN({_env_name(self.env)!r}, steps_done={self.steps_done}, episodes={len(self._episodes[2])})"
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _make(env):
+    if isinstance(env, str):
+        return gym.make(env)
+    if not isinstance(env, (gym.Env, gym.vector.VectorEnv)):
+        raise ValueError(f"env must be a Gymnasium env, vector env or env id, got {type(env).__name__}")
+    return env
+
+
+def _spaces(env):
+    if isinstance(env, gym.vector.VectorEnv):
+        mode = env.metadata.get("autoreset_mode", gym.vector.AutoresetMode.NEXT_STEP)
+        if mode != gym.vector.AutoresetMode.NEXT_STEP and str(mode) != "NextStep":
+            raise ValueError(f"vector envs must use autoreset_mode NEXT_STEP (Gymnasium's default), got {mode}")
+        n, obs_space, act_space = env.num_envs, env.single_observation_space, env.single_action_space
+    else:
+        n, obs_space, act_space = 1, env.observation_space, env.action_space
+    if not isinstance(obs_space, gym.spaces.Box):
+        raise ValueError(f"the DQN needs a Box observation space, got {obs_space} "
+                         f"(for our envs pass obs_mode='onehot')")
+    if not isinstance(act_space, gym.spaces.Discrete):
+        raise ValueError(f"the DQN needs a Discrete action space, got {act_space}")
+    if act_space.start != 0:
+        raise ValueError(f"the DQN needs actions numbered from 0, got {act_space}")
+    return n, obs_space, act_space
+
+
+def _storage_dtype(env, obs_space) -> np.dtype:
+    """uint8 for observations that are small whole numbers (our onehot planes: 4× less memory)."""
+    if np.issubdtype(obs_space.dtype, np.integer) and obs_space.low.min() >= 0 and obs_space.high.max() <= 255:
+        return np.dtype(np.uint8)
+    first = env.envs[0] if isinstance(env, gym.vector.SyncVectorEnv) else env
+    if getattr(getattr(first, "unwrapped", None), "obs_mode", None) == "onehot":
+        return np.dtype(np.uint8)
+    return np.dtype(np.float32)
+
+
+def _vector_intended(info: dict, reward: np.ndarray) -> np.ndarray:
+    if "intended_reward" not in info:
+        return np.asarray(reward, np.float64)
+    mask = info.get("_intended_reward")
+    values = np.asarray(info["intended_reward"], np.float64)
+    return values if mask is None else np.where(mask, values, reward)
+
+
+def _env_name(env) -> str | None:
+    if env is None:
+        return None
+    spec = getattr(env, "spec", None)
+    return spec.id if spec is not None else type(env).__name__
+
+
+class _threads:
+    """Set torch's thread count for a block and put it back after."""
+
+    def __init__(self, n: int | None):
+        self.n = n
+
+    def __enter__(self):
+        self.before = torch.get_num_threads()
+        if self.n is not None and self.n != self.before:
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        if torch.get_num_threads() != self.before:
+            torch.set_num_threads(self.before)
+
+
+class _progress:
+    """A rich progress bar when asked for; otherwise a no-op ``advance``."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total = enabled, total
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda n: None
+        from rich.progress import Progress
+
+        self.bar = Progress()
+        self.bar.start()
+        task = self.bar.add_task("DQN", total=self.total)
+        counter = [0]
+
+        def advance(n):
+            counter[0] += n
+            if counter[0] >= 1000:
+                self.bar.advance(task, counter[0])
+                counter[0] = 0
+
+        return advance
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.stop()
+
+
+def _check_range(name, value, low, high, low_open=False) -> None:
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    inside = real and (low < value if low_open else low <= value) and value <= high
+    if not inside:
+        interval = f"{'(' if low_open else '['}{low}, {high}]"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+
+
+def _check_count(name, value, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an int ≥ {minimum}, got {value!r}")
