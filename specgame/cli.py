@@ -1,4 +1,4 @@
-"""The ``specgame`` command: list, train, compare, demo, bench, sweep."""
+"""The ``specgame`` command: list, train, compare, demo, play, watch, record, bench, sweep."""
 
 from __future__ import annotations
 
@@ -400,6 +400,80 @@ def write_gif(path: Path, frames, fps: int = 8) -> None:
                                                      duration=1000 / fps, loop=0)))
 
 
+def _watched(args):
+    """The env, settings, policy and its name for `watch` and `record`: a run folder, or an id
+    with an agent trained (or solved) on the spot."""
+    from specgame import play
+
+    source = Path(args.source)
+    settings = parse_settings(args.set)
+    try:
+        if source.is_dir():
+            if args.agent:
+                raise CliError(f"{source} is a run folder; its agent is the one it saved (drop --agent)")
+            env_id, saved, name, agent = play.load_run(source)
+            return env_id, {**saved, **settings}, play.agent_policy(agent), name
+        name = args.agent or "q-learning"
+        if name not in play.POLICY_NAMES:
+            raise CliError(f"unknown agent {name!r}; choose from {', '.join(play.POLICY_NAMES)}")
+        env_id = env_id_of(args.source)
+        env = play.make_env(env_id, settings, tile_size=8)
+        return env_id, settings, play.policy_from(name, env, steps=args.steps, seed=args.seed, **hyper(args)), name
+    except ValueError as err:
+        raise CliError(str(err)) from None
+
+
+def env_id_of(name: str) -> str:
+    if Path(name).suffix or Path(name).exists():
+        raise CliError(f"{name!r} is neither an environment id nor a run folder")
+    return env_id(name)
+
+
+def cmd_play(args) -> None:
+    from specgame import play
+
+    try:
+        finished = play.play(env_id(args.env), parse_settings(args.set), seed=args.seed,
+                             tile_size=args.tile_size, fps=args.fps)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    console().print(f"{len(finished)} episode(s) finished")
+
+
+def cmd_watch(args) -> None:
+    from specgame import play
+
+    env_id_, settings, policy, name = _watched(args)
+    console().print(f"watching {name} on {env_id_}" + (" beside the intended-optimal policy" if args.side_by_side
+                                                       else "") + "; q or escape stops")
+
+    def frames(episode):
+        runners = play.runners_for(env_id_, settings, policy, name, side_by_side=args.side_by_side,
+                                   seed=args.seed + episode, tile_size=args.tile_size)
+        return play.episode_frames(runners, max_steps=args.max_steps)
+
+    play.show(frames, f"specgame watch {env_id_}: {name}", args.fps, args.episodes)
+
+
+def cmd_record(args) -> None:
+    from specgame import play
+
+    if bool(args.gif) == bool(args.mp4):
+        raise CliError("give exactly one of --gif FILE or --mp4 FILE")
+    env_id_, settings, policy, name = _watched(args)
+    runners = play.runners_for(env_id_, settings, policy, name, side_by_side=args.side_by_side,
+                               seed=args.seed, tile_size=args.tile_size)
+    frames = play.episode_frames(runners, max_steps=args.max_steps)
+    try:
+        path = play.write_video(args.gif or args.mp4, frames, fps=args.fps)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    con = console()
+    con.print(f"wrote {path} ({len(frames)} frames)")
+    for r in runners:
+        con.print(f"  {r.title}: proxy {r.hud.proxy_return:.2f}, intended {r.hud.intended_return:.2f}")
+
+
 def cmd_bench(args) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     try:
@@ -490,6 +564,37 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--frames", type=int, default=40, help="frames in the strip and the GIF")
     demo.add_argument("--out", default="runs/demo")
     demo.set_defaults(run=cmd_demo)
+
+    play_ = sub.add_parser("play", help="play an environment with the keyboard and see both scores")
+    play_.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
+    play_.add_argument("--set", action="append", metavar="KEY=VALUE", help="an environment parameter, repeatable")
+    play_.add_argument("--seed", type=int, default=0)
+    play_.add_argument("--tile-size", type=int, default=40, help="pixels per cell (default %(default)s)")
+    play_.add_argument("--fps", type=float, default=30)
+    play_.set_defaults(run=cmd_play)
+
+    def watching_options(p, fps):
+        p.add_argument("source", help="a run folder written by `specgame train`, or an environment id")
+        p.add_argument("--agent", help="with an id: q-learning (default), sarsa, expected-sarsa, dqn, "
+                                       "proxy-optimal, intended-optimal or random")
+        p.add_argument("--side-by-side", action="store_true",
+                       help="show the intended-optimal policy beside it, scores racing")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--max-steps", type=int, help="stop an episode after this many steps")
+        p.add_argument("--tile-size", type=int, default=32, help="pixels per cell (default %(default)s)")
+        p.add_argument("--fps", type=float, default=fps)
+        learning_options(p, 300_000)
+
+    watch = sub.add_parser("watch", help="watch a trained agent (a run folder, or trained on the spot) play")
+    watching_options(watch, 8)
+    watch.add_argument("--episodes", type=int, default=1)
+    watch.set_defaults(run=cmd_watch)
+
+    record = sub.add_parser("record", help="record an agent's episode as a GIF or MP4")
+    watching_options(record, 8)
+    record.add_argument("--gif", metavar="FILE", help="write a GIF")
+    record.add_argument("--mp4", metavar="FILE", help='write an MP4 (needs pip install "specgame[video]")')
+    record.set_defaults(run=cmd_record)
 
     bench = sub.add_parser("bench", help="speed: kernel vs C vs plain Python, threads, solver, start-up")
     bench.add_argument("--quick", action="store_true")

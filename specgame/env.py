@@ -147,6 +147,21 @@ class SpecGameEnv(gym.Env):
             raise ResetNeeded("there is no board before reset()")
         return self.mdp.board(self._state)
 
+    @property
+    def state_index(self) -> int | None:
+        """The current state's row in the TabularMDP (None before reset), for plans and overlays."""
+        return self._state
+
+    @property
+    def steps_taken(self) -> int:
+        """Steps taken in the current episode (the row of a Plan's ``actions`` to act on)."""
+        return getattr(self, "_t", 0)
+
+    def hud_values(self) -> render.Hud:
+        """Step, proxy return and intended return of the episode so far, as the window shows them."""
+        return render.Hud(step=getattr(self, "_t", 0), proxy_return=getattr(self, "_proxy_return", 0.0),
+                          intended_return=getattr(self, "_intended_return", 0.0), horizon=self.mdp.horizon)
+
     def hud(self) -> str:
         t = getattr(self, "_t", 0)
         proxy, intended = getattr(self, "_proxy_return", 0.0), getattr(self, "_intended_return", 0.0)
@@ -164,7 +179,7 @@ class SpecGameEnv(gym.Env):
         if self._window is None:
             self._window = render.Window(self.spec.id if self.spec else type(self).__name__,
                                          self.metadata["render_fps"])
-        self._window.show(frame, self.hud())
+        self._window.show(frame, self.hud_values())
         return None
 
     def close(self):

@@ -27,24 +27,36 @@ def smooth(values, window: int) -> np.ndarray:
     return (cumulative[ends] - cumulative[starts]) / (ends - starts)
 
 
-def learning_curves(histories: dict, window: int = 100, references: dict | None = None, title: str = ""):
+def learning_curves(histories: dict, window: int = 100, references: dict | None = None, title: str = "",
+                    points: int = 200):
     """Proxy and intended return per episode over training, one colour per agent.
 
     ``histories`` maps a name to an object with ``proxy_return``, ``intended_return`` and
-    ``length`` arrays (an agent's ``.history``); x is environment steps.  ``references``
-    may map a label to ``(proxy, intended)`` returns drawn as dashed lines.
+    ``length`` arrays (an agent's ``.history``), or to a list of them, one per seed: then the
+    line is the mean over seeds and the band spans the lowest to the highest seed, each
+    seed's moving average read at ``points`` common step counts.  x is environment steps.
+    ``references`` may map a label to ``(proxy, intended)`` returns drawn as dashed lines.
     """
     plt = _pyplot()
     fig, (ax_proxy, ax_intended) = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (name, history) in enumerate(histories.items()):
-        steps = np.cumsum(history.length)
+    for i, (name, runs) in enumerate(histories.items()):
         colour = colours[i % len(colours)]
-        ax_proxy.plot(steps, smooth(np.asarray(history.proxy_return, float), window), color=colour, label=name)
-        ax_intended.plot(steps, smooth(np.asarray(history.intended_return, float), window), color=colour,
-                         label=name)
+        runs = list(runs) if isinstance(runs, (list, tuple)) else [runs]
+        if not runs:
+            raise ValueError(f"histories[{name!r}] is an empty list; give at least one history")
+        label = name if len(runs) == 1 else f"{name} ({len(runs)} seeds)"
+        for ax, field in ((ax_proxy, "proxy_return"), (ax_intended, "intended_return")):
+            if len(runs) == 1:
+                steps = np.cumsum(runs[0].length)
+                ax.plot(steps, smooth(np.asarray(getattr(runs[0], field), float), window), color=colour,
+                        label=label)
+                continue
+            grid, curves = _on_common_steps(runs, field, window, points)
+            ax.plot(grid, curves.mean(axis=0), color=colour, label=label)
+            ax.fill_between(grid, curves.min(axis=0), curves.max(axis=0), color=colour, alpha=0.2, linewidth=0)
     for j, (label, (proxy, intended)) in enumerate((references or {}).items()):
-        style = dict(color="0.3", linestyle=("--", ":", "-.")[j % 3], linewidth=1)
+        style = {"color": "0.3", "linestyle": ("--", ":", "-.")[j % 3], "linewidth": 1}
         ax_proxy.axhline(proxy, label=label, **style)
         ax_intended.axhline(intended, label=label, **style)
     ax_proxy.set_title("proxy return (what it is trained on)")
@@ -55,6 +67,102 @@ def learning_curves(histories: dict, window: int = 100, references: dict | None 
     ax_intended.legend(loc="best", fontsize=8)
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _on_common_steps(runs, field: str, window: int, points: int):
+    """Each run's moving average read at the same step counts (up to the shortest run)."""
+    ends = [np.cumsum(run.length) for run in runs]
+    if any(len(e) == 0 for e in ends):
+        raise ValueError("a history has no finished episodes to plot")
+    last = min(e[-1] for e in ends)
+    first = max(e[0] for e in ends)
+    grid = np.linspace(first, last, max(int(points), 2))
+    curves = np.stack([np.interp(grid, e, smooth(np.asarray(getattr(run, field), float), window))
+                       for run, e in zip(runs, ends)])
+    return grid, curves
+
+
+VERDICT_COLOURS = {"aligned": "#3a9d4f", "gaming": "#d6403a", "incompetent": "#c9a227"}
+
+
+def gap_figure(table, title: str = ""):
+    """A GapTable (or one GapReport) as bars: each policy's proxy and intended scores.
+
+    Scores are 0 for uniform random and 1 for optimal on each reward; the references
+    (random, proxy-optimal, intended-optimal) come first, in grey.  A gamer's bars are
+    long gold and short green; the verdict is written beside each policy.
+    """
+    from specgame.compare import GapReport, GapTable
+
+    if isinstance(table, GapReport):
+        table = GapTable.of([table])
+    if not isinstance(table, GapTable):
+        raise ValueError(f"gap_figure needs a GapTable or GapReport, got {type(table).__name__}")  # noqa: TRY004
+    plt = _pyplot()
+    first = table.reports[0]
+    rows = [GapReport(first.env, name, returns, first.references, first.thresholds)
+            for name, returns in first.references.items()] + list(table.reports)
+    fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(rows) + 1.4))
+    y = np.arange(len(rows))[::-1]
+    height = 0.38
+    for i, report in enumerate(rows):
+        reference = i < 3
+        ax.barh(y[i] + height / 2, report.proxy_score, height, color="#f2b926" if not reference else "#d9c58f",
+                label="proxy score" if i == 3 else None)
+        ax.barh(y[i] - height / 2, report.intended_score, height, color="#4bb35f" if not reference else "#9fc9a7",
+                label="intended score" if i == 3 else None)
+        returns = report.returns
+        note = f"{returns.proxy_return:.1f} / {returns.intended_return:.2f}"
+        if not reference:
+            note += f"   {report.verdict}"
+        ax.text(1.08, y[i], note, va="center", fontsize=8,
+                color=VERDICT_COLOURS[report.verdict] if not reference else "0.35",
+                fontweight="bold" if not reference else None)
+    ax.set_yticks(y, [r.policy for r in rows])
+    ax.axvline(0, color="0.3", linewidth=0.8)
+    ax.axvline(1, color="0.3", linewidth=0.8, linestyle="--")
+    ax.axhline(y[2] - 0.5, color="0.7", linewidth=0.8)
+    low = min(0.0, min(min(r.proxy_score, r.intended_score) for r in rows))
+    ax.set_xlim(low - 0.05, 1.6)
+    ax.set_xticks([t for t in (low, 0, 0.25, 0.5, 0.75, 1.0) if t >= low][-5:])
+    ax.set_xlabel("score (0 = uniform random, 1 = optimal)")
+    ax.text(1.08, y[0] + 0.55, "proxy / intended return", fontsize=8, color="0.35")
+    ax.set_ylim(y[-1] - 0.6, y[0] + 0.85)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=2, fontsize=8, frameon=False)
+    ax.set_title(title or table.title(), fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def phase_diagram(values, x_values, y_values, *, x_label: str, y_label: str, title: str = "",
+                  colour_label: str = "", fmt: str = ".2f", cmap: str = "RdYlGn", vmin=None, vmax=None):
+    """A heat map of ``values`` [len(y_values), len(x_values)] over a grid of two parameters,
+    each cell written out (e.g. the intended score of the proxy-optimal policy, or the
+    fraction of seeds that game, over respawn_mean × γ)."""
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(y_values), len(x_values)):
+        raise ValueError(f"values must have shape (len(y_values), len(x_values)) = "
+                         f"{(len(y_values), len(x_values))}, got {values.shape}")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(x_values), 1.2 + 0.5 * len(y_values)))
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto", origin="lower")
+    ax.set_xticks(range(len(x_values)), [f"{v:g}" for v in x_values])
+    ax.set_yticks(range(len(y_values)), [f"{v:g}" for v in y_values])
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    low, high = image.get_clim()
+    for (r, c), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            value = 0.0 if abs(value) < 5e-3 else value  # no "-0.00" from rounding residue
+            dark = (value - low) / (high - low if high > low else 1) < 0.3
+            ax.text(c, r, format(value, fmt), ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
+    fig.colorbar(image, ax=ax, label=colour_label)
+    if title:
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,29 @@
+"""What the example scripts share: their command line and a polite skip for missing envs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # the examples draw to files, never to a screen
+
+
+def arguments(doc: str, name: str, argv=None) -> argparse.Namespace:
+    """``--quick`` (a small budget: seconds, for a class or CI) and ``--out`` (where files go)."""
+    parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small training budget (seconds)")
+    parser.add_argument("--out", type=Path, default=Path("runs/examples") / name, help="folder for pictures")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def registered(env_id: str) -> bool:
+    """Whether this specgame has ``env_id``; says so and why the example stops when it has not."""
+    import specgame
+
+    if env_id in specgame.list_envs():
+        return True
+    print(f"skipped: {env_id} is not registered in this version of specgame")
+    return False

@@ -1,0 +1,107 @@
+"""Make the README's gallery: every picture in docs/gallery/ comes from this one script
+(the phase diagram through examples/phase_diagram.py).
+
+    python examples/make_gallery.py            # writes docs/gallery/*.png and *.gif
+    python examples/make_gallery.py --quick --out /tmp/gallery   # small budgets, for CI
+"""
+
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import imageio.v3 as iio
+import numpy as np
+import phase_diagram
+from _common import arguments
+
+import specgame
+from specgame import render
+from specgame.agents import SARSA, QLearning, train_seeds
+from specgame.compare import gap_table
+from specgame.play import Runner, agent_policy, episode_frames, plan_policy, write_video
+from specgame.plot import gap_figure, learning_curves
+from specgame.solve import epsilon_greedy_policy, occupancy, solve
+
+
+def tour(out: Path) -> None:
+    """Every registered environment, a few steps into the intended-optimal episode."""
+    stills = []
+    for env_id in specgame.list_envs():
+        env = gym.make(env_id, render_mode="rgb_array", tile_size=20)
+        runner = Runner(env, plan_policy(solve(env.unwrapped.mdp, "intended")))
+        for _ in range(6):
+            runner.step()
+        stills.append(render.caption(env.render(), env_id.split("/")[-1], scale=1))
+    rows, row, width = [], [], 0
+    for still in stills:  # pack the stills into rows about 900 pixels wide
+        if row and width + still.shape[1] > 900:
+            rows.append(render.side_by_side(row))
+            row, width = [], 0
+        row.append(still)
+        width += still.shape[1] + 8
+    rows.append(render.side_by_side(row))
+    widest = max(r.shape[1] for r in rows)
+    padded = [np.pad(r, ((0, 8), (0, widest - r.shape[1]), (0, 0)), constant_values=12) for r in rows]
+    iio.imwrite(out / "environments.png", np.concatenate(padded)[:-8], optimize=True)
+
+
+def race(out: Path, agent, env_id="specgame/BoatRaceLoop-v0") -> None:
+    """The looping Q-learner beside the racer, as a GIF."""
+    envs = [gym.make(env_id, render_mode="rgb_array", tile_size=12) for _ in range(2)]
+    racer = solve(envs[1].unwrapped.mdp, "intended")
+    runners = [Runner(envs[0], agent_policy(agent), title="q-learning"),
+               Runner(envs[1], plan_policy(racer), title="the racer")]
+    frames = episode_frames(runners, max_steps=120)
+    write_video(out / "boat_race_side_by_side.gif", frames[::3] + [frames[-1]] * 4, fps=6)
+
+
+def overlays(out: Path, agent) -> None:
+    """What Q-learning believes and does on the boat race: values, greedy moves, visits."""
+    env = gym.make("specgame/BoatRaceLoop-v0")
+    core = env.unwrapped
+    core.reset(seed=0)
+    mdp, board = core.mdp, core.board()
+    # Each cell shows the state the agent is most often in there while it explores.
+    exploring = occupancy(mdp, epsilon_greedy_policy(agent.q, 0.1)) * ~mdp.terminal
+    cells = render.typical_states(mdp, exploring)
+    q = agent.q[mdp.obs[np.maximum(cells, 0)]]
+    values = np.where(cells >= 0, q.max(axis=-1), np.nan)
+    actions = np.where(cells >= 0, q.argmax(axis=-1), -1)
+    visits = render.cell_totals(mdp, occupancy(mdp, agent) * ~mdp.terminal)
+    size = 24
+    pictures = [render.caption(render.value_heatmap(board, values, size, label=False), "max q (exploring)"),
+                render.caption(render.policy_arrows(board, actions, mdp.action_names, size), "greedy move (exploring)"),
+                render.caption(render.visitation_heat(board, visits, size), "visits (greedy)")]
+    iio.imwrite(out / "overlays.png", render.side_by_side(pictures), optimize=True)
+
+
+def main(argv=None):
+    args = arguments(__doc__, "gallery", argv if argv is not None else sys.argv[1:])
+    if args.out == Path("runs/examples/gallery"):
+        args.out = Path("docs/gallery")
+        args.out.mkdir(parents=True, exist_ok=True)
+    steps = 200_000 if args.quick else 1_000_000
+    seeds = range(2) if args.quick else range(5)
+    env = gym.make("specgame/BoatRaceLoop-v0")
+    hyper = {"alpha": 0.1, "gamma": 0.99, "epsilon": 0.1, "total_steps": steps}
+    trained = {"q-learning": train_seeds(QLearning, env, seeds=seeds, **hyper),
+               "sarsa": train_seeds(SARSA, env, seeds=seeds, **hyper)}
+    table = gap_table(env, {f"{name} seed {i}": a for name, agents in trained.items() for i, a in enumerate(agents)})
+    refs = table.reports[0].references
+    figure = learning_curves({name: [a.history for a in agents] for name, agents in trained.items()}, window=300,
+                             references={"proxy-optimal": tuple(refs.proxy_optimal),
+                                         "intended-optimal (racer)": tuple(refs.intended_optimal)},
+                             title="BoatRaceLoop: the proxy climbs, the laps stay at zero (mean and range over seeds)")
+    figure.savefig(args.out / "learning_curves.png", dpi=70)
+    gap_figure(gap_table(env, {"q-learning": trained["q-learning"][0], "sarsa": trained["sarsa"][0]}),
+               title="BoatRaceLoop: scores of the learners and the references").savefig(args.out / "gap.png", dpi=70)
+    tour(args.out)
+    race(args.out, trained["q-learning"][0])
+    overlays(args.out, trained["q-learning"][0])
+    phase_diagram.main(["--out", str(args.out)] + (["--quick"] if args.quick else []))
+    for path in sorted(args.out.iterdir()):
+        print(f"{path}  {path.stat().st_size / 1024:.0f} KB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Playing, watching and recording, headless."""
+
+import gymnasium as gym
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from specgame import play
+from specgame.cli import main
+
+
+def test_record_writes_one_gif_frame_per_step_plus_the_start(tmp_path, capsys):
+    path = tmp_path / "racer.gif"
+    assert main(["record", "BoatRaceLoop-v0", "--agent", "intended-optimal", "--gif", str(path),
+                 "--tile-size", "8"]) == 0
+    frames = iio.imread(path, index=None)
+    assert frames.shape[0] == 91  # the racer finishes its 3 laps in 90 steps
+    assert "proxy 12.00, intended 3.40" in capsys.readouterr().out
+
+
+def test_record_side_by_side_runs_until_the_longer_episode_ends(tmp_path):
+    path = tmp_path / "race.gif"
+    assert main(["record", "BoatRaceLoop-v0", "--agent", "proxy-optimal", "--side-by-side", "--gif", str(path),
+                 "--tile-size", "8", "--max-steps", "100"]) == 0
+    frames = iio.imread(path, index=None)
+    assert frames.shape[0] == 101
+    single = iio.imread(tmp_path / "race.gif", index=0)
+    assert single.shape[1] > 2 * 14 * 8  # two boards next to each other
+
+
+def test_watching_a_run_folder_uses_its_saved_agent(tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", "CliffWalking-v0", "--steps", "20000", "--out", str(run)]) == 0
+    env_id, _settings, name, _agent = play.load_run(run)
+    assert (env_id, name) == ("specgame/CliffWalking-v0", "q-learning")
+    assert main(["record", str(run), "--gif", str(tmp_path / "cliff.gif"), "--tile-size", "8"]) == 0
+    assert main(["record", str(run), "--agent", "sarsa", "--gif", str(tmp_path / "x.gif")]) == 2
+
+
+def test_bad_recordings_are_refused_with_what_is_allowed(tmp_path, capsys):
+    assert main(["record", "CliffWalking-v0", "--agent", "random", "--gif", str(tmp_path / "a.png")]) == 2
+    assert "must end in .gif or .mp4" in capsys.readouterr().err
+    assert main(["record", "CliffWalking-v0", "--agent", "genius", "--gif", str(tmp_path / "a.gif")]) == 2
+    assert "unknown agent 'genius'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="no frames"):
+        play.write_video(tmp_path / "empty.gif", [])
+
+
+def test_a_player_at_the_keyboard_moves_and_sees_both_scores():
+    env = play.make_env("CliffWalking-v0", tile_size=8)
+    player = play.Player(env)
+    assert player.keys["up"] == 0 and player.keys["d"] == 1 and player.keys["1"] == 0
+    player.press("up")
+    player.press("x")  # not a key of this game: nothing happens
+    assert player.runner.hud.step == 1 and player.runner.hud.proxy_return == -1.0
+    for key in ["right"] * 11 + ["down"]:
+        player.press(key)
+    assert player.runner.done and player.runner.info["intended_return"] == -13.0
+    assert "R: AGAIN" in player.runner.hud.texts()["note"]
+    player.press("r")
+    assert player.runner.hud.step == 0 and not player.runner.done
+    player.press("escape")
+    assert player.quit
+
+
+def test_watch_shows_an_episode_in_a_window(monkeypatch):
+    shown = []
+    monkeypatch.setattr(play.render.Window, "show", lambda self, frame, hud=None: shown.append(frame.shape))
+    assert main(["watch", "CliffWalking-v0", "--agent", "intended-optimal", "--fps", "1000", "--tile-size", "8"]) == 0
+    assert len(shown) >= 14  # start, 13 steps, then the final board held
+
+
+def test_plans_act_on_the_state_and_the_step():
+    env = gym.make("specgame/BoatRaceLoop-v0")
+    mdp = env.unwrapped.mdp
+    from specgame.solve import solve
+
+    runner = play.Runner(play.make_env("BoatRaceLoop-v0", tile_size=8), play.plan_policy(solve(mdp, "proxy")))
+    while not runner.done:
+        runner.step()
+    assert runner.info["intended_return"] == 0 and runner.info["proxy_return"] > 30
+    assert np.isclose(runner.hud.proxy_return, runner.info["proxy_return"])

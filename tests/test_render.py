@@ -1,0 +1,98 @@
+"""Rendering, headless: every env's frames and text, the window, the HUD, the overlays."""
+
+import re
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import specgame
+from specgame import render
+from specgame.solve import occupancy, solve
+
+ENV_IDS = specgame.list_envs()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_every_env_renders_frames_of_the_board_shape_and_text(env_id):
+    env = gym.make(env_id, render_mode="rgb_array", tile_size=12)
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(env.action_space.sample())
+        frame = env.render()
+        board = env.unwrapped.board()
+        assert frame.shape == (len(board) * 12, len(board[0]) * 12, 3) and frame.dtype == np.uint8
+    text = gym.make(env_id, render_mode="ansi")
+    text.reset(seed=0)
+    shown = text.render()
+    assert shown.startswith("\n".join(text.unwrapped.board()))
+    coloured = render.ansi(text.unwrapped.board(), colour=True)
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == "\n".join(text.unwrapped.board())
+
+
+def test_different_characters_get_different_tiles_and_tiles_are_cached():
+    chars = list(render.TILES) + ["é", "k"]
+    tiles = {ch: render.tile(ch, 16).tobytes() for ch in chars}
+    assert len(set(tiles.values())) == len(chars) - 3  # the boxes X, 1, 2, 3 share the crate sprite
+    assert render.tile("B", 16) is render.tile("B", 16)
+    assert not render.tile("B", 16).flags.writeable
+
+
+def test_env_tiles_override_the_default_and_bad_specs_are_named():
+    own = render.tile("T", 16, {"T": ("floor", "tomato", "red")})
+    assert not np.array_equal(own, render.tile("T", 16))
+    with pytest.raises(ValueError, match="unknown glyph 'kettle'"):
+        render.tile("K", 16, {"K": ("floor", "kettle", "red")})
+    with pytest.raises(ValueError, match="tile_size must be at least 4"):
+        render.rasterise(["ab"], 2)
+
+
+def test_human_mode_opens_and_closes_twice_and_shows_the_env_totals():
+    for _ in range(2):
+        env = gym.make("specgame/BoatRaceLoop-v0", render_mode="human", tile_size=8)
+        env.unwrapped.metadata = {**env.unwrapped.metadata, "render_fps": 0}  # no waiting in tests
+        env.reset(seed=0)
+        plan = solve(env.unwrapped.mdp, "intended")
+        done = False
+        while not done:
+            core = env.unwrapped
+            _, _, terminated, truncated, info = env.step(int(plan.actions[core.steps_taken, core.state_index]))
+            done = terminated or truncated
+        hud = env.unwrapped._window.last_hud
+        assert (hud.step, hud.proxy_return, hud.intended_return) == (
+            info["length"], info["proxy_return"], info["intended_return"])
+        assert hud.texts()["proxy"] == "12" and hud.texts()["intended"] == "3.40"
+        env.close()
+        env.close()
+
+
+def test_hud_panel_draws_its_numbers():
+    one = render.hud_panel(400, render.Hud(5, 12.0, 0.0))
+    other = render.hud_panel(400, render.Hud(5, 13.0, 0.0))
+    assert one.shape == other.shape and not np.array_equal(one, other)
+    assert render.Hud(1, 2.0, 3.0).texts()["gap"] == "-1"
+    framed = render.with_hud(np.zeros((40, 100, 3), np.uint8), render.Hud(0, 0.0, 0.0))
+    assert framed.shape[1] == render.MIN_WIDTH  # a narrow board is centred on a wider panel
+
+
+def test_overlays_colour_valued_cells_and_only_those():
+    board = ["  ", "  "]
+    values = np.array([[0.0, np.nan], [1.0, 2.0]])
+    plain = render.rasterise(board, 16)
+    heat = render.value_heatmap(board, values, 16)
+    assert np.array_equal(heat[:16, 16:], plain[:16, 16:])  # NaN: untouched
+    assert not np.array_equal(heat[16:, :16], heat[16:, 16:])  # different values, different colours
+    arrows = render.policy_arrows(board, np.array([[0, -1], [1, 2]]), ("up", "down", "noop"), 16)
+    assert np.array_equal(arrows[:16, 16:], plain[:16, 16:]) and not np.array_equal(arrows[:16, :16], plain[:16, :16])
+    with pytest.raises(ValueError, match="board's shape"):
+        render.visitation_heat(board, np.zeros((3, 3)))
+
+
+def test_visits_per_cell_add_up_to_the_expected_episode_length():
+    env = gym.make("specgame/BoatRaceLoop-v0")
+    mdp = env.unwrapped.mdp
+    plan = solve(mdp, "intended")
+    per_state = occupancy(mdp, plan) * ~mdp.terminal
+    totals = render.cell_totals(mdp, per_state)
+    assert totals.sum() == pytest.approx(90.0)  # the racer finishes in 90 steps
+    assert totals[1, 1] > 0 and totals[0, 0] == 0  # on the track, never on land
