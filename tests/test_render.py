@@ -17,11 +17,14 @@ ENV_IDS = specgame.list_envs()
 def test_every_env_renders_frames_of_the_board_shape_and_text(env_id):
     env = gym.make(env_id, render_mode="rgb_array", tile_size=12)
     env.reset(seed=0)
+    env.action_space.seed(0)
     for _ in range(3):
-        env.step(env.action_space.sample())
+        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
         frame = env.render()
         board = env.unwrapped.board()
         assert frame.shape == (len(board) * 12, len(board[0]) * 12, 3) and frame.dtype == np.uint8
+        if terminated or truncated:  # some games end in a step (lava): start another
+            env.reset()
     text = gym.make(env_id, render_mode="ansi")
     text.reset(seed=0)
     shown = text.render()
