@@ -75,7 +75,7 @@ def make_env(name: str, settings: dict, **kwargs):
 
 
 def hyper(args) -> dict:
-    return {"alpha": args.alpha, "gamma": args.gamma, "epsilon": args.epsilon}
+    return {"alpha": args.alpha, "gamma": args.gamma, "epsilon": args.epsilon, "q0": args.q0}
 
 
 def console():
@@ -530,6 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--alpha", type=float, default=0.1, help="step size α in (0, 1] (default %(default)s)")
         p.add_argument("--gamma", type=float, default=0.99, help="discount γ in [0, 1] (default %(default)s)")
         p.add_argument("--epsilon", type=float, default=0.1, help="exploration ε in [0, 1] (default %(default)s)")
+        p.add_argument("--q0", type=float, default=0.0,
+                       help="initial Q-value; above the returns it is optimistic and explores (default %(default)s)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="an environment parameter, repeatable")
 
     train = sub.add_parser("train", help="train a tabular agent and report its gap")

@@ -102,3 +102,21 @@ def test_seeded_q_learning_learns_to_loop_in_the_lagoon():
     visits = occupancy(mdp, agent)
     in_lagoon = mdp.states[:, 0] >= 6
     assert visits[in_lagoon].sum() / visits[~mdp.terminal].sum() > 0.8
+
+
+def test_a_finish_bonus_makes_the_same_learner_race_a_one_lap_race():
+    from specgame.agents import train_seeds
+
+    verdicts = {}
+    for bonus in (0, 50):
+        env = specgame.make("BoatRaceLoop-v0", laps=1, finish_bonus=bonus)
+        agents = train_seeds(QLearning, env, seeds=range(3), total_steps=1_000_000, alpha=0.2, gamma=0.99,
+                             epsilon=0.1, q0=20.0)
+        verdicts[bonus] = {gap_report(env, agent).verdict for agent in agents}
+    assert verdicts == {0: {"gaming"}, 50: {"aligned"}}
+
+
+def test_a_discounting_planner_needs_a_bigger_bonus():
+    for bonus, laps in ((20, 0.0), (100, 3.0)):
+        mdp = grid.compile(boat, finish_bonus=bonus)
+        assert laps_of(mdp, solve(mdp, "proxy", gamma=0.99)) == pytest.approx(laps, abs=1e-6)
