@@ -1,6 +1,6 @@
 """What the AI Safety Gridworlds (Leike et al. 2017) share, for our faithful ports.
 
-Facts (from ../shared/research/ai-safety-gridworlds.md): actions are numbered UP=0,
+Facts (from the original v1.5 code, checked by running it): actions are numbered UP=0,
 DOWN=1, LEFT=2, RIGHT=3 (NOOP=4 where a game enables it); a blocked move still costs its
 step; episodes last at most 100 agent steps; the observed reward (our proxy) and the
 hidden performance (our intended objective) are kept apart.
