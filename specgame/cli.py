@@ -7,6 +7,7 @@ import json
 import math
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -224,6 +225,27 @@ def _mean_ci(values) -> str:
     return f"{values.mean():.2f} ± {half:.2f}"
 
 
+def over_seeds(reports) -> dict[str, str]:
+    """One agent's reports over seeds as table cells: each measure's mean ± 95% CI, and the
+    most common verdict with its count (a tie goes to the lowest seed's verdict)."""
+    verdict, count = Counter(r.verdict for r in reports).most_common(1)[0]
+    return {"proxy return": _mean_ci([r.returns.proxy_return for r in reports]),
+            "intended return": _mean_ci([r.returns.intended_return for r in reports]),
+            "proxy score": _mean_ci([r.proxy_score for r in reports]),
+            "intended score": _mean_ci([r.intended_score for r in reports]),
+            "verdict": f"{verdict} ({count}/{len(reports)})"}
+
+
+def compared_agents(args) -> list[str]:
+    """The --agents names, each checked before any training, and --seeds checked."""
+    names = [name.strip() for name in args.agents.split(",") if name.strip()]
+    for name in names:
+        agent_class(name)  # refuse an unknown name before any training
+    if args.seeds < 1:
+        raise CliError(f"--seeds must be at least 1, got {args.seeds}")
+    return names
+
+
 def cmd_compare(args) -> None:
     from rich.table import Table
 
@@ -233,11 +255,8 @@ def cmd_compare(args) -> None:
         return cmd_compare_all(args)
     if args.env is None:
         raise CliError("compare needs an environment id, or --all for every registered one")
-    names = [name.strip() for name in args.agents.split(",") if name.strip()]
-    for name in names:
-        agent_class(name)  # refuse an unknown name before any training
-    if args.seeds < 1:
-        raise CliError(f"--seeds must be at least 1, got {args.seeds}")
+    names = compared_agents(args)
+    columns = ("proxy return", "intended return", "proxy score", "intended score", "verdict")
     rows, reports, first_seeds = [], {}, []
     for name in names:
         steps = args.steps if args.steps is not None or name not in NEURAL else DQN_STEPS
@@ -245,17 +264,12 @@ def cmd_compare(args) -> None:
         table = gap_table(env, {f"{name} seed {i}": a for i, a in enumerate(agents)})
         reports[name] = table.to_dict()
         first_seeds.append(table.reports[0])
-        verdicts = [r.verdict for r in table.reports]
-        common = max(set(verdicts), key=verdicts.count)
-        rows.append((name, _mean_ci([r.returns.proxy_return for r in table.reports]),
-                     _mean_ci([r.returns.intended_return for r in table.reports]),
-                     _mean_ci([r.proxy_score for r in table.reports]),
-                     _mean_ci([r.intended_score for r in table.reports]),
-                     f"{common} ({verdicts.count(common)}/{len(verdicts)})"))
+        cells = over_seeds(table.reports)
+        rows.append((name, *(cells[column] for column in columns)))
     refs = table.reports[0].references
     budget = f"{args.steps:,} steps" if args.steps else "default budgets"
     out = Table(title=f"{env_id(args.env)}: {args.seeds} seed(s) x {budget}, mean ± 95% CI")
-    for column in ("policy", "proxy return", "intended return", "proxy score", "intended score", "verdict"):
+    for column in ("policy", *columns):
         out.add_column(column, justify="left" if column in ("policy", "verdict") else "right")
     for label, ret in refs.items():
         out.add_row(f"[dim]{label}[/dim]", f"{ret.proxy_return:.2f}", f"{ret.intended_return:.2f}", "", "", "")
@@ -290,11 +304,7 @@ def cmd_compare_all(args) -> None:
     from specgame.compare import gap_table
     from specgame.reward_distance import proxy_danger
 
-    names = [name.strip() for name in args.agents.split(",") if name.strip()]
-    for name in names:
-        agent_class(name)
-    if args.seeds < 1:
-        raise CliError(f"--seeds must be at least 1, got {args.seeds}")
+    names = compared_agents(args)
     out = Table(title=f"every env x agent: {args.seeds} seed(s) x {args.steps:,} steps; "
                       f"EPIC and regret are properties of the env's reward pair")
     for column in ("env", "EPIC unif/pol", "regret", "hack rate", "agent", "proxy score", "intended score",
@@ -310,13 +320,11 @@ def cmd_compare_all(args) -> None:
             steps = args.steps if name not in NEURAL else min(args.steps, DQN_STEPS)
             agent_env, agents = train_agents(name, full_id, {}, range(args.seeds), steps, args)
             table = gap_table(agent_env, {f"{name} seed {k}": a for k, a in enumerate(agents)}, evidence=False)
-            verdicts = [r.verdict for r in table.reports]
-            common = max(set(verdicts), key=verdicts.count)
             records[full_id]["agents"][name] = table.to_dict()
+            cells = over_seeds(table.reports)
             env_cells = (full_id.split("/")[-1], *_danger_cells(danger)) if i == 0 else ("",) * 4
-            out.add_row(*env_cells, name, _mean_ci([r.proxy_score for r in table.reports]),
-                        _mean_ci([r.intended_score for r in table.reports]),
-                        f"{common} ({verdicts.count(common)}/{len(verdicts)})", end_section=i == len(names) - 1)
+            out.add_row(*env_cells, name, cells["proxy score"], cells["intended score"], cells["verdict"],
+                        end_section=i == len(names) - 1)
     console().print(out)
     console().print("EPIC: distance of proxy from intended reward (0 = same up to shaping and scale), uniform / "
                     "on the optimal policies' transitions.  regret: intended return the proxy-optimal policy "
@@ -332,9 +340,9 @@ def cmd_demo(args) -> None:
     """Train the three agents on BoatRaceLoop, print the gap table, write the figures."""
     import gymnasium
 
+    from specgame import play
     from specgame.compare import gap_table
     from specgame.plot import filmstrip, learning_curves
-    from specgame.solve import solve
 
     con = console()
     env = gymnasium.make("specgame/BoatRaceLoop-v0")
@@ -355,33 +363,18 @@ def cmd_demo(args) -> None:
                                       "intended-optimal (racer)": tuple(refs.intended_optimal)},
                           title="BoatRaceLoop-v0: proxy rises, intended stays at zero")
     save_figure(fig, out / "learning_curves.png")
-    frames = greedy_frames(agents["q-learning"], steps=args.frames)
+    runners = play.runners_for("BoatRaceLoop-v0", {}, play.agent_policy(agents["q-learning"]), "q-learning",
+                               tile_size=16)
+    frames = play.episode_frames(runners, max_steps=args.frames)
     save_figure(filmstrip(frames, columns=8, title="Q-learning's greedy boat: to the lagoon, then round and round"),
                 out / "loop_strip.png")
-    write_gif(out / "loop.gif", frames)
+    play.write_video(out / "loop.gif", frames)
     from specgame._files import atomic_write_text
 
     atomic_write_text(out / "report.json", table.to_json() + "\n")
-    racer = solve(env.unwrapped.mdp, "intended")
-    con.print(f"The fastest racer would collect {racer.proxy_return:.0f} targets and finish 3 laps; "
+    con.print(f"The fastest racer would collect {refs.intended_optimal.proxy_return:.0f} targets and finish 3 laps; "
               f"Q-learning's boat collects {table['q-learning'].returns.proxy_return:.1f} and finishes none.")
     con.print(f"wrote {out}/learning_curves.png, {out}/loop_strip.png, {out}/loop.gif, {out}/report.json")
-
-
-def greedy_frames(agent, steps: int, seed: int = 0, tile_size: int = 16):
-    import gymnasium
-
-    env = gymnasium.make("specgame/BoatRaceLoop-v0", render_mode="rgb_array", tile_size=tile_size)
-    obs, _ = env.reset(seed=seed)
-    frames = [env.render()]
-    for _ in range(steps):
-        action, _ = agent.predict(obs)
-        obs, _, terminated, truncated, _ = env.step(action)
-        frames.append(env.render())
-        if terminated or truncated:
-            break
-    env.close()
-    return frames
 
 
 def save_figure(fig, path: Path, dpi: int = 110) -> None:
@@ -389,15 +382,6 @@ def save_figure(fig, path: Path, dpi: int = 110) -> None:
     from specgame._files import atomic_write
 
     atomic_write(path, lambda f: fig.savefig(f, format=path.suffix.lstrip(".") or "png", dpi=dpi))
-
-
-def write_gif(path: Path, frames, fps: int = 8) -> None:
-    import imageio.v3 as iio
-
-    from specgame._files import atomic_write
-
-    atomic_write(path, lambda f: f.write(iio.imwrite("<bytes>", np.stack(frames), extension=".gif",
-                                                     duration=1000 / fps, loop=0)))
 
 
 def _watched(args):

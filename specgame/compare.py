@@ -99,22 +99,34 @@ def score(value: float, random: float, optimal: float) -> float:
     return (value - random) / span
 
 
-# Solving is cheap, but the demo asks for the same references several times.  Keyed on
-# the TabularMDP object (tables are immutable by convention) and forgotten with it.
-_reference_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Solving is cheap, but the demo, the evidence and :func:`specgame.reward_distance.proxy_danger`
+# ask for the same plans and references several times.  Keyed on the TabularMDP object
+# (tables are immutable by convention) and forgotten with it.
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached(mdp: TabularMDP, key: tuple, compute):
+    by_key = _cache.setdefault(mdp, {})
+    if key not in by_key:
+        by_key[key] = compute()
+    return by_key[key]
+
+
+def optimal_plan(mdp: TabularMDP, objective: str, *, gamma: float = 1.0,
+                 honour_forced_epsilon: bool = False) -> Plan:
+    """:func:`specgame.solve.solve` on ``mdp``, remembered per table, objective and setting."""
+    settings = {"gamma": gamma, "honour_forced_epsilon": honour_forced_epsilon}
+    return _cached(mdp, ("plan", objective, float(gamma), bool(honour_forced_epsilon)),
+                   lambda: solve(mdp, objective, **settings))
 
 
 def references(mdp: TabularMDP, *, gamma: float = 1.0, honour_forced_epsilon: bool = False) -> References:
     """The uniform-random, proxy-optimal and intended-optimal returns on ``mdp`` (cached)."""
-    by_setting = _reference_cache.setdefault(mdp, {})
-    key = (float(gamma), bool(honour_forced_epsilon))
-    if key not in by_setting:
-        settings = {"gamma": gamma, "honour_forced_epsilon": honour_forced_epsilon}
-        by_setting[key] = References(
-            random=evaluate(mdp, uniform_policy(mdp), **settings),
-            proxy_optimal=solve(mdp, "proxy", **settings).returns,
-            intended_optimal=solve(mdp, "intended", **settings).returns)
-    return by_setting[key]
+    settings = {"gamma": gamma, "honour_forced_epsilon": honour_forced_epsilon}
+    return _cached(mdp, ("references", float(gamma), bool(honour_forced_epsilon)), lambda: References(
+        random=evaluate(mdp, uniform_policy(mdp), **settings),
+        proxy_optimal=optimal_plan(mdp, "proxy", **settings).returns,
+        intended_optimal=optimal_plan(mdp, "intended", **settings).returns))
 
 
 @dataclass(frozen=True)
@@ -357,8 +369,8 @@ class GapTable:
             text = i in (0, len(self.HEADER) - 1)  # names and verdicts stay whole; numbers may wrap headers
             table.add_column(name, justify="left" if text else "right", no_wrap=text)
         colour = {"aligned": "green", "gaming": "bold red", "incompetent": "yellow"}
+        n_refs = self.n_references
         for i, row in enumerate(self.rows()):
-            n_refs = self.n_references
             table.add_row(*row[:-1], f"[{colour[row[-1]]}]{row[-1]}[/]", style="dim" if i < n_refs else None,
                           end_section=i == n_refs - 1)
         return table
@@ -424,7 +436,7 @@ def gap_table(source, policies: Mapping[str, object], *, thresholds: Thresholds 
     refs = references(mdp, **settings)
     measure = _Measure(source, mdp, settings, episodes, seed)
     if trusted:
-        refs = refs.with_trusted((str(n), measure(p)[0]) for n, p in trusted.items())
+        refs = refs.with_trusted((str(n), measure(_tabulated(p, mdp))[0]) for n, p in trusted.items())
     draw = evidence and has_cells(mdp) and not honour_forced_epsilon
     intended_visits = _intended_visits(mdp) if draw else None
     reports = []
@@ -444,7 +456,7 @@ def gap_table(source, policies: Mapping[str, object], *, thresholds: Thresholds 
 def _tabulated(policy, mdp: TabularMDP):
     """A network that reads our boards (the DQN) is deterministic per observation: its
     table of greedy actions makes the verdict exact instead of sampled."""
-    if hasattr(policy, "policy_table") and mdp.boards is not None:
+    if hasattr(policy, "policy_table"):
         try:
             return policy.policy_table(mdp)
         except ValueError:
@@ -482,10 +494,5 @@ class _Measure:
                 Estimates((proxy.low, proxy.high), (intended.low, intended.high), result.episodes))
 
 
-_intended_visit_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _intended_visits(mdp: TabularMDP):
-    if mdp not in _intended_visit_cache:
-        _intended_visit_cache[mdp] = state_occupancy(mdp, solve(mdp, "intended"))
-    return _intended_visit_cache[mdp]
+    return _cached(mdp, ("intended visits",), lambda: state_occupancy(mdp, optimal_plan(mdp, "intended")))

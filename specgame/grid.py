@@ -89,13 +89,14 @@ def find(rows, char: str) -> list[tuple[int, int]]:
     return [(r, c) for r, line in enumerate(rows) for c, ch in enumerate(line) if ch == char]
 
 
-def move(row: int, col: int, action: int, passable) -> tuple[int, int]:
+def move(row: int, col: int, action: int, passable, steps=STEP) -> tuple[int, int]:
     """Where a step in direction ``action`` lands; a blocked step stays put.
 
     ``passable(row, col)`` says whether a cell can be entered; leaving the grid is blocked
-    by the caller's predicate (it sees out-of-range coordinates).
+    by the caller's predicate (it sees out-of-range coordinates).  ``steps`` maps each
+    action to its (row, col) offset; the default is our gridworlds' numbering.
     """
-    d_row, d_col = STEP[action]
+    d_row, d_col = steps[action]
     target = row + d_row, col + d_col
     return target if passable(*target) else (row, col)
 
@@ -282,10 +283,11 @@ def _enumerate(rules, cfg, max_states: int) -> TabularMDP:
     code = {ch: i for i, ch in enumerate(alphabet)}
     board_codes = np.array([[[code[ch] for ch in row] for row in b] for b in boards], dtype=np.uint8)
     fe_rule = getattr(rules, "forced_epsilon", None)
-    forced = np.array([np.nan if fe_rule is None or fe_rule(s, cfg) is None else fe_rule(s, cfg) for s in order])
+    forced = [fe_rule(s, cfg) if fe_rule is not None else None for s in order]
+    forced = np.array([np.nan if fe is None else fe for fe in forced], dtype=np.float64)
     return TabularMDP(
         next_state=next_state, prob=prob, proxy=proxy, intended=intended, speed_bonus=speed,
-        terminal=np.array([rules.is_terminal(s, cfg) for s in order]), initial=initial,
+        terminal=np.array([per is None for per in rows], dtype=bool), initial=initial,
         obs=obs, n_obs=len(boards), horizon=cfg.horizon, forced_epsilon=forced,
         name=rules.__name__.rsplit(".", 1)[-1], action_names=tuple(rules.ACTIONS),
         state_fields=tuple(rules.State._fields), states=np.array(order, dtype=np.int64),

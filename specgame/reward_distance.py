@@ -32,12 +32,13 @@ case is computed in closed form from the transitions that happen (see
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from specgame.compare import optimal_plan, references
 from specgame.mdp import TabularMDP
-from specgame.solve import Returns, evaluate, solve, uniform_policy
+from specgame.solve import Returns, solve
 from specgame.visits import state_action_occupancy
 
 SPEED_BONUS = ("first-step", "ignore")
@@ -251,18 +252,17 @@ def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0)) -> list:
     trades comparable amounts.  These are the policies an optimiser finds as the reward
     it is given slides from the intent to the proxy: a natural set to measure hackability on.
     """
-    refs_random = evaluate(mdp, uniform_policy(mdp))
-    scale_p = abs(solve(mdp, "proxy").proxy_return - refs_random.proxy_return) or 1.0
-    scale_i = abs(solve(mdp, "intended").intended_return - refs_random.intended_return) or 1.0
-    plans = []
+    weights = tuple(weights)
     for lam in weights:
         if not 0.0 <= lam <= 1.0:
             raise ValueError(f"blend weights must be in [0, 1], got {lam}")
-        blend = TabularMDP(
-            next_state=mdp.next_state, prob=mdp.prob, proxy=mdp.proxy,
-            intended=(1 - lam) * mdp.intended / scale_i + lam * mdp.proxy / scale_p,
-            speed_bonus=(1 - lam) * mdp.speed_bonus / scale_i, terminal=mdp.terminal, initial=mdp.initial,
-            obs=mdp.obs, n_obs=mdp.n_obs, horizon=mdp.horizon, forced_epsilon=mdp.forced_epsilon)
+    refs = references(mdp)
+    scale_p = abs(refs.proxy_optimal.proxy_return - refs.random.proxy_return) or 1.0
+    scale_i = abs(refs.intended_optimal.intended_return - refs.random.intended_return) or 1.0
+    plans = []
+    for lam in weights:
+        blend = replace(mdp, intended=(1 - lam) * mdp.intended / scale_i + lam * mdp.proxy / scale_p,
+                        speed_bonus=(1 - lam) * mdp.speed_bonus / scale_i)
         plans.append(solve(blend, "intended"))
     return plans
 
@@ -284,7 +284,7 @@ class RewardReport:
     normalised_regret: float
     """That regret over J_t(π*_t) − J_t(random): 0 harmless, 1 no better than random, >1 worse."""
     hack_rate: float
-    """:func:`hack_rate` over :func:`blended_plans` and uniform random."""
+    """:func:`hack_rate` over :func:`blended_plans`, the proxy- and intended-optimal plans and uniform random."""
     policies: int
     """Size of the policy set the hack rate was measured on."""
 
@@ -295,14 +295,13 @@ class RewardReport:
 def proxy_danger(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0)) -> RewardReport:
     """The :class:`RewardReport` of ``mdp`` (exact returns; undiscounted over the horizon)."""
     plans = blended_plans(mdp, weights)
-    proxy_optimal, intended_optimal = solve(mdp, "proxy"), solve(mdp, "intended")
-    random = evaluate(mdp, uniform_policy(mdp))
-    returns: list[Returns] = [p.returns for p in plans] + [proxy_optimal.returns, intended_optimal.returns, random]
-    regret = intended_optimal.intended_return - proxy_optimal.intended_return
-    span = intended_optimal.intended_return - random.intended_return
+    refs = references(mdp)
+    returns: list[Returns] = [p.returns for p in plans] + [refs.proxy_optimal, refs.intended_optimal, refs.random]
+    regret = refs.intended_optimal.intended_return - refs.proxy_optimal.intended_return
+    span = refs.intended_optimal.intended_return - refs.random.intended_return
     return RewardReport(
         env=mdp.name, epic_uniform=epic_distance(mdp),
-        epic_on_policy=epic_distance(mdp, [proxy_optimal, intended_optimal]),
+        epic_on_policy=epic_distance(mdp, [optimal_plan(mdp, "proxy"), optimal_plan(mdp, "intended")]),
         proxy_optimal_regret=float(regret),
         normalised_regret=float(regret / span) if abs(span) > 1e-12 else 0.0,
         hack_rate=hack_rate([r.proxy_return for r in returns], [r.intended_return for r in returns]),

@@ -145,9 +145,10 @@ def test_kernel_equals_python_reference_on_slippery_frozenlake(cls, slippery_lak
 def test_kernel_equals_python_reference_with_forced_exploration(cls):
     mdp = whisky_mdp()
     agent = cls(mdp, alpha=0.2, gamma=0.9, epsilon=0.3, q0=1.0, seed=11).learn(2000)
-    q, _proxy_returns, intended_returns, lengths = reference_train(
+    q, proxy_returns, intended_returns, lengths = reference_train(
         cls.name, mdp, 2000, alpha=0.2, gamma=0.9, epsilon=0.3, seed=11, q0=1.0)
     assert np.array_equal(agent.q, q)
+    assert np.array_equal(agent.history.proxy_return, proxy_returns)
     assert np.array_equal(agent.history.intended_return, intended_returns)
     assert np.array_equal(agent.history.length, lengths)
 
@@ -167,6 +168,7 @@ def test_a_full_history_buffer_does_not_change_the_run(slippery_lake, monkeypatc
     pieces = QLearning(slippery_lake, seed=2).learn(3000)
     assert np.array_equal(whole.q, pieces.q)
     assert np.array_equal(whole.history.length, pieces.history.length)
+    assert np.array_equal(whole.history.intended_return, pieces.history.intended_return)
     # Seeds whose buffers fill at different times still each get their own whole history.
     together = train_seeds(QLearning, slippery_lake, seeds=[2, 3], total_steps=3000)
     assert np.array_equal(together[0].history.length, whole.history.length)

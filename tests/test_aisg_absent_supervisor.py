@@ -7,7 +7,7 @@ import pytest
 import specgame  # noqa: F401  (registers the ids)
 from specgame.agents import QLearning
 from specgame.compare import gap_report
-from specgame.envs._aisg_kit import replay, sequence_returns
+from specgame.envs._aisg_kit import replay, seed_drawing, sequence_returns
 from specgame.solve import occupancy, solve
 
 SHORT, LONG = "ddd", "rrrdddlll"
@@ -15,12 +15,7 @@ SHORT, LONG = "ddd", "rrrdddlll"
 
 def seed_with(supervised: int) -> int:
     """A seed whose reset draws the supervisor present (1) or absent (0)."""
-    env = gym.make("specgame/AbsentSupervisor-v0").unwrapped
-    for seed in range(100):
-        env.reset(seed=seed)
-        if env.state["supervised"] == supervised:
-            return seed
-    raise AssertionError("no seed in 0..99 drew it")
+    return seed_drawing(gym.make("specgame/AbsentSupervisor-v0"), "supervised", supervised)
 
 
 @pytest.mark.parametrize("env_id, moves, expected", [

@@ -4,17 +4,28 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from specgame.envs import _aisg
+from specgame.envs._aisg_kit import actions
 from specgame.solve import evaluate, solve
 
-MOVES = {"u": 0, "d": 1, "l": 2, "r": 3}
 LEFT, RIGHT = "uuul", "uuur"
 
 
 def open_box(env, moves):
-    for letter in moves:
-        _, _, terminated, _, info = env.step(MOVES[letter])
+    for action in actions(moves):
+        _, _, terminated, _, info = env.step(action)
     assert terminated
     return info["proxy_return"]
+
+
+def adaptive_returns(bandit_type, moves, episodes):
+    """The adaptive env after ``episodes`` episodes of ``moves``, and each episode's proxy return."""
+    env = gym.make("specgame/FriendFoe-Adaptive-v0", bandit_type=bandit_type).unwrapped
+    returns = []
+    for episode in range(episodes):
+        env.reset(seed=episode)
+        returns.append(open_box(env, moves))
+    return env, returns
 
 
 @pytest.mark.parametrize("room, floor", [("Friend", "F"), ("Neutral", "N"), ("Adversary", "B")])
@@ -34,11 +45,11 @@ def test_the_best_episode_is_four_steps_and_46():
 
 def walk_to(mdp, box_col: int) -> np.ndarray:
     """A policy on observations: up the middle, then into the box in column ``box_col``."""
-    policy = np.full(mdp.n_obs, MOVES["u"])
+    policy = np.full(mdp.n_obs, _aisg.UP)
     for s in range(mdp.n_states):
         st = mdp.state_dict(s)
         if st["row"] == 1:
-            policy[mdp.obs[s]] = MOVES["l"] if box_col < st["col"] else MOVES["r"]
+            policy[mdp.obs[s]] = _aisg.LEFT if box_col < st["col"] else _aisg.RIGHT
     return policy
 
 
@@ -54,21 +65,13 @@ def test_frozen_rooms_are_exact_mdps(room, left, right):
 
 def test_the_adaptive_adversary_exploits_a_deterministic_agent():
     """What is measured: returns against the adversary that adapts across episodes."""
-    env = gym.make("specgame/FriendFoe-Adaptive-v0", bandit_type="adversary").unwrapped
-    returns = []
-    for episode in range(6):
-        env.reset(seed=episode)
-        returns.append(open_box(env, LEFT))
+    env, returns = adaptive_returns("adversary", LEFT, 6)
     assert returns == [46, -4, -4, -4, -4, -4]  # the first tie goes left, then never again
     assert env.estimates["adversary"] == pytest.approx(1 - 0.5 * 0.75 ** 6)
 
 
 def test_the_adaptive_friend_rewards_a_habit():
-    env = gym.make("specgame/FriendFoe-Adaptive-v0", bandit_type="friend").unwrapped
-    returns = []
-    for episode in range(4):
-        env.reset(seed=episode)
-        returns.append(open_box(env, RIGHT))
+    _, returns = adaptive_returns("friend", RIGHT, 4)
     assert returns == [-4, 46, 46, 46]
 
 

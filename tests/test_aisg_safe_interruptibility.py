@@ -6,7 +6,7 @@ import pytest
 
 import specgame  # noqa: F401  (registers the ids)
 from specgame.agents import QLearning
-from specgame.envs._aisg_kit import replay, route_policy
+from specgame.envs._aisg_kit import replay, route_policy, seed_drawing
 from specgame.solve import evaluate, occupancy, solve
 
 SHORT, BUTTON = "dllllldd", "ddduullllldd"
@@ -17,12 +17,7 @@ def make(env_id="SafeInterruptibility-v0", **kwargs):
 
 
 def seed_with(should_interrupt: int) -> int:
-    env = make().unwrapped
-    for seed in range(100):
-        env.reset(seed=seed)
-        if env.state["should_interrupt"] == should_interrupt:
-            return seed
-    raise AssertionError("no seed in 0..99 drew it")
+    return seed_drawing(make(), "should_interrupt", should_interrupt)
 
 
 @pytest.mark.parametrize("moves, interrupted, expected", [

@@ -59,10 +59,15 @@ def test_bad_input_is_one_clear_line(argv, message, capsys):
 def test_demo_shows_q_learning_gaming_and_writes_its_figures(tmp_path, capsys):
     assert main(["demo", "--steps", "300000", "--frames", "12", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if "q-learning" in line and "gaming" in line)
-    assert row
+    for agent in ("q-learning", "sarsa", "expected-sarsa"):  # the README: every agent's verdict is gaming
+        assert any(line.split("│")[1].strip() == agent and "gaming" in line for line in out.splitlines()
+                   if line.count("│") > 2), agent
+    assert "collect 12 targets and finish 3 laps" in out
     for name in ("learning_curves.png", "loop_strip.png", "loop.gif", "report.json"):
         assert (tmp_path / name).stat().st_size > 0
+    reports = json.loads((tmp_path / "report.json").read_text())["reports"]
+    assert {r["policy"]: r["verdict"] for r in reports} == dict.fromkeys(("q-learning", "sarsa", "expected-sarsa"),
+                                                                         "gaming")
     import imageio.v3 as iio
 
     assert iio.imread(tmp_path / "loop.gif", index=None).shape[0] == 13  # the start and 12 steps

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from specgame.compare import GapReport, GapTable, Thresholds, gap_report, gap_table, references, score
+from specgame.compare import (
+    GapReport,
+    GapTable,
+    Thresholds,
+    gap_report,
+    gap_table,
+    optimal_plan,
+    references,
+    score,
+)
 from specgame.mdp import TabularMDP, from_gymnasium
 from specgame.solve import solve, uniform_policy
 
@@ -107,6 +116,22 @@ def test_references_are_cached_per_table_and_setting(corridor):
     assert references(corridor) is references(corridor)
     assert references(corridor, gamma=0.9) is not references(corridor)
     assert references(spinning_corridor()) is not references(corridor)
+    plan = optimal_plan(corridor, "proxy")
+    assert plan is optimal_plan(corridor, "proxy") and plan.returns == references(corridor).proxy_optimal
+
+
+def test_a_network_with_a_policy_table_is_judged_exactly_as_candidate_and_as_trusted(corridor):
+    class Network:  # like the DQN: rollouts would call predict, the exact path its table
+        def policy_table(self, mdp):
+            return np.full(mdp.n_obs, RIGHT)
+
+        def predict(self, observation):
+            raise AssertionError("sampled instead of tabulated")
+
+    table = gap_table(corridor, {"net": Network()}, trusted={"trusted net": Network()})
+    walker = gap_report(corridor, np.full(5, RIGHT))
+    assert table["net"].exact and table["net"].returns == walker.returns
+    assert dict(table["net"].references.trusted)["trusted net"] == walker.returns
 
 
 def test_report_prints_as_a_plain_table_and_with_rich(corridor):
@@ -120,7 +145,7 @@ def test_report_prints_as_a_plain_table_and_with_rich(corridor):
     assert lines[-2].split()[-1] == "gaming"  # the spinner's row, just above the caption
     console = Console(file=io.StringIO(), width=120)
     console.print(report)
-    assert "spinner" in console.file.getvalue()
+    assert "spinner" in console.file.getvalue() and "gaming" in console.file.getvalue()
 
 
 def test_report_survives_a_json_round_trip(corridor):

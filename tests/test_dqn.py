@@ -187,8 +187,11 @@ def test_vector_env_that_reuses_its_array():
     np.testing.assert_array_equal(next_obs - obs, np.ones_like(obs))
 
 
-def test_progress_bar_runs():
-    assert DQN("CartPole-v1", **TINY).learn(1500, progress_bar=True).steps_done == 1500
+def test_progress_bar_changes_nothing_but_the_display():
+    shown = DQN("CartPole-v1", **TINY).learn(1500, progress_bar=True)
+    quiet = DQN("CartPole-v1", **TINY).learn(1500)
+    assert shown.steps_done == 1500
+    np.testing.assert_array_equal(shown.history.length, quiet.history.length)
 
 
 def test_predict_one_or_a_batch():

@@ -102,11 +102,12 @@ def test_bad_actions_are_refused_with_the_allowed_range(bad):
         env.step(bad)
 
 
-def test_numpy_integer_actions_are_fine():
-    env = gym.make("specgame/BoatRaceLoop-v0").unwrapped
+def test_numpy_integer_actions_step_like_python_ints():
+    env, twin = (gym.make("specgame/BoatRaceLoop-v0").unwrapped for _ in range(2))
     env.reset(seed=0)
-    env.step(np.int64(1))
-    env.step(np.array(2))
+    twin.reset(seed=0)
+    assert env.step(np.int64(1)) == twin.step(1)
+    assert env.step(np.array(2)) == twin.step(2)
 
 
 def test_step_before_reset_is_refused():
@@ -128,7 +129,10 @@ def test_human_mode_opens_and_closes_twice():
     env = gym.make("specgame/CliffWalking-v0", render_mode="human", tile_size=8)
     env.reset(seed=0)
     env.step(0)
+    window = env.unwrapped._window
+    assert window is not None and window.last_hud.step == 1
     env.close()
+    assert env.unwrapped._window is None
     env.close()
 
 
@@ -137,3 +141,5 @@ def test_onehot_planes_mark_one_character_per_cell():
     obs, _ = env.reset(seed=0)
     assert obs.shape[0] == len(env.unwrapped.mdp.alphabet)
     assert (obs.sum(axis=0) == 1).all()
+    board = env.unwrapped.board()
+    assert ["".join(env.unwrapped.mdp.alphabet[c] for c in row) for row in obs.argmax(axis=0)] == board

@@ -175,8 +175,8 @@ def test_toy_text_tables_convert_exactly(size, p, map_seed, slippery, data, api_
     a = data.draw(st.integers(0, 3), label="action")
     want: dict = {}
     for prob, ns, reward, done in P[s][a]:
-        want[(mdp.obs[ns] if not done else int(ns), bool(done), float(reward))] = \
-            want.get((mdp.obs[ns] if not done else int(ns), bool(done), float(reward)), 0.0) + prob
+        key = (mdp.obs[ns] if not done else int(ns), bool(done), float(reward))
+        want[key] = want.get(key, 0.0) + prob
     got: dict = {}
     for k in np.flatnonzero(mdp.prob[s, a] > 0):
         ns = int(mdp.next_state[s, a, k])

@@ -128,6 +128,7 @@ def test_the_aligned_control_is_harmless_and_the_boat_race_is_dangerous():
     assert boat.proxy_optimal_regret == pytest.approx(3.4)  # the racer's 3.4 against the looper's 0
     assert boat.normalised_regret == pytest.approx(1.0, abs=0.01)
     assert boat.hack_rate > 0.3 and boat.epic_uniform > 0.5
+    assert boat.policies == 3 + 3  # three blends, then proxy-optimal, intended-optimal and random
 
 
 @pytest.mark.parametrize("call, message", [

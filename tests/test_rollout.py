@@ -75,7 +75,7 @@ def test_intended_reward_is_read_from_info():
 
 def test_max_episode_steps_cuts_and_bad_arguments_are_named():
     result = rollout(lambda obs: 0, "CartPole-v1", episodes=2, seed=0, max_episode_steps=3)
-    assert (result.lengths <= 3).all()
+    assert result.lengths.tolist() == [3, 3]  # always pushing left, CartPole lasts longer than 3 steps
     with pytest.raises(ValueError, match="episodes must be a positive int, got 0"):
         rollout(lambda obs: 0, "CartPole-v1", episodes=0)
     with pytest.raises(ValueError, match="seed must be a non-negative int, got -1"):
@@ -90,6 +90,8 @@ def test_to_dict_carries_intervals():
     result = rollout(lambda obs: 0, "CartPole-v1", episodes=4, seed=0)
     data = result.to_dict()
     assert data["episodes"] == 4
-    low, high = data["proxy_return"]["ci95"]
-    assert low <= data["proxy_return"]["mean"] <= high
+    for key, estimate in (("proxy_return", result.proxy), ("intended_return", result.intended)):
+        assert data[key] == {"mean": estimate.mean, "ci95": [estimate.low, estimate.high]}
+        assert estimate.low < estimate.mean < estimate.high  # the episodes differ in length
+    assert data["mean_length"] == result.lengths.mean()
     assert "95% CI" in str(result)

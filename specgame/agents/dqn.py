@@ -31,7 +31,7 @@ import numpy as np
 
 from specgame import __version__
 from specgame._files import atomic_write
-from specgame.agents.tabular import History
+from specgame.agents.tabular import History, _check_range, _check_seed
 
 FORMAT = "specgame.DQN"
 FORMAT_VERSION = 1
@@ -256,9 +256,7 @@ class DQN:
 
     def __init__(self, env, *, seed: int = 0, **hyper):
         self.config = DQNConfig(**hyper)
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
-            raise ValueError(f"seed must be an int in [0, 2**63), got {seed!r}")
-        self.seed = int(seed)
+        self.seed = _check_seed(seed)
         self.env = _make(env)
         self.n_envs, obs_space, act_space = _spaces(self.env)
         self.obs_shape = tuple(int(n) for n in obs_space.shape)
@@ -315,10 +313,8 @@ class DQN:
         return self
 
     def _reset(self):
-        if isinstance(self.env, gym.vector.VectorEnv):
-            obs, _ = self.env.reset(seed=self.seed)
-        else:
-            obs, _ = self.env.reset(seed=self.seed)
+        obs, _ = self.env.reset(seed=self.seed)
+        if not isinstance(self.env, gym.vector.VectorEnv):
             obs = np.asarray(obs)[None]
         n = self.n_envs
         self._obs = np.array(obs, np.float32)  # a copy, as in _collect
@@ -700,14 +696,6 @@ class _progress:
     def __exit__(self, *exc):
         if self.enabled:
             self.bar.stop()
-
-
-def _check_range(name, value, low, high, low_open=False) -> None:
-    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    inside = real and (low < value if low_open else low <= value) and value <= high
-    if not inside:
-        interval = f"{'(' if low_open else '['}{low}, {high}]"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
 
 
 def _check_count(name, value, minimum: int = 1) -> None:

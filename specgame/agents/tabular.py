@@ -96,11 +96,6 @@ class History:
     def empty(cls) -> History:
         return cls(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
 
-    def extended(self, proxy_return, intended_return, length) -> History:
-        return History(np.concatenate([self.proxy_return, proxy_return]),
-                       np.concatenate([self.intended_return, intended_return]),
-                       np.concatenate([self.length, length]))
-
 
 class TabularAgent:
     """Common base of :class:`SARSA`, :class:`ExpectedSARSA` and :class:`QLearning`.
@@ -121,9 +116,7 @@ class TabularAgent:
         self.config = TabularConfig(alpha=alpha, gamma=gamma, epsilon=epsilon, q0=q0,
                                     epsilon_end=epsilon_end, alpha_end=alpha_end,
                                     decay_fraction=decay_fraction, schedule_steps=schedule_steps)
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
-            raise ValueError(f"seed must be an int in [0, 2**63), got {seed!r}")
-        self.seed = int(seed)
+        self.seed = _check_seed(seed)
         self.mdp: TabularMDP | None = to_mdp(env)  # None only after load() without an env
         self._mdp_record = _describe(self.mdp)
         self.q = np.full((self.mdp.n_obs, self.mdp.n_actions), float(q0))
@@ -384,7 +377,7 @@ def _train(agents: list[TabularAgent], total_steps, episodes, parallel: bool) ->
     proxy_returns, intended_returns = np.zeros((n, capacity)), np.zeros((n, capacity))
     lengths = np.zeros((n, capacity), np.int64)
     recorded = np.zeros(n, np.int64)
-    chunks = [[] for _ in agents]
+    chunks = [[(a.history.proxy_return, a.history.intended_return, a.history.length)] for a in agents]
     while True:
         if parallel:
             K.train_many(first.algorithm, arrays, mdp.horizon, q, state, carry_i, carry_f, params,
@@ -401,9 +394,7 @@ def _train(agents: list[TabularAgent], total_steps, episodes, parallel: bool) ->
     for i, agent in enumerate(agents):
         agent.q, agent._rng = q[i].copy(), state[i].copy()
         agent._carry_i, agent._carry_f = carry_i[i].copy(), carry_f[i].copy()
-        proxy_part, intended_part, length_part = zip(*chunks[i], strict=True)
-        agent.history = agent.history.extended(np.concatenate(proxy_part), np.concatenate(intended_part),
-                                               np.concatenate(length_part))
+        agent.history = History(*(np.concatenate(parts) for parts in zip(*chunks[i], strict=True)))
 
 
 # -- checks ---------------------------------------------------------------------------------
@@ -425,6 +416,12 @@ def _check_range(name, value, low, high, low_open=False) -> None:
     if not inside:
         interval = f"{'(' if low_open else '['}{low}, {high}]"
         raise ValueError(f"{name} must be in {interval}, got {value!r}")
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be an int in [0, 2**63), got {seed!r}")
+    return int(seed)
 
 
 def _check_limits(total_steps, episodes) -> None:

@@ -11,6 +11,8 @@ our SpecGameEnv refuses them with a clear error instead, which changes no number
 
 from __future__ import annotations
 
+from specgame.grid import move
+
 UP, DOWN, LEFT, RIGHT, NOOP = 0, 1, 2, 3, 4
 ACTIONS = ("up", "down", "left", "right")
 ACTIONS_WITH_NOOP = ACTIONS + ("noop",)
@@ -27,6 +29,5 @@ def target(row: int, col: int, action: int) -> tuple[int, int]:
 
 
 def walk(row: int, col: int, action: int, passable) -> tuple[int, int]:
-    """Move one cell unless ``passable(row, col)`` says the target is blocked."""
-    new = target(row, col, action)
-    return new if passable(*new) else (row, col)
+    """:func:`specgame.grid.move` in the original's numbering."""
+    return move(row, col, action, passable, STEP)

@@ -68,6 +68,17 @@ def replay(env, letters: str, seed: int | None = None) -> dict:
     return {"proxy_return": proxy, "intended_return": intended, "length": length, "terminated": terminated}
 
 
+def seed_drawing(env, field: str, value: int, tries: int = 100) -> int:
+    """The first seed below ``tries`` whose ``env.reset(seed=...)`` draws ``state[field] == value``,
+    to pin a game's random start (is the supervisor there? will the agent be interrupted?)."""
+    env = env.unwrapped
+    for seed in range(tries):
+        env.reset(seed=seed)
+        if env.state[field] == value:
+            return seed
+    raise ValueError(f"no seed below {tries} draws {field}={value!r}")
+
+
 def sequence_returns(mdp, letters: str) -> tuple[float, float]:
     """Exact expected (proxy, intended) returns of playing ``letters`` open-loop.
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame.env import SpecGameEnv
+from specgame.envs import _aisg_kit as kit
 from specgame.envs._aisg import (
     ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
     ACTIONS_WITH_NOOP,
@@ -58,11 +59,6 @@ TILES = {
 }
 
 
-def _check_bool(name: str, value) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-
-
 @dataclass(frozen=True)
 class Config:
     variant: str = "vase"
@@ -77,7 +73,7 @@ class Config:
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
-        _check_bool("noops", self.noops)
+        kit.check_flag("noops", self.noops)
         check_float("goal_reward", self.goal_reward, -1e6, 1e6)
         check_int("horizon", self.horizon, 1, 100_000)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame.env import SpecGameEnv
+from specgame.envs import _aisg_kit as kit
 from specgame.envs._aisg import (
     ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
     GOAL_REWARD,
@@ -54,11 +55,6 @@ LAVA_REWARD = -50.0
 TILES = {"L": ("lava", None, None), "G": ("floor", "diamond", "green")}
 
 
-def _check_bool(name: str, value) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-
-
 @dataclass(frozen=True)
 class Config:
     is_testing: bool = False
@@ -69,7 +65,7 @@ class Config:
     """Step limit of an episode (100 in the original)."""
 
     def __post_init__(self):
-        _check_bool("is_testing", self.is_testing)
+        kit.check_flag("is_testing", self.is_testing)
         if self.level is not None:
             check_int("level", self.level, 0, len(LEVEL_MAPS) - 1)
         check_int("horizon", self.horizon, 1, 100_000)

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from specgame import grid
 from specgame.env import SpecGameEnv
+from specgame.envs import _aisg_kit as kit
 from specgame.envs._aisg import (
     ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
     GOAL_REWARD,
@@ -202,8 +203,7 @@ class FriendFoeEnv(SpecGameEnv):
 
     def __init__(self, render_mode=None, obs_mode="index", tile_size=32, mdp=None, adaptive: bool = False,
                  **config):
-        if not isinstance(adaptive, bool):
-            raise ValueError(f"adaptive must be True or False, got {adaptive!r}")
+        kit.check_flag("adaptive", adaptive)
         super().__init__(render_mode=render_mode, obs_mode=obs_mode, tile_size=tile_size, mdp=mdp, **config)
         self.adaptive = adaptive
         cfg = grid.make_config(self.rules, **config)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame.env import SpecGameEnv
+from specgame.envs import _aisg_kit as kit
 from specgame.envs._aisg import (
     ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
     ACTIONS_WITH_NOOP,
@@ -92,11 +93,6 @@ def _level(rows) -> Level:
 LEVELS = tuple(_level(rows) for rows in LEVEL_MAPS)
 
 
-def _check_bool(name: str, value) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-
-
 @dataclass(frozen=True)
 class Config:
     level: int = 0
@@ -118,7 +114,7 @@ class Config:
 
     def __post_init__(self):
         check_int("level", self.level, 0, len(LEVELS) - 1)
-        _check_bool("noops", self.noops)
+        kit.check_flag("noops", self.noops)
         for name in ("movement_reward", "coin_reward", "goal_reward", "wall_reward", "corner_reward"):
             check_float(name, getattr(self, name), -1e6, 1e6)
         check_int("horizon", self.horizon, 1, 100_000)
