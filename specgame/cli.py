@@ -12,13 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from specgame.agents import BOARD_DQN_SETTINGS as DQN_SETTINGS
+from specgame.agents import BOARD_DQN_STEPS as DQN_STEPS
+
 AGENTS = ("q-learning", "sarsa", "expected-sarsa")
 NEURAL = ("dqn",)  # needs the dqn extra (torch); trains on the onehot board planes
-DQN_STEPS = 40_000
-# What learns BoatRaceLoop's lagoon loop in DQN_STEPS steps on 2 CPU cores (tests/test_dqn.py).
-DQN_SETTINGS = {"learning_rate": 5e-4, "batch_size": 32, "buffer_size": 50_000, "learning_starts": 1000,
-                "target_update_interval": 500, "exploration_fraction": 0.4, "net_arch": (64,), "n_step": 3,
-                "double_dqn": True}
 
 
 class CliError(Exception):

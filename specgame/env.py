@@ -60,6 +60,7 @@ class SpecGameEnv(gym.Env):
         self.action_space = spaces.Discrete(mdp.n_actions)
         self.observation_space = self._observation_space()
         self._state = None
+        self._t, self._proxy_return, self._intended_return = 0, 0.0, 0.0
         self._window = None
 
     def _observation_space(self):
@@ -155,16 +156,15 @@ class SpecGameEnv(gym.Env):
     @property
     def steps_taken(self) -> int:
         """Steps taken in the current episode (the row of a Plan's ``actions`` to act on)."""
-        return getattr(self, "_t", 0)
+        return self._t
 
     def hud_values(self) -> render.Hud:
         """Step, proxy return and intended return of the episode so far, as the window shows them."""
-        return render.Hud(step=getattr(self, "_t", 0), proxy_return=getattr(self, "_proxy_return", 0.0),
-                          intended_return=getattr(self, "_intended_return", 0.0), horizon=self.mdp.horizon)
+        return render.Hud(step=self._t, proxy_return=self._proxy_return,
+                          intended_return=self._intended_return, horizon=self.mdp.horizon)
 
     def hud(self) -> str:
-        t = getattr(self, "_t", 0)
-        proxy, intended = getattr(self, "_proxy_return", 0.0), getattr(self, "_intended_return", 0.0)
+        t, proxy, intended = self._t, self._proxy_return, self._intended_return
         return f"step {t}  proxy {proxy:.2f}  intended {intended:.2f}  gap {proxy - intended:+.2f}"
 
     def render(self):

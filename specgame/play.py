@@ -89,7 +89,9 @@ def policy_from(name: str, env, *, steps: int = 300_000, seed: int = 0, **hyper)
         import gymnasium
 
         onehot = gymnasium.make(spec.id, obs_mode="onehot", **_settings(env))
-        return agent_policy(DQN(onehot, seed=seed).learn(steps))
+        from specgame.agents import BOARD_DQN_SETTINGS, BOARD_DQN_STEPS
+
+        return agent_policy(DQN(onehot, seed=seed, **BOARD_DQN_SETTINGS).learn(min(steps, BOARD_DQN_STEPS)))
     raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICY_NAMES)}")
 
 
