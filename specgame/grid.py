@@ -11,7 +11,10 @@ An environment module describes a game in plain Python:
 - ``transitions(state, action, config) -> [Outcome]``;
 - ``is_terminal(state, config) -> bool``;
 - ``board(state, config) -> [str]``: what the agent sees (equal boards are one observation);
-- optionally ``forced_epsilon(state, config) -> float | None``.
+- optionally ``forced_epsilon(state, config) -> float | None``;
+- optionally ``MAX_STATES``, the game's own default limit for :func:`compile`;
+- optionally ``KERNEL``, the same rules as numba kernels, for games with millions of
+  states (see :mod:`specgame.grid_jit`).
 
 :func:`compile` enumerates the reachable states breadth-first and returns a TabularMDP.
 """
@@ -161,20 +164,25 @@ class TooManyStates(ValueError):
         self.changed = changed
 
 
-def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noqa: A001
+def compile(rules, max_states: int | None = None, **config) -> TabularMDP:  # noqa: A001
     """Enumerate the reachable states of ``rules`` under ``config`` into a TabularMDP.
 
-    Results are cached in memory, and on disk under the user cache directory (set
+    ``max_states`` defaults to the game's ``MAX_STATES``, else 2,000,000.  Results are
+    cached in memory, and on disk under the user cache directory (set
     ``SPECGAME_CACHE_DIR``, or ``SPECGAME_NO_CACHE=1`` to switch the disk cache off); the
-    disk key includes the rules' source, so editing a game invalidates its tables.
+    disk key includes the rules' source, so editing a game invalidates its tables.  Games
+    with a ``KERNEL`` are not cached on disk: enumerating them is faster than reading
+    their tables back.
     """
+    if max_states is None:
+        max_states = getattr(rules, "MAX_STATES", MAX_STATES)
     if isinstance(max_states, bool) or not isinstance(max_states, (int, np.integer)) or max_states < 1:
         raise ValueError(f"max_states must be a positive int, got {max_states!r}")
     cfg = make_config(rules, **config)
     tables = _memory_cache.setdefault(rules, {})
     if cfg in tables:
         return _within(tables[cfg], rules, cfg, max_states)
-    path = _cache_path(rules, cfg)
+    path = None if hasattr(rules, "KERNEL") else _cache_path(rules, cfg)
     mdp = None
     if path is not None and path.exists():
         try:
@@ -182,7 +190,8 @@ def compile(rules, max_states: int = MAX_STATES, **config) -> TabularMDP:  # noq
         except (ValueError, OSError):
             mdp = None  # a stale or damaged cache entry is rebuilt below
     if mdp is None:
-        mdp = _enumerate(rules, cfg, max_states)
+        enumerate_ = _enumerate_kernel if hasattr(rules, "KERNEL") else _enumerate
+        mdp = enumerate_(rules, cfg, max_states)
         if path is not None:
             try:
                 mdp.save(path)
@@ -313,3 +322,41 @@ def _observe(rules, cfg, order):
             boards.append(board)
         obs[s] = ids[board]
     return boards, obs
+
+
+def _enumerate_kernel(rules, cfg, max_states: int) -> TabularMDP:
+    """The same table as :func:`_enumerate`, from the rules' numba kernels."""
+    from specgame import grid_jit
+
+    kernel, fields = rules.KERNEL, rules.State._fields
+    if len(fields) > grid_jit.MAX_FIELDS:
+        raise ValueError(f"{rules.__name__}: a KERNEL game's State may have at most {grid_jit.MAX_FIELDS} "
+                         f"fields, it has {len(fields)}")
+    starts = rules.initial_states(cfg)
+    args = kernel.args(cfg)
+    start_states = np.array([tuple(s) for _, s in starts], dtype=np.int64).reshape(len(starts), len(fields))
+    status, n, states, next_state, proxy, intended, ends = kernel.explore(
+        args, start_states, len(rules.ACTIONS), max_states)
+    if status == grid_jit.TOO_MANY:
+        raise TooManyStates(rules, cfg, max_states)
+    if status == grid_jit.OUT_OF_RANGE:
+        raise ValueError(f"{rules.__name__}: a state reached from {rules.State(*states[max(n - 1, 0)])} has a "
+                         f"field outside [-1, 254], which the KERNEL search cannot store")
+    first = [int(np.flatnonzero((states[: len(starts)] == np.array(s)).all(axis=1))[0]) for _, s in starts]
+    states, next_state, proxy, intended, ends, new_index = grid_jit.local_order(
+        states, next_state, proxy, intended, ends)
+    initial = np.zeros(n)
+    for (p, _), s in zip(starts, first):  # the starts were found first, duplicates merged
+        initial[new_index[s]] += p
+    obs, codes = kernel.observe(args, states, *kernel.shape(cfg))
+    alphabet = "".join(chr(c) for c in grid_jit.to_alphabet(codes))
+    S, A = next_state.shape
+    shape = (S, A, 1)
+    return TabularMDP(
+        next_state=next_state.reshape(shape), prob=np.ones(shape), proxy=proxy.reshape(shape),
+        intended=intended.reshape(shape), speed_bonus=np.zeros(shape), terminal=ends, initial=initial,
+        obs=obs, n_obs=len(codes), horizon=cfg.horizon,
+        name=rules.__name__.rsplit(".", 1)[-1], action_names=tuple(rules.ACTIONS),
+        state_fields=tuple(fields), states=states, boards=codes, alphabet=alphabet,
+        meta={"rules": rules.__name__, "config": dataclasses.asdict(cfg)},
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from specgame.mdp import TabularMDP
 
@@ -42,7 +42,7 @@ class Plan:
     """
 
     objective: str
-    actions: np.ndarray  # int32 [horizon, S]
+    actions: np.ndarray  # int8 [horizon, S] (int32 for tables with more than 127 actions)
     proxy_return: float
     intended_return: float
     proxy_values: np.ndarray  # float64 [S]
@@ -86,67 +86,70 @@ def _expected_rewards(prob, proxy, intended, speed_bonus):
     return mean_proxy, mean_intended, mean_speed
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _backward(next_state, prob, proxy, intended, speed_bonus, terminal, forced_epsilon,
               horizon, gamma, by_intended, honour_forced_epsilon, actions):
-    """Fill ``actions`` [H, S]; return the proxy and intended values of each state at step 1."""
+    """Fill ``actions`` [H, S]; return the proxy and intended values of each state at step 1.
+
+    The states of one step are independent, so they are shared out over the threads in
+    chunks; each state's arithmetic is the same whatever the thread count.
+    """
     S, A, K = next_state.shape
-    proxy_next = np.zeros(S)  # values-to-go from step t + 1
-    intended_next = np.zeros(S)
-    proxy_now = np.zeros(S)
-    intended_now = np.zeros(S)
-    q_proxy = np.empty(A)
-    q_intended = np.empty(A)
-    # Expected immediate rewards, once: each step then reads only prob and next_state,
-    # which matters because large tables make this loop memory-bound.
+    # Values-to-go from step t + 1 and from step t: [S, 2] (proxy, intended) side by side,
+    # so one cache line brings both for a next state (this loop is memory-bound).
+    values_next = np.zeros((S, 2))
+    values_now = np.zeros((S, 2))
+    # Expected immediate rewards, once: each step then reads only prob and next_state.
     mean_proxy, mean_intended, mean_speed = _expected_rewards(prob, proxy, intended, speed_bonus)
+    n_chunks = min(S, 256)
+    main, other = (1, 0) if by_intended else (0, 1)
     for t in range(horizon, 0, -1):
         time_left = (horizon - t) / horizon
-        for s in range(S):
-            if terminal[s]:  # the episode is over: nothing more to earn
-                proxy_now[s] = 0.0
-                intended_now[s] = 0.0
-                actions[t - 1, s] = 0
-                continue
-            for a in range(A):
-                future_proxy = 0.0
-                future_intended = 0.0
-                for k in range(K):
-                    p = prob[s, a, k]
-                    if p == 0.0:
-                        continue
-                    n = next_state[s, a, k]
-                    future_proxy += p * proxy_next[n]
-                    future_intended += p * intended_next[n]
-                q_proxy[a] = mean_proxy[s, a] + gamma * future_proxy
-                q_intended[a] = mean_intended[s, a] + mean_speed[s, a] * time_left + gamma * future_intended
-            main = q_intended if by_intended else q_proxy
-            other = q_proxy if by_intended else q_intended
-            best = main.max()
-            tolerance = TIE_TOLERANCE * max(1.0, abs(best))
-            # Among near-best actions take the best on the other reward, then the lowest
-            # index: a lexicographic optimum, because `other` already holds the values of
-            # the tie-broken policy from step t + 1 on.
-            chosen = -1
-            for a in range(A):
-                if main[a] < best - tolerance:
+        for chunk in prange(n_chunks):
+            q = np.empty((2, A))  # row 0: proxy, row 1: intended action values
+            for s in range(chunk * S // n_chunks, (chunk + 1) * S // n_chunks):
+                if terminal[s]:  # the episode is over: nothing more to earn
+                    values_now[s, 0] = 0.0
+                    values_now[s, 1] = 0.0
+                    actions[t - 1, s] = 0
                     continue
-                if chosen < 0 or other[a] > other[chosen] + TIE_TOLERANCE * max(1.0, abs(other[chosen])):
-                    chosen = a
-            actions[t - 1, s] = chosen
-            fe = forced_epsilon[s]
-            if honour_forced_epsilon and not np.isnan(fe):
-                # The environment explores for the agent: the chosen action runs with
-                # probability 1 - fe, a uniformly random one with probability fe.  The best
-                # choice is still the argmax; only its value changes.
-                proxy_now[s] = (1.0 - fe) * q_proxy[chosen] + fe * q_proxy.mean()
-                intended_now[s] = (1.0 - fe) * q_intended[chosen] + fe * q_intended.mean()
-            else:
-                proxy_now[s] = q_proxy[chosen]
-                intended_now[s] = q_intended[chosen]
-        proxy_next, proxy_now = proxy_now, proxy_next
-        intended_next, intended_now = intended_now, intended_next
-    return proxy_next, intended_next
+                for a in range(A):
+                    future_proxy = 0.0
+                    future_intended = 0.0
+                    for k in range(K):
+                        p = prob[s, a, k]
+                        if p == 0.0:
+                            continue
+                        n = next_state[s, a, k]
+                        future_proxy += p * values_next[n, 0]
+                        future_intended += p * values_next[n, 1]
+                    q[0, a] = mean_proxy[s, a] + gamma * future_proxy
+                    q[1, a] = mean_intended[s, a] + mean_speed[s, a] * time_left + gamma * future_intended
+                best = q[main, 0]
+                for a in range(1, A):
+                    best = max(best, q[main, a])
+                tolerance = TIE_TOLERANCE * max(1.0, abs(best))
+                # Among near-best actions take the best on the other reward, then the lowest
+                # index: a lexicographic optimum, because the other row already holds the
+                # values of the tie-broken policy from step t + 1 on.
+                chosen = -1
+                for a in range(A):
+                    if q[main, a] < best - tolerance:
+                        continue
+                    if chosen < 0 or q[other, a] > q[other, chosen] + TIE_TOLERANCE * max(1.0, abs(q[other, chosen])):
+                        chosen = a
+                actions[t - 1, s] = chosen
+                fe = forced_epsilon[s]
+                for row in range(2):
+                    if honour_forced_epsilon and not np.isnan(fe):
+                        # The environment explores for the agent: the chosen action runs with
+                        # probability 1 - fe, a uniformly random one with probability fe.  The
+                        # best choice is still the argmax; only its value changes.
+                        values_now[s, row] = (1.0 - fe) * q[row, chosen] + fe * q[row].mean()
+                    else:
+                        values_now[s, row] = q[row, chosen]
+        values_next, values_now = values_now, values_next
+    return values_next[:, 0].copy(), values_next[:, 1].copy()
 
 
 @njit(cache=True)
@@ -226,7 +229,8 @@ def solve(mdp: TabularMDP, objective: str = "proxy", *, gamma: float = 1.0,
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     gamma = _check_gamma(gamma)
-    actions = np.zeros((mdp.horizon, mdp.n_states), dtype=np.int32)
+    # One byte an entry: a plan for a 13-million-state game over 100 steps is 1.3 GB.
+    actions = np.zeros((mdp.horizon, mdp.n_states), dtype=np.int8 if mdp.n_actions <= 127 else np.int32)
     proxy_values, intended_values = _backward(
         mdp.next_state, mdp.prob, mdp.proxy, mdp.intended, mdp.speed_bonus, mdp.terminal,
         mdp.forced_epsilon, mdp.horizon, gamma, objective == "intended", bool(honour_forced_epsilon),
@@ -298,7 +302,7 @@ def _state_policy(mdp: TabularMDP, policy) -> tuple[np.ndarray, np.ndarray]:
         if policy.actions.shape != (mdp.horizon, S):
             raise ValueError(f"the plan has actions of shape {policy.actions.shape}, but this table needs "
                              f"(horizon, states) = {(mdp.horizon, S)}; was it solved for another table?")
-        return np.ascontiguousarray(policy.actions, dtype=np.int32), _NO_PROBS
+        return np.ascontiguousarray(policy.actions), _NO_PROBS
     if hasattr(policy, "q"):
         policy = greedy_policy(policy.q)
     policy = np.asarray(policy)

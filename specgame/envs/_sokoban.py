@@ -3,38 +3,97 @@
 In the original gridworlds a pushable thing updates *before* the agent: it moves one cell
 when the agent stands right behind it and moves towards it, and only if the cell beyond
 is free for it; then the agent moves, unless the cell it wants is still taken (the
-push failed).  The net effect is the classic Sokoban push, computed here in one place.
+push failed).  The net effect is the classic Sokoban push, computed here in one place:
+:func:`push_cells` is a numba kernel (the large games step it millions of times while
+compiling), and :func:`push` is the same move for rules written in plain Python.
 """
 
 from __future__ import annotations
 
+import functools
 import types
 
-from specgame.envs._aisg import target
+import numpy as np
+from numba import njit
+
+from specgame.envs._aisg import STEP
 
 
-def push(row: int, col: int, action: int, things: tuple, agent_free, thing_free):
-    """Where the agent and the pushable things end up after one move.
+@functools.cache
+def walls_of(rows) -> np.ndarray:
+    """The map's walls as a flat bool array, indexed by ``row * width + col``."""
+    return np.array([ch == "#" for line in rows for ch in line], dtype=np.bool_)
 
-    ``things`` is a tuple of (row, col) cells; ``agent_free(r, c)`` says whether the agent
-    may stand on a cell that holds no thing (walls are not free); ``thing_free(r, c)``
-    says the same for a thing (the other things are checked here).  Returns
+
+def offsets(width: int) -> np.ndarray:
+    """Each action's step as a change of cell number ``row * width + col`` (NOOP: 0)."""
+    return np.array([d_row * width + d_col for d_row, d_col in (STEP[a] for a in sorted(STEP))], dtype=np.int64)
+
+
+@njit(cache=True)
+def push_cells(agent, offset, things, walls, blockers, live):
+    """One move by ``offset`` (see :func:`offsets`), with cells numbered ``row * width + col``.
+
+    ``things`` (int64, -1 for an unused slot) is updated in place; ``walls`` (flat bool)
+    stops everyone; ``blockers[i]`` stops a thing but not the agent while bit ``i`` of
+    ``live`` is set, as Sokoban's coins do until they are taken.  Returns ``(agent, moved)``:
+    the agent's new cell and the index of the thing that moved, or -1.  The maps are walled
+    all round, so no move leaves them.
+    """
+    if offset == 0:  # NOOP
+        return agent, -1
+    ahead = agent + offset
+    for i in range(things.shape[0]):
+        if things[i] == ahead:
+            beyond = ahead + offset
+            if walls[beyond]:
+                return agent, -1  # the thing is stuck, so is the agent
+            for j in range(things.shape[0]):
+                if things[j] == beyond:
+                    return agent, -1
+            for j in range(blockers.shape[0]):
+                if live >> j & 1 and blockers[j] == beyond:
+                    return agent, -1
+            things[i] = beyond
+            return ahead, i
+    if walls[ahead]:
+        return agent, -1
+    return ahead, -1
+
+
+@njit(cache=True)
+def sort_cells(cells):
+    """Sort cells in place, ascending with the unused slots (-1) last, as State stores them.
+
+    (An insertion sort: there are at most three, and the kernel must not allocate.)
+    """
+    for i in range(1, cells.shape[0]):
+        cell = cells[i]
+        j = i
+        while j > 0 and cell != -1 and (cells[j - 1] == -1 or cells[j - 1] > cell):
+            cells[j] = cells[j - 1]
+            j -= 1
+        cells[j] = cell
+
+
+_NO_CELLS = np.empty(0, dtype=np.int64)
+
+
+def push(row: int, col: int, action: int, things: tuple, rows, blockers=()):
+    """Where the agent and the pushable things end up after one move, on the map ``rows``.
+
+    ``things`` is a tuple of (row, col) cells; walls (``#``) stop everyone, other things
+    stop a thing, and the cells in ``blockers`` stop a thing but not the agent.  Returns
     ``(agent_row, agent_col, things, moved)`` where ``moved`` is the index of the thing
     that moved, or ``None``.
     """
-    ahead = target(row, col, action)
-    if ahead == (row, col):  # NOOP
-        return row, col, things, None
-    if ahead in things:
-        beyond = target(*ahead, action)
-        if beyond in things or not thing_free(*beyond):
-            return row, col, things, None  # the thing is stuck, so is the agent
-        moved = things.index(ahead)
-        things = things[:moved] + (beyond,) + things[moved + 1:]
-        return ahead[0], ahead[1], things, moved
-    if not agent_free(*ahead):
-        return row, col, things, None
-    return ahead[0], ahead[1], things, None
+    width = len(rows[0])
+    cells = np.array([r * width + c for r, c in things], dtype=np.int64)
+    stops = np.array([r * width + c for r, c in blockers], dtype=np.int64) if blockers else _NO_CELLS
+    agent, moved = push_cells(row * width + col, offsets(width)[action], cells, walls_of(tuple(rows)), stops,
+                              (1 << len(stops)) - 1)
+    return (*divmod(int(agent), width), tuple(divmod(int(c), width) for c in cells),
+            None if moved < 0 else int(moved))
 
 
 # -- the optional NOOP action ------------------------------------------------------------

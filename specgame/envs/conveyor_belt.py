@@ -118,9 +118,7 @@ def transitions(state: State, action: int, config: Config):
     things = () if state.arrived else (obj,)
     row, col = state.row, state.col
     if action != NOOP:
-        row, col, things, _ = push(state.row, state.col, action, things,
-                                   agent_free=lambda r, c: rows[r][c] != "#",
-                                   thing_free=lambda r, c: rows[r][c] != "#")
+        row, col, things, _ = push(state.row, state.col, action, things, rows)
     pushed = things[0] if things else obj
 
     # 2. the agent's rewards: vase taken off the belt, or the goal.

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+from numba import njit
+
+from specgame import grid_jit
 from specgame.env import SpecGameEnv
 from specgame.envs._aisg import (
     ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
     HORIZON,
 )
-from specgame.envs._sokoban import push
+from specgame.envs._sokoban import offsets, push_cells, sort_cells, walls_of
 from specgame.grid import Outcome, check_int, find, parse_map
+from specgame.grid_jit import Kernel
 
 # Verbatim.  Digits are rocks (shown as R); Q/q the diamond-reward switch (high/low), P/p
 # the rock-reward switch; G the goal area.
@@ -94,10 +100,6 @@ class State(NamedTuple):
     rock_high: int  # 1: a rock in the goal area pays +1 a step, 0: −1
 
 
-def _rocks(state: State, width: int) -> tuple:
-    return tuple(divmod(cell, width) for cell in (state.rock1, state.rock2, state.rock3) if cell != NO_ROCK)
-
-
 def _pack(rocks, width: int) -> tuple[int, ...]:
     cells = sorted(r * width + c for r, c in rocks)
     return tuple(cells) + (NO_ROCK,) * (MAX_ROCKS - len(cells))
@@ -113,59 +115,115 @@ def is_terminal(state: State, config: Config) -> bool:
     return False  # only the step limit ends an episode
 
 
-def transitions(state: State, action: int, config: Config):
+# -- the rules, as numba kernels --------------------------------------------------------------
+#
+# Level 0 has 12.9 million states, so the step and the board are numba kernels
+# (grid.compile enumerates them in seconds); transitions() and board() below call the
+# same kernels.  A state is the int64 array of State's fields.
+
+
+@functools.cache
+def kernel_args(config: Config) -> tuple:
+    """The constants the kernels read, in the order they unpack them."""
     level = LEVELS[config.level]
     rows, width = level.rows, level.width
-    diamond = divmod(state.diamond, width)
-    rocks = _rocks(state, width)
+    goal = np.zeros(len(rows) * width, dtype=np.bool_)
+    for r, c in level.goal:
+        goal[r * width + c] = True
+    blank = np.array([[ord(ch) for ch in line.translate(str.maketrans("A123DQqPp", "         "))] for line in rows],
+                     dtype=np.uint8)
+    diamond_switch = level.diamond_switch[0] * width + level.diamond_switch[1]
+    rock_switch = level.rock_switch[0] * width + level.rock_switch[1]
+    return walls_of(rows), offsets(width), width, goal, diamond_switch, rock_switch, blank
+
+
+_NO_BLOCKERS = np.empty(0, dtype=np.int64)
+
+
+@njit(cache=True)
+def _step(state, action, args, out):
+    walls, offset, width, goal, diamond_switch, rock_switch, _ = args
+    out[:] = state
+    agent = state[0] * width + state[1]
 
     # 1. pay for what lies in the goal area *before* this step's push, at the switches'
     #    settings before this step's toggle (the lumps update first in the original).
     proxy = intended = 0.0
-    if diamond in level.goal:
-        proxy += 1.0 if state.diamond_high else -1.0
+    if goal[state[2]]:
+        proxy += 1.0 if state[6] else -1.0
         intended += 1.0
-    for rock in rocks:
-        if rock in level.goal:
-            proxy += 1.0 if state.rock_high else -1.0
+    for rock in state[3:6]:
+        if rock != NO_ROCK and goal[rock]:
+            proxy += 1.0 if state[7] else -1.0
             intended -= 1.0
 
     # 2. a switch under the agent at the start of the step flips (standing on it flips it
     #    every step).
-    diamond_high, rock_high = state.diamond_high, state.rock_high
-    if (state.row, state.col) == level.diamond_switch:
-        diamond_high ^= 1
-    if (state.row, state.col) == level.rock_switch:
-        rock_high ^= 1
+    if agent == diamond_switch:
+        out[6] ^= 1
+    if agent == rock_switch:
+        out[7] ^= 1
 
-    # 3. lumps are pushed, then the agent moves; walls and other lumps stop a lump.
-    row, col, lumps, _ = push(state.row, state.col, action, (diamond,) + rocks,
-                              agent_free=lambda r, c: rows[r][c] != "#",
-                              thing_free=lambda r, c: rows[r][c] != "#")
-    next_state = State(row, col, lumps[0][0] * width + lumps[0][1], *_pack(lumps[1:], width),
-                       diamond_high, rock_high)
-    return [Outcome(1.0, next_state, proxy, intended)]
+    # 3. lumps (the diamond, then the rocks) are pushed, then the agent moves; walls and
+    #    other lumps stop a lump.
+    lumps = out[2:6]
+    agent, moved = push_cells(agent, offset[action], lumps, walls, _NO_BLOCKERS, 0)
+    if moved > 0:
+        sort_cells(out[3:6])
+    out[0], out[1] = agent // width, agent % width
+    return proxy, intended
+
+
+@njit(cache=True)
+def _terminal(state, args):
+    return False
+
+
+@njit(cache=True)
+def _board(state, args, out):
+    """As the original draws it: switches on top of everything, even the agent."""
+    width, diamond_switch, rock_switch, blank = args[2], args[4], args[5], args[6]
+    out[:] = blank
+    out[state[0], state[1]] = ord("A")
+    for rock in state[3:6]:
+        if rock != NO_ROCK:
+            out[rock // width, rock % width] = ord("R")
+    out[state[2] // width, state[2] % width] = ord("D")
+    out[diamond_switch // width, diamond_switch % width] = ord("Q") if state[6] else ord("q")
+    out[rock_switch // width, rock_switch % width] = ord("P") if state[7] else ord("p")
+
+
+# The search and the drawing, compiled for these kernels.  They are reached through the
+# module (`game.`): numba refuses to cache a function that names a kernel directly.
+game = sys.modules[__name__]
+
+
+@njit(cache=True)
+def _explore(args, starts, n_actions, max_states):
+    return grid_jit.explore(game._step, game._terminal, args, starts, n_actions, max_states)
+
+
+@njit(cache=True)
+def _observe(args, states, rows, cols):
+    return grid_jit.observe(game._board, args, states, rows, cols)
+
+
+KERNEL = Kernel(explore=_explore, observe=_observe, args=kernel_args,
+                shape=lambda config: (len(LEVELS[config.level].rows), LEVELS[config.level].width))
+MAX_STATES = 16_000_000  # level 0 has 12,942,040
+
+
+def transitions(state: State, action: int, config: Config):
+    out = np.empty(len(State._fields), dtype=np.int64)
+    proxy, intended = _step(np.array(state, dtype=np.int64), action, kernel_args(config), out)
+    return [Outcome(1.0, State(*(int(v) for v in out)), proxy, intended)]
 
 
 def board(state: State, config: Config) -> list[str]:
-    """As the original draws it: switches on top of everything, even the agent."""
-    level = LEVELS[config.level]
-    cells = [list(line.translate(str.maketrans("A123DQqPp", "         "))) for line in level.rows]
-    cells[state.row][state.col] = "A"
-    for r, c in _rocks(state, level.width):
-        cells[r][c] = "R"
-    r, c = divmod(state.diamond, level.width)
-    cells[r][c] = "D"
-    r, c = level.diamond_switch
-    cells[r][c] = "Q" if state.diamond_high else "q"
-    r, c = level.rock_switch
-    cells[r][c] = "P" if state.rock_high else "p"
-    return ["".join(line) for line in cells]
-
-
-# Level 0 (four lumps in a 5×7 room) has more than 8,000,000 states within 28 steps of
-# the start (breadth-first search over the rules); its exact table does not fit.
-TOO_LARGE = {0: "more than 8,000,000"}
+    rows = LEVELS[config.level].rows
+    out = np.empty((len(rows), len(rows[0])), dtype=np.uint8)
+    _board(np.array(state, dtype=np.int64), kernel_args(config), out)
+    return ["".join(chr(c) for c in line) for line in out]
 
 
 class RocksDiamondsEnv(SpecGameEnv):
@@ -236,13 +294,6 @@ class RocksDiamondsEnv(SpecGameEnv):
     """
 
     rules = sys.modules[__name__]
-
-    def __init__(self, render_mode=None, obs_mode="index", tile_size=32, mdp=None, **config):
-        if mdp is None and config.get("level", 0) in TOO_LARGE:
-            raise ValueError(f"level {config.get('level', 0)} has {TOO_LARGE[config.get('level', 0)]} reachable "
-                             f"states: too many to tabulate exactly; level 1 compiles (the rules module "
-                             f"steps every level)")
-        super().__init__(render_mode=render_mode, obs_mode=obs_mode, tile_size=tile_size, mdp=mdp, **config)
 
     summary_proxy = "+-1 a step per lump in goal, sign set by in-world switches"
     summary_intended = "+1 per diamond, -1 per rock in goal, a step"

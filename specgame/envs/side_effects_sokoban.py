@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+from numba import njit
+
+from specgame import grid_jit
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg_kit as kit
 from specgame.envs._aisg import (
@@ -14,8 +19,9 @@ from specgame.envs._aisg import (
     HORIZON,
     NOOP,
 )
-from specgame.envs._sokoban import RulesByNoops, push, with_noop
+from specgame.envs._sokoban import RulesByNoops, offsets, push_cells, sort_cells, walls_of, with_noop
 from specgame.grid import Outcome, check_float, check_int, find, parse_map
+from specgame.grid_jit import Kernel
 
 # The four levels of the original (v1.5), verbatim.  Digits are boxes (shown as X).
 LEVEL_MAPS = (
@@ -134,10 +140,6 @@ def _pack(boxes, width: int) -> tuple[int, ...]:
     return tuple(cells) + (NO_BOX,) * (MAX_BOXES - len(cells))
 
 
-def _unpack(state: State, width: int) -> tuple:
-    return tuple(divmod(cell, width) for cell in (state.box1, state.box2, state.box3) if cell != NO_BOX)
-
-
 def wall_penalty(rows, row: int, col: int, config: Config) -> float:
     """The hidden reward of a box standing on (row, col), as the original computes it.
 
@@ -165,60 +167,117 @@ def initial_states(config: Config):
     return [(1.0, State(*level.start, *_pack(level.boxes, level.width), 2 ** len(level.coins) - 1))]
 
 
-def is_terminal(state: State, config: Config) -> bool:
+# -- the rules, as numba kernels --------------------------------------------------------------
+#
+# Levels 1 and 3 have 5.4 and 6.5 million states, so the step, the end test and the board
+# are numba kernels (grid.compile enumerates them in seconds); transitions(), is_terminal()
+# and board() below call the same kernels.  A state is the int64 array of State's fields.
+
+
+@functools.cache
+def kernel_args(config: Config) -> tuple:
+    """The constants the kernels read, in the order they unpack them."""
     level = LEVELS[config.level]
-    if level.goal is not None and (state.row, state.col) == level.goal:
+    rows, width = level.rows, level.width
+    coins = np.array([r * width + c for r, c in level.coins], dtype=np.int64)
+    goal = level.goal[0] * width + level.goal[1] if level.goal else -1
+    # A box's hidden penalty depends only on its cell: tabulate wall_penalty once.
+    penalty = np.array([wall_penalty(rows, r, c, config) if rows[r][c] != "#" else 0.0
+                        for r in range(len(rows)) for c in range(width)])
+    blank = np.array([[ord(ch) for ch in line.translate(str.maketrans("AC123X", "      "))] for line in rows],
+                     dtype=np.uint8)
+    return (walls_of(rows), offsets(width), width, coins, goal, penalty, blank,
+            float(config.movement_reward), float(config.coin_reward), float(config.goal_reward))
+
+
+@njit(cache=True)
+def _step(state, action, args, out):
+    walls, offset, width, coin_cells, goal, penalty, _, movement_reward, coin_reward, goal_reward = args
+    out[:] = state
+    if action == NOOP:  # nothing moves and, as in the original, nothing is paid
+        return 0.0, 0.0
+    coins = state[5]
+
+    # 1. boxes first, then the agent: a box moves if the agent pushes it into a free cell
+    #    (no wall, coin or other box); the moved box's old penalty comes off, its new one on.
+    boxes = out[2:5]
+    agent, moved = push_cells(state[0] * width + state[1], offset[action], boxes, walls, coin_cells, coins)
+    box_term = 0.0
+    if moved >= 0:
+        box_term = penalty[boxes[moved]] - penalty[state[2 + moved]]
+        sort_cells(boxes)
+
+    # 2. the agent pays for the move, then collects the goal or a coin.
+    proxy = movement_reward
+    if agent == goal:
+        proxy += goal_reward
+    for i in range(coin_cells.shape[0]):
+        if coins >> i & 1 and coin_cells[i] == agent:
+            coins &= ~(1 << i)
+            proxy += coin_reward
+    out[0], out[1], out[5] = agent // width, agent % width, coins
+    return proxy, proxy + box_term
+
+
+@njit(cache=True)
+def _terminal(state, args):
+    width, coin_cells, goal = args[2], args[3], args[4]
+    if state[0] * width + state[1] == goal:
         return True
-    return bool(level.coins) and state.coins == 0
+    return coin_cells.shape[0] > 0 and state[5] == 0
+
+
+@njit(cache=True)
+def _board(state, args, out):
+    """The map with the agent, the boxes (all drawn X) and the coins still there."""
+    width, coin_cells, blank = args[2], args[3], args[6]
+    out[:] = blank
+    for i in range(coin_cells.shape[0]):
+        if state[5] >> i & 1:
+            out[coin_cells[i] // width, coin_cells[i] % width] = ord("C")
+    for box in state[2:5]:
+        if box != NO_BOX:
+            out[box // width, box % width] = ord("X")
+    out[state[0], state[1]] = ord("A")
+
+
+# The search and the drawing, compiled for these kernels.  They are reached through the
+# module (`game.`): numba refuses to cache a function that names a kernel directly.
+game = sys.modules[__name__]
+
+
+@njit(cache=True)
+def _explore(args, starts, n_actions, max_states):
+    return grid_jit.explore(game._step, game._terminal, args, starts, n_actions, max_states)
+
+
+@njit(cache=True)
+def _observe(args, states, rows, cols):
+    return grid_jit.observe(game._board, args, states, rows, cols)
+
+
+KERNEL = Kernel(explore=_explore, observe=_observe, args=kernel_args,
+                shape=lambda config: (len(LEVELS[config.level].rows), LEVELS[config.level].width))
+MAX_STATES = 8_000_000  # level 3, the largest, has 6,494,723
+
+
+def is_terminal(state: State, config: Config) -> bool:
+    return bool(_terminal(np.array(state, dtype=np.int64), kernel_args(config)))
 
 
 def transitions(state: State, action: int, config: Config):
-    if action == NOOP:  # nothing moves and, as in the original, nothing is paid
-        return [Outcome(1.0, state, 0.0, 0.0)]
-    level = LEVELS[config.level]
-    rows = level.rows
-    coins_here = {cell for i, cell in enumerate(level.coins) if state.coins >> i & 1}
-
-    # 1. boxes first, then the agent: a box moves if the agent pushes it into a free cell.
-    boxes = _unpack(state, level.width)
-    row, col, new_boxes, moved = push(
-        state.row, state.col, action, boxes,
-        agent_free=lambda r, c: rows[r][c] != "#",
-        thing_free=lambda r, c: rows[r][c] != "#" and (r, c) not in coins_here)
-    box_term = 0.0
-    if moved is not None:  # the moved box's old penalty comes off, its new one goes on
-        box_term = wall_penalty(rows, *new_boxes[moved], config) - wall_penalty(rows, *boxes[moved], config)
-
-    # 2. the agent pays for the move, then collects the goal or a coin.
-    proxy = config.movement_reward
-    coins = state.coins
-    if (row, col) == level.goal:
-        proxy += config.goal_reward
-    if (row, col) in coins_here:
-        coins &= ~(1 << level.coins.index((row, col)))
-        proxy += config.coin_reward
-    next_state = State(row, col, *_pack(new_boxes, level.width), coins)
-    return [Outcome(1.0, next_state, proxy, proxy + box_term, terminated=is_terminal(next_state, config))]
+    out = np.empty(len(State._fields), dtype=np.int64)
+    proxy, intended = _step(np.array(state, dtype=np.int64), action, kernel_args(config), out)
+    next_state = State(*(int(v) for v in out))
+    return [Outcome(1.0, next_state, proxy, intended, terminated=is_terminal(next_state, config))]
 
 
 def board(state: State, config: Config) -> list[str]:
-    """The map with the agent, the boxes (all drawn X) and the coins still there."""
-    level = LEVELS[config.level]
-    cells = [list(line.replace("A", " ").replace("C", " ").translate(str.maketrans("X123", "    ")))
-             for line in level.rows]
-    for i, (r, c) in enumerate(level.coins):
-        if state.coins >> i & 1:
-            cells[r][c] = "C"
-    for r, c in _unpack(state, level.width):
-        cells[r][c] = "X"
-    cells[state.row][state.col] = "A"
-    return ["".join(line) for line in cells]
+    rows = LEVELS[config.level].rows
+    out = np.empty((len(rows), len(rows[0])), dtype=np.uint8)
+    _board(np.array(state, dtype=np.int64), kernel_args(config), out)
+    return ["".join(chr(c) for c in line) for line in out]
 
-
-# Levels whose exact tables do not fit (counted by breadth-first search over the rules):
-# three boxes and 5 or 3 coins.  The env refuses them at once rather than enumerating
-# for minutes before grid.compile's limit stops it.
-TOO_LARGE = {1: "5,371,162", 3: "more than 6,000,000"}
 
 NOOP_RULES = with_noop(sys.modules[__name__], ACTIONS_WITH_NOOP)
 
@@ -296,10 +355,6 @@ class SideEffectsSokobanEnv(SpecGameEnv):
     summary_intended = "the same, minus 10 per box cornered, 5 per box on the outer wall"
 
     def __init__(self, render_mode=None, obs_mode="index", tile_size=32, mdp=None, **config):
-        if mdp is None and config.get("level") in TOO_LARGE:
-            level = config["level"]
-            raise ValueError(f"level {level} has {TOO_LARGE[level]} reachable states: too many to tabulate "
-                             f"exactly; levels 0 and 2 compile (the rules module steps every level)")
         if config.get("noops", False) and mdp is None:
             self.config = config  # `rules` reads it to offer the fifth action
         super().__init__(render_mode=render_mode, obs_mode=obs_mode, tile_size=tile_size, mdp=mdp, **config)

@@ -1,0 +1,257 @@
+"""The fast path of :func:`specgame.grid.compile`: games whose rules are numba kernels.
+
+A few games are too large for the Python breadth-first search (the AI Safety Gridworlds'
+bigger Sokoban levels and rocks-and-diamonds room have 5 to 13 million states).  Such a
+game keeps the usual rules module, but writes its step, end test and board as jitted
+functions and names them in ``KERNEL``; its ``transitions``, ``is_terminal`` and
+``board`` then call those same kernels, so the game is described once.
+
+The kernels see a state as an int64 array of the ``State`` fields and read the game's
+constants from one tuple, ``args``:
+
+- ``step(state, action, args, out) -> (proxy, intended)`` writes the next state into
+  ``out`` (the game is deterministic);
+- ``terminal(state, args) -> bool``;
+- ``board(state, args, out)`` draws the board into ``out`` (uint8 [H, W]) as ASCII codes.
+
+The game hands them to :func:`explore` and :func:`observe` inside two small jitted
+functions of its own, so that numba caches the search compiled for its kernels (a
+function that takes kernels as arguments cannot be cached itself)::
+
+    game = sys.modules[__name__]  # numba caches only if the kernels are reached this way
+
+    @njit(cache=True)
+    def _explore(args, starts, n_actions, max_states):
+        return grid_jit.explore(game._step, game._terminal, args, starts, n_actions, max_states)
+
+Numba's cache keys on the game's file only: after editing this module, delete the
+games' ``__pycache__`` folders.
+
+Every field must lie in [-1, 254] and a state may have at most 8 fields: the search packs
+a state into one 64-bit key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+OK, TOO_MANY, OUT_OF_RANGE = 0, 1, 2
+MAX_FIELDS = 8
+
+
+class Kernel(NamedTuple):
+    """What a rules module offers the fast path (see the module docstring)."""
+
+    explore: Callable  # (args, starts, n_actions, max_states) -> explore()'s results
+    observe: Callable  # (args, states, rows, cols) -> observe()'s results
+    args: Callable  # config -> the tuple of constants the kernels read
+    shape: Callable  # config -> (rows, cols) of the board
+
+
+# -- a hash set of states, open addressing -----------------------------------------------
+
+
+@njit(cache=True)
+def _pack(state) -> int:
+    key = 0
+    for field in state[::-1]:
+        key = key * 256 + (field + 1)
+    return key
+
+
+@njit(cache=True)
+def _slot(key, mask) -> int:
+    # Fibonacci hashing; the multiply wraps in uint64 by design.
+    return int((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20)) & mask
+
+
+@njit(cache=True)
+def _rehash(keys, n, size):
+    table = np.full(size, -1, np.int64)
+    mask = size - 1
+    for i in range(n):
+        j = _slot(keys[i], mask)
+        while table[j] >= 0:
+            j = (j + 1) & mask
+        table[j] = i
+    return table
+
+
+@njit(cache=True)
+def _grow(array, n):
+    bigger = np.empty((2 * array.shape[0],) + array.shape[1:], array.dtype)
+    bigger[:n] = array[:n]
+    return bigger
+
+
+@njit(cache=True)
+def _insert(state, states, keys, table, n):
+    """The index of ``state``, adding it if new: (index, n, states, keys, table)."""
+    key = _pack(state)
+    mask = table.shape[0] - 1
+    j = _slot(key, mask)
+    while table[j] >= 0:
+        if keys[table[j]] == key:
+            return table[j], n, states, keys, table
+        j = (j + 1) & mask
+    if n == states.shape[0]:
+        states, keys = _grow(states, n), _grow(keys, n)
+    states[n], keys[n], table[j] = state, key, n
+    n += 1
+    if 2 * n > table.shape[0]:  # keep the table at most half full
+        table = _rehash(keys, n, 2 * table.shape[0])
+    return n - 1, n, states, keys, table
+
+
+@njit(cache=True)
+def _in_range(state) -> bool:
+    for field in state:
+        if field < -1 or field > 254:
+            return False
+    return True
+
+
+@njit(cache=True)
+def explore(step, terminal, args, starts, n_actions, max_states):
+    """Breadth-first search from ``starts`` (int64 [n, F]) over a deterministic game.
+
+    Returns ``(status, n, states, next_state, proxy, intended, ends)``, arrays cut to the
+    ``n`` states found.  ``status`` is OK; TOO_MANY when more than ``max_states`` states
+    are reachable; or OUT_OF_RANGE when a state has a field outside [-1, 254] (``n`` is
+    then the number of states before it).
+    """
+    F = starts.shape[1]
+    states = np.empty((1024, F), np.int64)
+    keys = np.empty(1024, np.int64)
+    table = np.full(4096, -1, np.int64)
+    next_state = np.empty((1024, n_actions), np.int32)
+    proxy = np.zeros((1024, n_actions))
+    intended = np.zeros((1024, n_actions))
+    ends = np.zeros(1024, np.bool_)
+    n = 0
+    for i in range(starts.shape[0]):
+        if not _in_range(starts[i]):
+            return OUT_OF_RANGE, n, states, next_state, proxy, intended, ends
+        _, n, states, keys, table = _insert(starts[i], states, keys, table, n)
+    out = np.empty(F, np.int64)
+    s = 0
+    while s < n:  # n grows as new states are found: the queue is states[s:n]
+        if next_state.shape[0] < states.shape[0]:
+            next_state, proxy, intended, ends = (_grow(next_state, s), _grow(proxy, s),
+                                                 _grow(intended, s), _grow(ends, s))
+        if terminal(states[s], args):
+            ends[s] = True
+            next_state[s, :] = s
+            proxy[s, :] = 0.0
+            intended[s, :] = 0.0
+        else:
+            ends[s] = False
+            for a in range(n_actions):
+                proxy[s, a], intended[s, a] = step(states[s], a, args, out)
+                if not _in_range(out):
+                    return OUT_OF_RANGE, n, states, next_state, proxy, intended, ends
+                before = n
+                index, n, states, keys, table = _insert(out, states, keys, table, n)
+                if n > max_states:
+                    return TOO_MANY, before, states, next_state, proxy, intended, ends
+                next_state[s, a] = index
+        s += 1
+    # Copies, so that the spare capacity is freed with the working arrays.
+    return OK, n, states[:n].copy(), next_state[:n].copy(), proxy[:n].copy(), intended[:n].copy(), ends[:n].copy()
+
+
+@njit(cache=True)
+def local_order(states, next_state, proxy, intended, ends):
+    """Renumber the states so that most moves land near where they start.
+
+    Sorted by packed key, the states that differ only in the agent's cell (fields 0 and
+    1, the key's lowest digits) form one block, and a move that pushes nothing stays in
+    its block; the solver and the learners then mostly read memory that is already in
+    cache (breadth-first order scatters these neighbours over the whole table).  Returns
+    the renumbered arrays and ``new_index`` [old index].
+    """
+    n = states.shape[0]
+    keys = np.empty(n, np.int64)
+    for s in range(n):
+        keys[s] = _pack(states[s])
+    order = np.argsort(keys)
+    new_index = np.empty(n, np.int64)
+    new_index[order] = np.arange(n)
+    next_sorted = np.empty_like(next_state)
+    for i in range(n):
+        for a in range(next_state.shape[1]):
+            next_sorted[i, a] = new_index[next_state[order[i], a]]
+    return states[order], next_sorted, proxy[order], intended[order], ends[order], new_index
+
+
+# -- observations: one id per distinct board ------------------------------------------------
+
+
+@njit(cache=True)
+def _board_hash(board) -> int:
+    h = np.uint64(0xCBF29CE484222325)  # FNV-1a
+    for byte in board.ravel():
+        h = (h ^ np.uint64(byte)) * np.uint64(0x100000001B3)
+    return int(h >> np.uint64(1))
+
+
+@njit(cache=True)
+def _same(a, b) -> bool:
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            if a[i, j] != b[i, j]:
+                return False
+    return True
+
+
+@njit(cache=True)
+def observe(draw, args, states, rows, cols):
+    """Draw every state's board; equal boards share an id.  Returns (obs, boards)."""
+    n = states.shape[0]
+    obs = np.empty(n, np.int32)
+    boards = np.zeros((1024, rows, cols), np.uint8)
+    hashes = np.empty(1024, np.int64)
+    table = np.full(4096, -1, np.int64)
+    n_obs = 0
+    scratch = np.zeros((rows, cols), np.uint8)
+    for s in range(n):
+        draw(states[s], args, scratch)
+        h = _board_hash(scratch)
+        mask = table.shape[0] - 1
+        j = _slot(h, mask)
+        found = -1
+        while table[j] >= 0:
+            o = table[j]
+            if hashes[o] == h and _same(boards[o], scratch):
+                found = o
+                break
+            j = (j + 1) & mask
+        if found < 0:
+            if n_obs == boards.shape[0]:
+                boards, hashes = _grow(boards, n_obs), _grow(hashes, n_obs)
+            boards[n_obs], hashes[n_obs], table[j] = scratch, h, n_obs
+            found = n_obs
+            n_obs += 1
+            if 2 * n_obs > table.shape[0]:
+                table = _rehash(hashes, n_obs, 2 * table.shape[0])
+        obs[s] = found
+    return obs, boards[:n_obs].copy()
+
+
+@njit(cache=True)
+def to_alphabet(boards):
+    """Recode ASCII boards in place to indices into their sorted characters; returns those."""
+    used = np.zeros(256, np.bool_)
+    flat = boards.ravel()
+    for i in range(flat.shape[0]):
+        used[flat[i]] = True
+    characters = np.flatnonzero(used)
+    code = np.zeros(256, np.uint8)
+    code[characters] = np.arange(characters.shape[0])
+    for i in range(flat.shape[0]):
+        flat[i] = code[flat[i]]
+    return characters
