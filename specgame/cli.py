@@ -310,7 +310,7 @@ def cmd_compare_all(args) -> None:
         text = column in ("env", "agent", "verdict")
         out.add_column(column, justify="left" if text else "right", no_wrap=text)
     records = {}
-    for full_id in specgame.list_envs():
+    for full_id in specgame.list_envs(skip_large=args.skip_large):
         env = make_env(full_id, {})
         danger = proxy_danger(env.unwrapped.mdp) if args.danger else None
         records[full_id] = {"reward": danger.to_dict() if danger else None, "agents": {}}
@@ -535,6 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--no-danger", dest="danger", action="store_false",
                          help="with --all: skip the reward-level measures (EPIC, regret, hack rate), "
                               "which take minutes on the largest tables")
+    compare.add_argument("--skip-large", action="store_true",
+                         help="with --all: leave out the envs with millions of states "
+                              "(each takes minutes and GBs of memory)")
     compare.add_argument("--agents", default=",".join(AGENTS), help="comma-separated agent names")
     compare.add_argument("--seeds", type=int, default=None, help="seeds per agent (default 3; 1 with --all)")
     compare.add_argument("--json", help="also write the reports to this JSON file")

@@ -52,7 +52,10 @@ class Kernel(NamedTuple):
     shape: Callable  # config -> (rows, cols) of the board
 
 
-# -- a hash set of states, open addressing -----------------------------------------------
+# -- a hash table from 64-bit keys to indices, open addressing ------------------------------
+#
+# Each slot holds (key, index) side by side, so a probe costs one cache miss; index -1
+# marks a free slot.  The table is kept at most half full.
 
 
 @njit(cache=True)
@@ -70,15 +73,23 @@ def _slot(key, mask) -> int:
 
 
 @njit(cache=True)
-def _rehash(keys, n, size):
-    table = np.full(size, -1, np.int64)
-    mask = size - 1
-    for i in range(n):
-        j = _slot(keys[i], mask)
-        while table[j] >= 0:
-            j = (j + 1) & mask
-        table[j] = i
+def _new_table(size):
+    table = np.zeros((size, 2), np.int64)
+    table[:, 1] = -1
     return table
+
+
+@njit(cache=True)
+def _rehash(table):
+    bigger = _new_table(2 * table.shape[0])
+    mask = bigger.shape[0] - 1
+    for i in range(table.shape[0]):
+        if table[i, 1] >= 0:
+            j = _slot(table[i, 0], mask)
+            while bigger[j, 1] >= 0:
+                j = (j + 1) & mask
+            bigger[j, 0], bigger[j, 1] = table[i, 0], table[i, 1]
+    return bigger
 
 
 @njit(cache=True)
@@ -89,22 +100,23 @@ def _grow(array, n):
 
 
 @njit(cache=True)
-def _insert(state, states, keys, table, n):
-    """The index of ``state``, adding it if new: (index, n, states, keys, table)."""
+def _insert(state, states, table, n):
+    """The index of ``state``, adding it if new: (index, n, states, table)."""
     key = _pack(state)
     mask = table.shape[0] - 1
     j = _slot(key, mask)
-    while table[j] >= 0:
-        if keys[table[j]] == key:
-            return table[j], n, states, keys, table
+    while table[j, 1] >= 0:
+        if table[j, 0] == key:
+            return table[j, 1], n, states, table
         j = (j + 1) & mask
     if n == states.shape[0]:
-        states, keys = _grow(states, n), _grow(keys, n)
-    states[n], keys[n], table[j] = state, key, n
+        states = _grow(states, n)
+    states[n] = state
+    table[j, 0], table[j, 1] = key, n
     n += 1
-    if 2 * n > table.shape[0]:  # keep the table at most half full
-        table = _rehash(keys, n, 2 * table.shape[0])
-    return n - 1, n, states, keys, table
+    if 2 * n > table.shape[0]:
+        table = _rehash(table)
+    return n - 1, n, states, table
 
 
 @njit(cache=True)
@@ -126,8 +138,7 @@ def explore(step, terminal, args, starts, n_actions, max_states):
     """
     F = starts.shape[1]
     states = np.empty((1024, F), np.int64)
-    keys = np.empty(1024, np.int64)
-    table = np.full(4096, -1, np.int64)
+    table = _new_table(4096)
     next_state = np.empty((1024, n_actions), np.int32)
     proxy = np.zeros((1024, n_actions))
     intended = np.zeros((1024, n_actions))
@@ -136,7 +147,7 @@ def explore(step, terminal, args, starts, n_actions, max_states):
     for i in range(starts.shape[0]):
         if not _in_range(starts[i]):
             return OUT_OF_RANGE, n, states, next_state, proxy, intended, ends
-        _, n, states, keys, table = _insert(starts[i], states, keys, table, n)
+        _, n, states, table = _insert(starts[i], states, table, n)
     out = np.empty(F, np.int64)
     s = 0
     while s < n:  # n grows as new states are found: the queue is states[s:n]
@@ -155,7 +166,7 @@ def explore(step, terminal, args, starts, n_actions, max_states):
                 if not _in_range(out):
                     return OUT_OF_RANGE, n, states, next_state, proxy, intended, ends
                 before = n
-                index, n, states, keys, table = _insert(out, states, keys, table, n)
+                index, n, states, table = _insert(out, states, table, n)
                 if n > max_states:
                     return TOO_MANY, before, states, next_state, proxy, intended, ends
                 next_state[s, a] = index
@@ -214,8 +225,7 @@ def observe(draw, args, states, rows, cols):
     n = states.shape[0]
     obs = np.empty(n, np.int32)
     boards = np.zeros((1024, rows, cols), np.uint8)
-    hashes = np.empty(1024, np.int64)
-    table = np.full(4096, -1, np.int64)
+    table = _new_table(4096)  # board hash -> id
     n_obs = 0
     scratch = np.zeros((rows, cols), np.uint8)
     for s in range(n):
@@ -224,20 +234,20 @@ def observe(draw, args, states, rows, cols):
         mask = table.shape[0] - 1
         j = _slot(h, mask)
         found = -1
-        while table[j] >= 0:
-            o = table[j]
-            if hashes[o] == h and _same(boards[o], scratch):
-                found = o
+        while table[j, 1] >= 0:
+            if table[j, 0] == h and _same(boards[table[j, 1]], scratch):
+                found = table[j, 1]
                 break
             j = (j + 1) & mask
         if found < 0:
             if n_obs == boards.shape[0]:
-                boards, hashes = _grow(boards, n_obs), _grow(hashes, n_obs)
-            boards[n_obs], hashes[n_obs], table[j] = scratch, h, n_obs
+                boards = _grow(boards, n_obs)
+            boards[n_obs] = scratch
+            table[j, 0], table[j, 1] = h, n_obs
             found = n_obs
             n_obs += 1
             if 2 * n_obs > table.shape[0]:
-                table = _rehash(hashes, n_obs, 2 * table.shape[0])
+                table = _rehash(table)
         obs[s] = found
     return obs, boards[:n_obs].copy()
 

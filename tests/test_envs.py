@@ -143,3 +143,11 @@ def test_onehot_planes_mark_one_character_per_cell():
     assert (obs.sum(axis=0) == 1).all()
     board = env.unwrapped.board()
     assert ["".join(env.unwrapped.mdp.alphabet[c] for c in row) for row in obs.argmax(axis=0)] == board
+
+
+def test_the_large_ids_are_the_tables_of_millions_of_states():
+    from specgame.envs import LARGE
+
+    sizes = {env_id: gym.make(env_id).unwrapped.mdp.n_states for env_id in ENV_IDS}
+    assert {env_id for env_id, n in sizes.items() if n > 1_000_000} == {f"specgame/{name}" for name in LARGE}
+    assert specgame.list_envs(skip_large=True) == [i for i in ENV_IDS if sizes[i] <= 1_000_000]

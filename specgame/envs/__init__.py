@@ -60,8 +60,14 @@ def register_envs() -> None:
             gymnasium.register(id=env_id, entry_point=entry_point, kwargs=dict(kwargs))
 
 
-def env_ids() -> list[str]:
-    return [f"{NAMESPACE}/{name}" for name in ENVIRONMENTS]
+# The ids whose tables have millions of states (games written as numba kernels): each
+# takes 0.5-1 minute and 2-4 GB of memory to compile and is not cached on disk, so the
+# sweeping tools can leave them out (`specgame compare --all --skip-large`).
+LARGE = ("SideEffectsSokoban-Level1-v0", "SideEffectsSokoban-Level3-v0", "RocksDiamonds-v0")
+
+
+def env_ids(skip_large: bool = False) -> list[str]:
+    return [f"{NAMESPACE}/{name}" for name in ENVIRONMENTS if not (skip_large and name in LARGE)]
 
 
 def env_class(env_id: str):
