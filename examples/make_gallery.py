@@ -23,10 +23,11 @@ from specgame.plot import gap_figure, learning_curves
 from specgame.solve import epsilon_greedy_policy, occupancy, solve
 
 
-def tour(out: Path) -> None:
-    """Every registered environment, a few steps into the intended-optimal episode."""
+def tour(out: Path, quick: bool) -> None:
+    """Every registered environment, a few steps into the intended-optimal episode
+    (with ``quick``, all but the three of millions of states)."""
     stills = []
-    for env_id in specgame.list_envs():
+    for env_id in specgame.list_envs(skip_large=quick):
         env = gym.make(env_id, render_mode="rgb_array", tile_size=20)
         runner = Runner(env, plan_policy(solve(env.unwrapped.mdp, "intended")))
         for _ in range(6):
@@ -95,7 +96,7 @@ def main(argv=None):
     figure.savefig(args.out / "learning_curves.png", dpi=70)
     gap_figure(gap_table(env, {"q-learning": trained["q-learning"][0], "sarsa": trained["sarsa"][0]}),
                title="BoatRaceLoop: scores of the learners and the references").savefig(args.out / "gap.png", dpi=70)
-    tour(args.out)
+    tour(args.out, args.quick)
     race(args.out, trained["q-learning"][0])
     overlays(args.out, trained["q-learning"][0])
     phase_diagram.main(["--out", str(args.out)] + (["--quick"] if args.quick else []))

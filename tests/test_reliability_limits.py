@@ -26,7 +26,7 @@ def test_a_default_game_over_the_limit_says_so():
         grid.compile(boat_race_loop, max_states=100)
 
 
-@pytest.mark.parametrize("bad", [0, -5, 2.5, True, "many", None])
+@pytest.mark.parametrize("bad", [0, -5, 2.5, True, "many"])
 def test_max_states_is_checked(bad):
     with pytest.raises(ValueError, match=f"max_states must be a positive int, got {bad!r}"):
         grid.compile(cliff_walking, max_states=bad)
