@@ -15,7 +15,9 @@
 2. Multi-seed scaling: ``train_seeds`` (numba ``prange`` over seeds) on 1 thread against
    2 threads, timed on the wall clock (threads), interleaved so that both see the same load.
 3. The exact solver (``specgame.solve.solve``) on BoatRaceLoop-v0, after its first call.
-4. Environment compilation (``specgame.grid.compile``) with the disk cache off.
+4. Environment compilation (``specgame.grid.compile``) with the disk cache off; and for a
+   game written as numba kernels (SideEffectsSokoban level 2), the kernel search against
+   the Python search over the same rules, which build the same table.
 5. ``specgame demo`` up to its first table, in a fresh interpreter: cold (empty numba and
    specgame caches) and warm (the same caches, filled by the cold run).
 
@@ -193,7 +195,27 @@ def compile_time(quick: bool) -> dict:
         else:
             os.environ["SPECGAME_NO_CACHE"] = saved
         grid._memory_cache.clear()
-    return {"median": statistics.median(t for t, _ in runs), "states": runs[0][1]}
+    return {"median": statistics.median(t for t, _ in runs), "states": runs[0][1],
+            "kernel": kernel_search(quick)}
+
+
+def kernel_search(quick: bool) -> dict:
+    from specgame import grid
+    from specgame.envs import side_effects_sokoban as game
+
+    cfg = game.Config(level=2)
+
+    def timed(search):
+        start = time.perf_counter()
+        mdp = search(game, cfg, grid.MAX_STATES)
+        return time.perf_counter() - start, mdp.n_states
+
+    timed(grid._enumerate_kernel)  # the first call loads (or compiles) the numba kernels
+    repeats = 1 if quick else 3
+    fast = [timed(grid._enumerate_kernel) for _ in range(repeats)]
+    slow = [timed(grid._enumerate) for _ in range(repeats)]
+    return {"kernel": statistics.median(t for t, _ in fast), "python": statistics.median(t for t, _ in slow),
+            "states": fast[0][1]}
 
 
 # -- 5. demo start-up ------------------------------------------------------------------------
@@ -295,6 +317,9 @@ def report(results: dict) -> None:
           f"target < {TARGETS['solve s']:g} s: {mark(s['median'] < TARGETS['solve s'])})")
     c = results["compile"]
     print(f"4. compiling BoatRaceLoop-v0 ({c['states']:,} states), disk cache off: {c['median']:.2f} s")
+    k = c["kernel"]
+    print(f"   SideEffectsSokoban level 2 ({k['states']:,} states): kernel search {k['kernel']:.2f} s, Python "
+          f"search over the same rules {k['python']:.2f} s: {k['python'] / k['kernel']:.0f}x")
     d = results["demo"]
     print(f"5. specgame demo to its first table, wall (CPU): cold {d['cold']:.1f} s ({d['cold_cpu']:.1f} s; "
           f"empty numba and specgame caches), warm {d['warm']:.1f} s ({d['warm_cpu']:.1f} s; "
