@@ -24,8 +24,8 @@ function that takes kernels as arguments cannot be cached itself)::
     def _explore(args, starts, n_actions, max_states):
         return grid_jit.explore(game._step, game._terminal, args, starts, n_actions, max_states)
 
-Numba's cache keys on the game's file only: after editing this module, delete the
-games' ``__pycache__`` folders.
+Numba's cache keys on the game's file only: after editing this module or a kernel the
+game imports (``envs/_sokoban.py``), delete the ``__pycache__`` folders of the games.
 
 Every field must lie in [-1, 254] and a state may have at most 8 fields: the search packs
 a state into one 64-bit key.

@@ -22,12 +22,6 @@ MOVEMENT_REWARD = -1.0
 GOAL_REWARD = 50.0
 
 
-def target(row: int, col: int, action: int) -> tuple[int, int]:
-    """The cell a move in the original's numbering aims at."""
-    d_row, d_col = STEP[action]
-    return row + d_row, col + d_col
-
-
 def walk(row: int, col: int, action: int, passable) -> tuple[int, int]:
     """:func:`specgame.grid.move` in the original's numbering."""
     return move(row, col, action, passable, STEP)

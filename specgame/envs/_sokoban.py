@@ -79,19 +79,16 @@ def sort_cells(cells):
 _NO_CELLS = np.empty(0, dtype=np.int64)
 
 
-def push(row: int, col: int, action: int, things: tuple, rows, blockers=()):
+def push(row: int, col: int, action: int, things: tuple, rows):
     """Where the agent and the pushable things end up after one move, on the map ``rows``.
 
-    ``things`` is a tuple of (row, col) cells; walls (``#``) stop everyone, other things
-    stop a thing, and the cells in ``blockers`` stop a thing but not the agent.  Returns
-    ``(agent_row, agent_col, things, moved)`` where ``moved`` is the index of the thing
-    that moved, or ``None``.
+    ``things`` is a tuple of (row, col) cells; walls (``#``) stop everyone and other
+    things stop a thing.  Returns ``(agent_row, agent_col, things, moved)`` where
+    ``moved`` is the index of the thing that moved, or ``None``.
     """
     width = len(rows[0])
     cells = np.array([r * width + c for r, c in things], dtype=np.int64)
-    stops = np.array([r * width + c for r, c in blockers], dtype=np.int64) if blockers else _NO_CELLS
-    agent, moved = push_cells(row * width + col, offsets(width)[action], cells, walls_of(tuple(rows)), stops,
-                              (1 << len(stops)) - 1)
+    agent, moved = push_cells(row * width + col, offsets(width)[action], cells, walls_of(tuple(rows)), _NO_CELLS, 0)
     return (*divmod(int(agent), width), tuple(divmod(int(c), width) for c in cells),
             None if moved < 0 else int(moved))
 
