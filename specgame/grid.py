@@ -335,12 +335,15 @@ def _enumerate_kernel(rules, cfg, max_states: int) -> TabularMDP:
     starts = rules.initial_states(cfg)
     args = kernel.args(cfg)
     start_states = np.array([tuple(s) for _, s in starts], dtype=np.int64).reshape(len(starts), len(fields))
+    if ((start_states < -1) | (start_states > 254)).any():
+        raise ValueError(f"{rules.__name__}: a start state has a field outside [-1, 254], which the KERNEL "
+                         f"search cannot store")
     status, n, states, next_state, proxy, intended, ends = kernel.explore(
         args, start_states, len(rules.ACTIONS), max_states)
     if status == grid_jit.TOO_MANY:
         raise TooManyStates(rules, cfg, max_states)
     if status == grid_jit.OUT_OF_RANGE:
-        raise ValueError(f"{rules.__name__}: a state reached from {rules.State(*states[max(n - 1, 0)])} has a "
+        raise ValueError(f"{rules.__name__}: a step from {rules.State(*(int(v) for v in states[n]))} leads to a "
                          f"field outside [-1, 254], which the KERNEL search cannot store")
     first = [int(np.flatnonzero((states[: len(starts)] == np.array(s)).all(axis=1))[0]) for _, s in starts]
     states, next_state, proxy, intended, ends, new_index = grid_jit.local_order(

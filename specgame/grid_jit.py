@@ -133,8 +133,9 @@ def explore(step, terminal, args, starts, n_actions, max_states):
 
     Returns ``(status, n, states, next_state, proxy, intended, ends)``, arrays cut to the
     ``n`` states found.  ``status`` is OK; TOO_MANY when more than ``max_states`` states
-    are reachable; or OUT_OF_RANGE when a state has a field outside [-1, 254] (``n`` is
-    then the number of states before it).
+    are reachable; or OUT_OF_RANGE when a step leads to a field outside [-1, 254] (``n``
+    is then the index of the state it was taken from).  The starts are checked by the
+    caller.
     """
     F = starts.shape[1]
     states = np.empty((1024, F), np.int64)
@@ -145,8 +146,6 @@ def explore(step, terminal, args, starts, n_actions, max_states):
     ends = np.zeros(1024, np.bool_)
     n = 0
     for i in range(starts.shape[0]):
-        if not _in_range(starts[i]):
-            return OUT_OF_RANGE, n, states, next_state, proxy, intended, ends
         _, n, states, table = _insert(starts[i], states, table, n)
     out = np.empty(F, np.int64)
     s = 0
@@ -164,7 +163,7 @@ def explore(step, terminal, args, starts, n_actions, max_states):
             for a in range(n_actions):
                 proxy[s, a], intended[s, a] = step(states[s], a, args, out)
                 if not _in_range(out):
-                    return OUT_OF_RANGE, n, states, next_state, proxy, intended, ends
+                    return OUT_OF_RANGE, s, states, next_state, proxy, intended, ends
                 before = n
                 index, n, states, table = _insert(out, states, table, n)
                 if n > max_states:

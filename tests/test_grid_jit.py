@@ -55,3 +55,13 @@ def test_states_are_numbered_so_that_walking_stays_near():
 def test_the_limit_stops_the_kernel_search():
     with pytest.raises(grid.TooManyStates, match="more than 1,000 reachable states.*level=2"):
         grid.compile(side_effects_sokoban, max_states=1_000, level=2)
+
+
+def test_a_state_the_key_cannot_hold_is_refused_by_name():
+    import types
+
+    game = types.ModuleType("wide_game")
+    game.__dict__.update({k: v for k, v in vars(side_effects_sokoban).items() if not k.startswith("__")})
+    game.initial_states = lambda config: [(1.0, side_effects_sokoban.State(300, 1, -1, -1, -1, 0))]
+    with pytest.raises(ValueError, match=r"wide_game: a start state has a field outside \[-1, 254\]"):
+        grid._enumerate_kernel(game, side_effects_sokoban.Config(), 100)
