@@ -508,7 +508,10 @@ class DQN:
     def save(self, path) -> None:
         """Write weights (torch tensors) and settings (JSON) in one file; atomic, loaded without pickle.
 
-        The replay buffer is not saved: a loaded agent acts, and trains on with a fresh buffer.
+        The replay buffer and the random generators' positions are not saved: a loaded agent
+        acts exactly as the saved one, but training it on starts a fresh buffer from a
+        reseeded generator, so it does not continue the run bit for bit (the tabular agents'
+        checkpoints do).
         """
         header = {"format": FORMAT, "version": FORMAT_VERSION, "config": asdict(self.config), "seed": self.seed,
                   "obs_shape": list(self.obs_shape), "n_actions": self.n_actions,
