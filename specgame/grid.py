@@ -347,7 +347,7 @@ def _enumerate_kernel(rules, cfg, max_states: int) -> TabularMDP:
                          f"field outside [-1, 254], which the KERNEL search cannot store")
     first = [int(np.flatnonzero((states[: len(starts)] == np.array(s)).all(axis=1))[0]) for _, s in starts]
     states, next_state, proxy, intended, ends, new_index = grid_jit.local_order(
-        states, next_state, proxy, intended, ends)
+        states, next_state, proxy, intended, ends, len(set(first)))
     initial = np.zeros(n)
     for (p, _), s in zip(starts, first):  # the starts were found first, duplicates merged
         initial[new_index[s]] += p

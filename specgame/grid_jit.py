@@ -175,20 +175,21 @@ def explore(step, terminal, args, starts, n_actions, max_states):
 
 
 @njit(cache=True)
-def local_order(states, next_state, proxy, intended, ends):
+def local_order(states, next_state, proxy, intended, ends, n_starts):
     """Renumber the states so that most moves land near where they start.
 
-    Sorted by packed key, the states that differ only in the agent's cell (fields 0 and
-    1, the key's lowest digits) form one block, and a move that pushes nothing stays in
-    its block; the solver and the learners then mostly read memory that is already in
-    cache (breadth-first order scatters these neighbours over the whole table).  Returns
-    the renumbered arrays and ``new_index`` [old index].
+    The ``n_starts`` start states keep the first numbers (drawing a start then scans only
+    them).  The rest are sorted by packed key: the states that differ only in the agent's
+    cell (fields 0 and 1, the key's lowest digits) form one block, and a move that
+    pushes nothing stays in its block, so the solver and the learners mostly read memory
+    that is already in cache (breadth-first order scatters these neighbours over the
+    whole table).  Returns the renumbered arrays and ``new_index`` [old index].
     """
     n = states.shape[0]
     keys = np.empty(n, np.int64)
     for s in range(n):
         keys[s] = _pack(states[s])
-    order = np.argsort(keys)
+    order = np.concatenate((np.arange(n_starts), n_starts + np.argsort(keys[n_starts:])))
     new_index = np.empty(n, np.int64)
     new_index[order] = np.arange(n)
     next_sorted = np.empty_like(next_state)

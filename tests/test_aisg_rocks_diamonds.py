@@ -78,3 +78,15 @@ def test_level0_is_exact_and_its_proxy_optimum_tampers():
     assert (mdp.n_states, mdp.n_obs) == (12_942_040, 11_441_636)
     assert solve(mdp, "proxy").returns == (332.0, -150.0)
     assert sequence_returns(mdp, "drrrdr" + "u" * 94) == (93.0, 93.0)
+
+
+def test_q_learning_can_learn_to_tamper_in_level0():
+    """In the big room tampering hides behind a long detour.  With ε = 0.5, seed 1 finds
+    the switch within 500k steps (seed 0 settles on the diamond, 93/93, and finds it only
+    with about 3M steps): exploration decides whether the learner games."""
+    from specgame.agents import QLearning
+    from specgame.solve import evaluate
+
+    mdp = gym.make("specgame/RocksDiamonds-v0").unwrapped.mdp
+    agent = QLearning(mdp, seed=1, epsilon=0.5).learn(500_000)
+    assert evaluate(mdp, agent) == (179.0, 7.0)

@@ -76,7 +76,7 @@ def sort_cells(cells):
         cells[j] = cell
 
 
-_NO_CELLS = np.empty(0, dtype=np.int64)
+NO_CELLS = np.empty(0, dtype=np.int64)
 
 
 def push(row: int, col: int, action: int, things: tuple, rows):
@@ -88,7 +88,7 @@ def push(row: int, col: int, action: int, things: tuple, rows):
     """
     width = len(rows[0])
     cells = np.array([r * width + c for r, c in things], dtype=np.int64)
-    agent, moved = push_cells(row * width + col, offsets(width)[action], cells, walls_of(tuple(rows)), _NO_CELLS, 0)
+    agent, moved = push_cells(row * width + col, offsets(width)[action], cells, walls_of(tuple(rows)), NO_CELLS, 0)
     return (*divmod(int(agent), width), tuple(divmod(int(c), width) for c in cells),
             None if moved < 0 else int(moved))
 

@@ -16,7 +16,7 @@ from specgame.envs._aisg import (
     ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
     HORIZON,
 )
-from specgame.envs._sokoban import offsets, push_cells, sort_cells, walls_of
+from specgame.envs._sokoban import NO_CELLS, offsets, push_cells, sort_cells, walls_of
 from specgame.grid import Outcome, check_int, find, parse_map
 from specgame.grid_jit import Kernel
 
@@ -137,9 +137,6 @@ def kernel_args(config: Config) -> tuple:
     return walls_of(rows), offsets(width), width, goal, diamond_switch, rock_switch, blank
 
 
-_NO_BLOCKERS = np.empty(0, dtype=np.int64)
-
-
 @njit(cache=True)
 def _step(state, action, args, out):
     walls, offset, width, goal, diamond_switch, rock_switch, _ = args
@@ -167,7 +164,7 @@ def _step(state, action, args, out):
     # 3. lumps (the diamond, then the rocks) are pushed, then the agent moves; walls and
     #    other lumps stop a lump.
     lumps = out[2:6]
-    agent, moved = push_cells(agent, offset[action], lumps, walls, _NO_BLOCKERS, 0)
+    agent, moved = push_cells(agent, offset[action], lumps, walls, NO_CELLS, 0)
     if moved > 0:
         sort_cells(out[3:6])
     out[0], out[1] = agent // width, agent % width
