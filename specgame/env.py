@@ -53,6 +53,7 @@ class SpecGameEnv(gym.Env):
         if obs_mode != "index" and mdp.boards is None:
             raise ValueError(f"obs_mode {obs_mode!r} needs boards; {mdp.name} has only ids (use 'index')")
         self.mdp = mdp
+        self._start_states = np.flatnonzero(mdp.initial)
         self.config = config
         self.render_mode = render_mode
         self.obs_mode = obs_mode
@@ -79,7 +80,10 @@ class SpecGameEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         mdp = self.mdp
-        self._state = int(self.np_random.choice(mdp.n_states, p=mdp.initial))
+        # Drawn among the possible starts only (the same draw as over all states: the
+        # states in between have probability 0), so a reset costs O(starts), not O(S).
+        starts = self._start_states
+        self._state = int(starts[self.np_random.choice(len(starts), p=mdp.initial[starts])])
         self._t = 0
         self._proxy_return = 0.0
         self._intended_return = 0.0

@@ -43,6 +43,21 @@ OK, TOO_MANY, OUT_OF_RANGE = 0, 1, 2
 MAX_FIELDS = 8
 
 
+def step_once(step, args, state, action) -> tuple:
+    """One call of a ``step`` kernel from Python, for the rules' ``transitions``:
+    ``(next state as a tuple of ints, proxy, intended)``."""
+    out = np.empty(len(state), dtype=np.int64)
+    proxy, intended = step(np.array(state, dtype=np.int64), action, args, out)
+    return tuple(int(v) for v in out), proxy, intended
+
+
+def draw_once(board, args, state, shape) -> list[str]:
+    """One call of a ``board`` kernel from Python: the board as rows of characters."""
+    out = np.empty(shape, dtype=np.uint8)
+    board(np.array(state, dtype=np.int64), args, out)
+    return ["".join(chr(c) for c in line) for line in out]
+
+
 class Kernel(NamedTuple):
     """What a rules module offers the fast path (see the module docstring)."""
 

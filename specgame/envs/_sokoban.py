@@ -16,6 +16,7 @@ import types
 import numpy as np
 from numba import njit
 
+from specgame.env import SpecGameEnv
 from specgame.envs._aisg import STEP
 
 
@@ -108,6 +109,16 @@ def with_noop(module, actions):
     copy.__file__ = module.__file__
     copy.ACTIONS = actions
     return copy
+
+
+class NoopsEnv(SpecGameEnv):
+    """The env of a game with a ``noops`` flag: ``rules`` (a :class:`RulesByNoops`) reads
+    the flag from ``config``, so it is set before the table is compiled."""
+
+    def __init__(self, render_mode=None, obs_mode="index", tile_size=32, mdp=None, **config):
+        if config.get("noops", False) and mdp is None:
+            self.config = config
+        super().__init__(render_mode=render_mode, obs_mode=obs_mode, tile_size=tile_size, mdp=mdp, **config)
 
 
 class RulesByNoops:

@@ -211,16 +211,12 @@ MAX_STATES = 16_000_000  # level 0 has 12,942,040
 
 
 def transitions(state: State, action: int, config: Config):
-    out = np.empty(len(State._fields), dtype=np.int64)
-    proxy, intended = _step(np.array(state, dtype=np.int64), action, kernel_args(config), out)
-    return [Outcome(1.0, State(*(int(v) for v in out)), proxy, intended)]
+    fields, proxy, intended = grid_jit.step_once(_step, kernel_args(config), state, action)
+    return [Outcome(1.0, State(*fields), proxy, intended)]
 
 
 def board(state: State, config: Config) -> list[str]:
-    rows = LEVELS[config.level].rows
-    out = np.empty((len(rows), len(rows[0])), dtype=np.uint8)
-    _board(np.array(state, dtype=np.int64), kernel_args(config), out)
-    return ["".join(chr(c) for c in line) for line in out]
+    return grid_jit.draw_once(_board, kernel_args(config), state, KERNEL.shape(config))
 
 
 class RocksDiamondsEnv(SpecGameEnv):
