@@ -233,7 +233,7 @@ def demo_to_first_table(numba_cache: str, specgame_cache: str, out: str) -> tupl
     env.pop("SPECGAME_NO_CACHE", None)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    demo = subprocess.Popen([sys.executable, "-m", "specgame.cli", "demo", "--out", out], cwd=ROOT, env=env,
+    demo = subprocess.Popen([sys.executable, "-m", "specgame.app.cli", "demo", "--out", out], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = None
     try:

@@ -19,10 +19,10 @@ import sys
 
 import specgame
 from specgame.agents import SARSA, ExpectedSARSA, QLearning, train_seeds
-from specgame.compare import gap_table
-from specgame.detect import DETECTORS, auroc, evaluate_detectors
+from specgame.analysis.compare import gap_table
+from specgame.analysis.detect import DETECTORS, auroc, evaluate_detectors
+from specgame.analysis.reward_distance import blended_plans
 from specgame.mdp import to_mdp
-from specgame.reward_distance import blended_plans
 from specgame.solve import solve, uniform_policy
 
 AGENTS = {"q-learning": QLearning, "sarsa": SARSA, "expected-sarsa": ExpectedSARSA}

@@ -25,10 +25,10 @@ from _common import arguments
 
 import specgame  # noqa: F401  (registers the specgame/ ids)
 from specgame.agents import QLearning
-from specgame.compare import gap_table
-from specgame.play import Runner, agent_policy, episode_frames, write_video
-from specgame.plot import learning_curves
+from specgame.analysis.compare import gap_table
 from specgame.solve import expected_total, solve
+from specgame.views.play import Runner, agent_policy, episode_frames, write_video
+from specgame.views.plot import learning_curves
 
 BONUSES = (0, 50)
 

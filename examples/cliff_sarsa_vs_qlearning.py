@@ -19,8 +19,8 @@ from _common import arguments, registered
 import specgame  # noqa: F401
 from specgame import render
 from specgame.agents import SARSA, QLearning
-from specgame.compare import gap_table
-from specgame.plot import learning_curves
+from specgame.analysis.compare import gap_table
+from specgame.views.plot import learning_curves
 
 
 def greedy_arrows(env, agent, tile_size=32):

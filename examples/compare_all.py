@@ -14,8 +14,8 @@ from _common import arguments
 
 import specgame
 from specgame.agents import SARSA, QLearning
-from specgame.compare import gap_table
-from specgame.plot import gap_figure
+from specgame.analysis.compare import gap_table
+from specgame.views.plot import gap_figure
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@ import gymnasium as gym
 from _common import arguments
 
 import specgame  # noqa: F401
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 
 
 def main(argv=None):

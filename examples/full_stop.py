@@ -14,9 +14,9 @@ from _common import arguments, registered
 
 import specgame  # noqa: F401
 from specgame.agents import QLearning
-from specgame.compare import gap_table
-from specgame.play import Runner, agent_policy, plan_policy
+from specgame.analysis.compare import gap_table
 from specgame.solve import solve
+from specgame.views.play import Runner, agent_policy, plan_policy
 
 
 def written(env, policy) -> str:

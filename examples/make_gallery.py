@@ -17,10 +17,10 @@ from _common import arguments
 import specgame
 from specgame import render
 from specgame.agents import SARSA, QLearning, train_seeds
-from specgame.compare import gap_table
-from specgame.play import Runner, agent_policy, episode_frames, plan_policy, write_video
-from specgame.plot import gap_figure, learning_curves
+from specgame.analysis.compare import gap_table
 from specgame.solve import epsilon_greedy_policy, occupancy, solve
+from specgame.views.play import Runner, agent_policy, episode_frames, plan_policy, write_video
+from specgame.views.plot import gap_figure, learning_curves
 
 
 def tour(out: Path, quick: bool) -> None:

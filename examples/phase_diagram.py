@@ -14,10 +14,10 @@ import numpy as np
 from _common import arguments
 
 from specgame import grid
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs import boat_race_loop
-from specgame.plot import phase_diagram
 from specgame.solve import solve
+from specgame.views.plot import phase_diagram
 
 
 def main(argv=None):

@@ -17,7 +17,7 @@ from _common import arguments, registered
 import specgame  # noqa: F401
 from specgame import render
 from specgame.agents import QLearning
-from specgame.compare import gap_table
+from specgame.analysis.compare import gap_table
 from specgame.solve import occupancy, solve
 
 

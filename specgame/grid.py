@@ -215,7 +215,7 @@ def _cache_path(rules, cfg) -> Path | None:
     if root is None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         root = os.path.join(base, "specgame")
-    from specgame import __version__
+    from specgame._version import __version__
 
     try:
         source = inspect.getsource(rules)

@@ -251,9 +251,7 @@ def to_mdp(source, horizon: int | None = None) -> TabularMDP:
     if isinstance(source, TabularMDP):
         return source
     if isinstance(source, str):
-        import gymnasium
-
-        import specgame.envs  # noqa: F401  (registers our ids)
+        import gymnasium  # our ids are registered: importing this module imported ``specgame``
 
         source = gymnasium.make(source)
     mdp = getattr(getattr(source, "unwrapped", None), "mdp", None)

@@ -6,7 +6,7 @@ import pytest
 
 import specgame  # noqa: F401  (registers the ids)
 from specgame.agents import QLearning
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs._aisg_kit import replay, seed_drawing, sequence_returns
 from specgame.solve import occupancy, solve
 

@@ -7,7 +7,7 @@ import pytest
 
 import specgame  # noqa: F401  (registers the ids)
 from specgame.agents import QLearning
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs._aisg_kit import replay, sequence_returns
 from specgame.solve import evaluate, solve
 

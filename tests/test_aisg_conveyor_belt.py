@@ -5,7 +5,7 @@ import dataclasses
 import gymnasium as gym
 import pytest
 
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.solve import solve
 
 IDS = {"vase": "specgame/ConveyorBelt-v0", "sushi": "specgame/ConveyorBelt-Sushi-v0",

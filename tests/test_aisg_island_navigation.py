@@ -7,7 +7,7 @@ import pytest
 
 import specgame  # noqa: F401  (registers the ids)
 from specgame.agents import SARSA, QLearning
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs import island_navigation as island
 from specgame.envs._aisg_kit import replay
 from specgame.solve import solve

@@ -3,7 +3,7 @@
 import gymnasium as gym
 import pytest
 
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs._aisg_kit import sequence_returns
 from specgame.solve import solve
 

@@ -8,7 +8,7 @@ import pytest
 
 import specgame  # noqa: F401  (registers the ids)
 from specgame.agents import QLearning
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs import tomato_watering as tomato
 from specgame.envs._aisg_kit import actions, replay, sequence_returns
 from specgame.solve import occupancy, solve

@@ -6,7 +6,7 @@ import pytest
 import specgame
 from specgame import grid
 from specgame.agents import QLearning
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs import boat_race_loop as boat
 from specgame.solve import expected_total, solve
 

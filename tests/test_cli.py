@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from specgame.cli import main
+from specgame.app.cli import main
 
 
 def test_list_shows_every_env_with_its_proxy_and_intended(capsys):
@@ -74,7 +74,7 @@ def test_demo_shows_q_learning_gaming_and_writes_its_figures(tmp_path, capsys):
 
 
 def test_console_script_is_installed():
-    result = subprocess.run([sys.executable, "-m", "specgame.cli", "list"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "specgame.app.cli", "list"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0 and "BoatRaceLoop-v0" in result.stdout
 

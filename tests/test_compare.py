@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from specgame.compare import (
+from specgame.analysis.compare import (
     GapReport,
     GapTable,
     Thresholds,

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from specgame.cli import main
-from specgame.compare import GapReport, gap_report, gap_table, is_tabular_policy
+from specgame.analysis.compare import GapReport, gap_report, gap_table, is_tabular_policy
+from specgame.app.cli import main
 from specgame.mdp import to_mdp
 from specgame.solve import solve, uniform_policy
 
@@ -36,7 +36,7 @@ def test_the_looper_s_evidence_is_the_lagoon_and_its_regret_the_whole_race(boat)
 
 
 def test_a_policy_without_a_table_is_measured_by_rollouts_with_intervals(boat):
-    pytest.importorskip("specgame.rollout")
+    pytest.importorskip("specgame.analysis.rollout")
     import gymnasium
 
     racer = solve(boat, "intended")
@@ -55,8 +55,8 @@ def test_a_policy_without_a_table_is_measured_by_rollouts_with_intervals(boat):
 
 
 def test_the_visit_figure_draws_one_panel_per_report(boat):
-    from specgame.onset import training_curves
-    from specgame.plot import training_gap, visit_difference
+    from specgame.analysis.onset import training_curves
+    from specgame.views.plot import training_gap, visit_difference
 
     table = gap_table(boat, {"looper": solve(boat, "proxy"), "random": uniform_policy(boat)})
     fig = visit_difference(list(table), boat)

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from specgame.detect import (
+from specgame.analysis.detect import (
     action_divergence,
     auroc,
     detector_scores,
@@ -15,8 +15,8 @@ from specgame.detect import (
     occupancy_distance,
 )
 from specgame.mdp import to_mdp
+from specgame.policy import state_action_occupancy, stationary_policy
 from specgame.solve import occupancy, solve, uniform_policy
-from specgame.visits import state_action_occupancy, stationary_policy
 
 
 def test_jensen_shannon_and_hellinger_on_known_distributions():

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 from specgame.agents import dqn as dqn_module  # noqa: E402
 from specgame.agents.dqn import DQN, DQNConfig  # noqa: E402
-from specgame.rollout import rollout  # noqa: E402
+from specgame.analysis.rollout import rollout  # noqa: E402
 
 TINY = dict(learning_starts=50, buffer_size=500, batch_size=16, target_update_interval=50)
 
@@ -323,7 +323,7 @@ def test_learns_cartpole():
 @pytest.mark.slow
 def test_loops_in_the_lagoon_on_boat_race():
     """The CoastRunners fact: trained on targets, the DQN farms the lagoon and never finishes a lap."""
-    from specgame.compare import gap_report
+    from specgame.analysis.compare import gap_report
 
     env = boat()
     agent = DQN(env, seed=0, learning_rate=5e-4, batch_size=32, buffer_size=50_000, learning_starts=1000,

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs import full_stop
 from specgame.envs.full_stop import FullStopEnv
 from specgame.solve import solve

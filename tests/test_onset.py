@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from specgame.agents import QLearning
+from specgame.analysis.onset import gaming_onset, rolling_correlation, trailing_mean, training_curves
 from specgame.mdp import to_mdp
-from specgame.onset import gaming_onset, rolling_correlation, trailing_mean, training_curves
+from specgame.policy import stationary_policy
 from specgame.solve import solve
-from specgame.visits import stationary_policy
 
 RACE_TARGETS = 12  # a boat that never enters the lagoon collects at most 12 targets
 

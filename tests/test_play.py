@@ -5,8 +5,8 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from specgame import play
-from specgame.cli import main
+from specgame.app.cli import main
+from specgame.views import play
 
 
 def test_record_writes_one_gif_frame_per_step_plus_the_start(tmp_path, capsys):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from specgame.agents import QLearning, train_seeds
-from specgame.compare import gap_table
-from specgame.plot import gap_figure, learning_curves, phase_diagram
+from specgame.analysis.compare import gap_table
+from specgame.views.plot import gap_figure, learning_curves, phase_diagram
 
 
 @pytest.fixture(scope="module")

@@ -410,13 +410,13 @@ def test_a_compile_cache_write_killed_half_way_leaves_no_entry(tmp_path):
 
 @linux_only
 def test_a_run_folder_killed_while_saving_keeps_the_previous_model(tmp_path):
-    from specgame import cli
+    from specgame.app import cli
 
     out = tmp_path / "run"
     assert cli.main(["train", "CliffWalking-v0", "--steps", "2000", "--seed", "1", "--out", str(out)]) == 0
     before = TabularAgent.load(out / "model.npz")
     run_blocked("model.npz.", """
-        from specgame import cli
+        from specgame.app import cli
         cli.main(["train", "CliffWalking-v0", "--steps", "3000", "--seed", "1", "--out", sys.argv[2]])
     """, out)
     after = TabularAgent.load(out / "model.npz")

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from specgame import cli
 from specgame.agents import SARSA, ExpectedSARSA, QLearning, TabularAgent
 from specgame.agents import tabular as tabular_module
+from specgame.app import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIFF = "specgame/CliffWalking-v0"
@@ -87,7 +87,7 @@ TRAIN = ["train", "CliffWalking-v0", "--agent", "sarsa", "--seed", "4", "--steps
 # parent (a crash) or with SIGINT from itself (Ctrl-C).  The hook makes the moment deterministic.
 CHILD = """
 import os, signal, sys, time
-from specgame import cli
+from specgame.app import cli
 from specgame.agents import tabular
 
 how = sys.argv[1]

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from specgame.mdp import TabularMDP, to_mdp
-from specgame.reward_distance import (
+from specgame.analysis.reward_distance import (
     dense_rewards,
     epic_distance,
     epic_distance_dense,
@@ -12,6 +11,7 @@ from specgame.reward_distance import (
     proxy_danger,
     transitions,
 )
+from specgame.mdp import TabularMDP, to_mdp
 from specgame.solve import uniform_policy
 
 
@@ -79,7 +79,7 @@ def test_sparse_uniform_epic_equals_the_dense_one_on_a_sparse_table():
     for gamma in (1.0, 0.8):
         assert epic_distance(mdp, gamma=gamma) == pytest.approx(recipe_epic(proxy, intended, gamma))
     # On-policy coverage: the visits of uniform random times P(s'|s,a), from an independent occupancy.
-    from specgame.visits import state_action_occupancy
+    from specgame.policy import state_action_occupancy
 
     coverage = np.zeros((S, A, S))
     visits = state_action_occupancy(mdp, uniform_policy(mdp))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import specgame  # noqa: F401
-from specgame.rollout import Estimate, RolloutResult, rollout, t975
+from specgame.analysis.rollout import Estimate, RolloutResult, rollout, t975
 
 
 def test_t_quantiles_match_known_values():

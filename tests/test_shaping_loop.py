@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs import shaping_loop
 from specgame.solve import solve
 

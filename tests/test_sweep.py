@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from specgame.cli import main
-from specgame.sweep import TIMING_COLUMNS, Task, expand, load_config, read_results, run_sweep, tune_malloc
+from specgame.app._malloc import tune_malloc
+from specgame.app.cli import main
+from specgame.app.sweep import TIMING_COLUMNS, Task, expand, load_config, read_results, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"steps": 20_000, "seeds": 2,
@@ -127,7 +128,7 @@ def test_a_killed_sweep_loses_no_finished_row_and_the_rerun_completes_it(tmp_pat
     config.write_text(json.dumps({"steps": 3_000_000, "seeds": 12,
                                   "grid": [{"env": "CliffWalking-v0", "agent": "q-learning"}]}))
     out = tmp_path / "results.csv"
-    sweep = subprocess.Popen([sys.executable, "-m", "specgame.cli", "sweep", str(config), "--out", str(out),
+    sweep = subprocess.Popen([sys.executable, "-m", "specgame.app.cli", "sweep", str(config), "--out", str(out),
                               "--jobs", "1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              start_new_session=True)
     deadline = time.monotonic() + 120

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from specgame.compare import gap_report
+from specgame.analysis.compare import gap_report
 from specgame.envs import tetris_pause as tetris
 from specgame.envs.tetris_pause import LOST, PAUSE, State
 from specgame.solve import expected_total, solve

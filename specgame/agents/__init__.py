@@ -1,4 +1,11 @@
-"""Tabular agents (numba): SARSA, Expected SARSA and Q-learning on a TabularMDP."""
+"""The learners: numba tabular SARSA, Expected SARSA and Q-learning, and a torch DQN.
+
+``AGENTS`` names every agent once; ``make(name, env, **settings)`` builds one.  The CLI,
+``play``/``watch`` and sweeps all go through them, so an agent's name, its settings and
+their defaults are written in one place: the agent's config dataclass.
+"""
+
+from __future__ import annotations
 
 from specgame.agents.tabular import (
     SARSA,
@@ -10,6 +17,17 @@ from specgame.agents.tabular import (
     train_seeds,
 )
 
+# name -> (module, class).  The DQN is looked up only when asked for: it needs torch.
+_REGISTRY = {
+    "q-learning": ("specgame.agents.tabular", "QLearning"),
+    "sarsa": ("specgame.agents.tabular", "SARSA"),
+    "expected-sarsa": ("specgame.agents.tabular", "ExpectedSARSA"),
+    "dqn": ("specgame.agents.dqn", "DQN"),
+}
+AGENTS = tuple(_REGISTRY)
+TABULAR = ("q-learning", "sarsa", "expected-sarsa")
+NEURAL = ("dqn",)  # needs the dqn extra (torch); trains on the board's onehot planes
+
 # The DQN settings that learn BoatRaceLoop's lagoon loop from the onehot board planes in
 # BOARD_DQN_STEPS steps on 2 CPU cores (tests/test_dqn.py); the CLI and `watch` use them.
 BOARD_DQN_STEPS = 40_000
@@ -17,7 +35,24 @@ BOARD_DQN_SETTINGS = {"learning_rate": 5e-4, "batch_size": 32, "buffer_size": 50
                       "target_update_interval": 500, "exploration_fraction": 0.4, "net_arch": (64,),
                       "n_step": 3, "double_dqn": True}
 
-__all__ = ["SARSA", "ExpectedSARSA", "History", "QLearning", "TabularAgent", "TabularConfig", "train_seeds"]
+
+def agent_class(name: str):
+    """The class registered as ``name`` (one of :data:`AGENTS`)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"agent must be one of {', '.join(AGENTS)}, got {name!r}")
+    import importlib
+
+    module, cls = _REGISTRY[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def make(name: str, env, **settings):
+    """A new, untrained agent ``name`` on ``env`` with the given settings (its config's fields)."""
+    return agent_class(name)(env, **settings)
+
+
+__all__ = ["AGENTS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "NEURAL", "SARSA", "TABULAR", "ExpectedSARSA",
+           "History", "QLearning", "TabularAgent", "TabularConfig", "agent_class", "make", "train_seeds"]
 
 
 def __getattr__(name):

@@ -29,8 +29,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from specgame import __version__
 from specgame._files import atomic_write
+from specgame._version import __version__
 from specgame.agents.tabular import History, _check_range, _check_seed
 
 FORMAT = "specgame.DQN"

@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from specgame import __version__, rng
+from specgame import rng
 from specgame._files import atomic_write, json_bytes, read_npz
+from specgame._version import __version__
 from specgame.agents import _kernels as K
 from specgame.mdp import TabularMDP, to_mdp
 

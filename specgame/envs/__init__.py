@@ -70,11 +70,32 @@ def env_ids(skip_large: bool = False) -> list[str]:
     return [f"{NAMESPACE}/{name}" for name in ENVIRONMENTS if not (skip_large and name in LARGE)]
 
 
+def resolve_id(env_id: str) -> str:
+    """The full id of one of our environments: ``specgame/`` is optional, and ids are checked.
+
+    Ids of other Gymnasium environments (``CliffWalking-v1``, ``gymnasium/...``) pass
+    through unchanged when Gymnasium knows them.
+    """
+    if not isinstance(env_id, str) or not env_id:
+        raise ValueError(f"env_id must be an environment id such as 'BoatRaceLoop-v0', got {env_id!r}")
+    name = env_id.removeprefix(f"{NAMESPACE}/")
+    if name in ENVIRONMENTS:
+        return f"{NAMESPACE}/{name}"
+    if env_id in gymnasium.registry:
+        return env_id
+    raise ValueError(f"unknown environment {env_id!r}; known: {', '.join(env_ids())}")
+
+
+def make(env_id: str, **kwargs):
+    """``gymnasium.make`` for our ids; the ``specgame/`` prefix is optional."""
+    return gymnasium.make(resolve_id(env_id), **kwargs)
+
+
 def env_class(env_id: str):
     """The class behind an id (``specgame/`` prefix optional), for its docs and summaries."""
-    name = env_id.split("/", 1)[-1]
+    name = resolve_id(env_id).split("/", 1)[-1]
     if name not in ENVIRONMENTS:
-        raise ValueError(f"unknown environment {env_id!r}; known: {', '.join(env_ids())}")
+        raise ValueError(f"{env_id!r} is not a specgame environment; ours: {', '.join(env_ids())}")
     module, cls = ENVIRONMENTS[name][0].split(":")
     import importlib
 

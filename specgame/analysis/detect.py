@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from specgame.mdp import TabularMDP
-from specgame.visits import state_occupancy, stationary_policy
+from specgame.policy import state_occupancy, stationary_policy
 
 MEASURES = ("jsd", "hellinger")
 DEFAULT_SMOOTHING = 0.05
@@ -77,7 +77,7 @@ def action_divergence(mdp: TabularMDP, trusted, candidate, measure: str = "jsd",
 
     States are weighted by the candidate's expected visits.  Policies are anything
     :func:`specgame.solve.evaluate` takes; a Plan counts as its visit-averaged action
-    distribution per state (:func:`specgame.visits.stationary_policy`).
+    distribution per state (:func:`specgame.policy.stationary_policy`).
     """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")

@@ -36,10 +36,10 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from specgame.compare import optimal_plan, references
+from specgame.analysis.compare import optimal_plan, references
 from specgame.mdp import TabularMDP
+from specgame.policy import state_action_occupancy
 from specgame.solve import Returns, solve
-from specgame.visits import state_action_occupancy
 
 SPEED_BONUS = ("first-step", "ignore")
 

@@ -135,7 +135,7 @@ class TrainingCurves:
 
 def training_curves(history=None, *, proxy=None, intended=None, steps=None, window: int = 50,
                     delta: float = 0.1) -> TrainingCurves:
-    """Everything :func:`specgame.plot.training_gap` draws, from a history or checkpoint returns."""
+    """Everything :func:`specgame.views.plot.training_gap` draws, from a history or checkpoint returns."""
     proxy, intended, steps = _series(history, proxy, intended, steps)
     return TrainingCurves(steps=steps, proxy=trailing_mean(proxy, window), intended=trailing_mean(intended, window),
                           correlation=rolling_correlation(proxy, intended, window),

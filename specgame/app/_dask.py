@@ -1,4 +1,4 @@
-"""The Dask side of :mod:`specgame.sweep`: connecting to a scheduler and preparing its workers.
+"""The Dask side of :mod:`specgame.app.sweep`: connecting to a scheduler and preparing its workers.
 
 Imported only when a sweep is given a scheduler address, because ``distributed`` is an
 optional dependency (``pip install "specgame[sweep]"``) and slow to import.
@@ -12,11 +12,11 @@ try:
 except ImportError:
     raise ImportError('sweeping on a Dask cluster needs `pip install "specgame[sweep]"`') from None
 
-from specgame.sweep import tune_malloc
+from specgame.app._malloc import tune_malloc
 
 
 class TuneMalloc(WorkerPlugin):
-    """Runs :func:`specgame.sweep.tune_malloc` on every worker, those joining later included."""
+    """Runs :func:`specgame.app._malloc.tune_malloc` on every worker, those joining later included."""
 
     def setup(self, worker):
         tune_malloc()

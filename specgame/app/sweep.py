@@ -2,7 +2,7 @@
 
 A sweep is a config (JSON or TOML, see ``examples/sweep.toml``) that expands into tasks.
 Each task trains one tabular agent on one environment and reports its exact
-:class:`~specgame.compare.GapReport` numbers.  Tasks run through ``joblib.Parallel``:
+:class:`~specgame.analysis.compare.GapReport` numbers.  Tasks run through ``joblib.Parallel``:
 local processes by default, or the workers of a Dask cluster given its scheduler
 address (``pip install "specgame[sweep]"``), which spreads a sweep over many machines.
 
@@ -249,7 +249,7 @@ def _train_and_judge(task: Task) -> dict:
 
     import specgame  # noqa: F401  (registers the ids in this worker)
     from specgame.agents import SARSA, ExpectedSARSA, QLearning
-    from specgame.compare import gap_report
+    from specgame.analysis.compare import gap_report
 
     classes = {"q-learning": QLearning, "sarsa": SARSA, "expected-sarsa": ExpectedSARSA}
     env = gymnasium.make(task.env, **task.env_params)
@@ -385,7 +385,7 @@ def _execute(tasks: list[Task], n_jobs: int, scheduler: str | None):
         yield from Parallel(n_jobs=n_jobs, **options)(jobs)
         return
     try:
-        from specgame._dask import connect
+        from specgame.app._dask import connect
     except ImportError as err:
         raise ValueError(str(err)) from None
     client = connect(scheduler)
@@ -397,36 +397,3 @@ def _execute(tasks: list[Task], n_jobs: int, scheduler: str | None):
 
 
 # -- Dask -----------------------------------------------------------------------------------
-
-# glibc malloc settings for sweep workers.  Dask's nanny starts workers with
-# MALLOC_TRIM_THRESHOLD_=65536 so that freed memory goes back to the OS quickly.  But
-# setting any malloc threshold switches off glibc's sliding mmap threshold, which stays
-# at 128 KiB: every numpy array above that is then mmap'd fresh and unmapped on free, and
-# its pages fault in again each time (the training driver allocates 0.8 MB of history
-# buffers per call; in a loop of such allocations this is 20x slower on our machines).
-# Here we set the values the sliding threshold would reach on its own: arrays up to
-# 32 MiB reuse the heap, and the heap gives memory back above 64 MiB of free space.
-WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": 32 * 1024 * 1024, "MALLOC_TRIM_THRESHOLD_": 64 * 1024 * 1024}
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameter numbers, from glibc's malloc.h
-
-
-def tune_malloc() -> bool:
-    """Apply :data:`WORKER_MALLOC` to this running process (glibc only); whether it took.
-
-    The environment variables are read once, at process start; ``mallopt`` changes the
-    same settings later, which is what a worker that is already running needs.
-    """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
-        return False  # not glibc (macOS, Windows, musl): nothing to tune
-    ok = mallopt(_M_MMAP_THRESHOLD, WORKER_MALLOC["MALLOC_MMAP_THRESHOLD_"])
-    ok &= mallopt(_M_TRIM_THRESHOLD, WORKER_MALLOC["MALLOC_TRIM_THRESHOLD_"])
-    for variable, value in WORKER_MALLOC.items():
-        os.environ[variable] = str(value)  # for processes the worker starts
-    return bool(ok)

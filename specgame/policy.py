@@ -1,6 +1,6 @@
 """Where a policy goes: exact state and state-action occupancy, and visits per board cell.
 
-Nothing here reads a reward, so the blind detectors (:mod:`specgame.detect`) can build
+Nothing here reads a reward, so the blind detectors (:mod:`specgame.analysis.detect`) can build
 on it without ever seeing the intended objective.
 """
 

@@ -1,6 +1,6 @@
 """Evaluate any policy on any Gymnasium env by rollouts: proxy and intended returns, with 95% CIs.
 
-The exact comparators (:mod:`specgame.compare`) read a policy off a Q-table; a neural
+The exact comparators (:mod:`specgame.analysis.compare`) read a policy off a Q-table; a neural
 policy, or an env without a table, is measured here instead, by running episodes.  The
 intended reward is ``info["intended_reward"]`` where the env reports it, otherwise the
 proxy (the env then has no gap to show).

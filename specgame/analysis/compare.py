@@ -10,12 +10,12 @@ evidence: where the policy's visits differ from the intended-optimal policy's.
 
 Returns are exact (the solver's) for anything with a table: Q-table agents, policy
 arrays, plans.  Any other policy (a DQN, a callable obs → action) is measured by
-rollouts (:mod:`specgame.rollout`), and its report carries the 95% confidence
+rollouts (:mod:`specgame.analysis.rollout`), and its report carries the 95% confidence
 intervals and the number of episodes used.
 
-Blind detectors live in :mod:`specgame.detect`, reward distances in
-:mod:`specgame.reward_distance`, training curves and the onset of gaming in
-:mod:`specgame.onset`.
+Blind detectors live in :mod:`specgame.analysis.detect`, reward distances in
+:mod:`specgame.analysis.reward_distance`, training curves and the onset of gaming in
+:mod:`specgame.analysis.onset`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from specgame.mdp import TabularMDP, to_mdp
+from specgame.policy import cell_visits, has_cells, state_occupancy
 from specgame.solve import TIE_TOLERANCE, Plan, Returns, evaluate, solve, uniform_policy
-from specgame.visits import cell_visits, has_cells, state_occupancy
 
 FORMAT = "specgame.GapReport"
 FORMAT_VERSION = 1
@@ -99,7 +99,7 @@ def score(value: float, random: float, optimal: float) -> float:
     return (value - random) / span
 
 
-# Solving is cheap, but the demo, the evidence and :func:`specgame.reward_distance.proxy_danger`
+# Solving is cheap, but the demo, the evidence and :func:`specgame.analysis.reward_distance.proxy_danger`
 # ask for the same plans and references several times.  Keyed on the TabularMDP object
 # (tables are immutable by convention) and forgotten with it.
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -486,7 +486,7 @@ class _Measure:
         if self.settings["gamma"] != 1.0:
             raise ValueError(f"rollout returns are undiscounted; gamma must be 1 for sampled policies, "
                              f"got {self.settings['gamma']}")
-        from specgame.rollout import rollout
+        from specgame.analysis.rollout import rollout
 
         result = rollout(policy, self.source, self.episodes, seed=self.seed)
         proxy, intended = result.proxy, result.intended

@@ -123,7 +123,7 @@ def load_run(folder):
 
 def references_of(env):
     """Proxy-optimal and intended-optimal returns: the full length of the HUD's bars."""
-    from specgame.compare import references
+    from specgame.analysis.compare import references
 
     refs = references(env.unwrapped.mdp)
     return refs.proxy_optimal.proxy_return, refs.intended_optimal.intended_return

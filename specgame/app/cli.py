@@ -135,7 +135,7 @@ def cmd_list(args) -> None:
 
 def cmd_train(args) -> None:
     from specgame._files import atomic_write_text
-    from specgame.compare import gap_table
+    from specgame.analysis.compare import gap_table
 
     settings = parse_settings(args.set)
     out = Path(args.out or f"runs/{args.env.split('/')[-1]}-{args.agent}-seed{args.seed}")
@@ -247,7 +247,7 @@ def compared_agents(args) -> list[str]:
 def cmd_compare(args) -> None:
     from rich.table import Table
 
-    from specgame.compare import gap_table
+    from specgame.analysis.compare import gap_table
 
     if args.all:
         return cmd_compare_all(args)
@@ -281,7 +281,7 @@ def cmd_compare(args) -> None:
     if args.plot:
         if any(report.evidence is None for report in first_seeds):
             raise CliError(f"{env_id(args.env)} has no board positions to draw visits on; drop --plot")
-        from specgame.plot import visit_difference
+        from specgame.views.plot import visit_difference
 
         save_figure(visit_difference(first_seeds, env.unwrapped.mdp), Path(args.plot))
         console().print(f"wrote {args.plot} (seed 0 of each agent: visits against the intended-optimal policy)")
@@ -299,8 +299,8 @@ def cmd_compare_all(args) -> None:
     from rich.table import Table
 
     import specgame
-    from specgame.compare import gap_table
-    from specgame.reward_distance import proxy_danger
+    from specgame.analysis.compare import gap_table
+    from specgame.analysis.reward_distance import proxy_danger
 
     names = compared_agents(args)
     out = Table(title=f"every env x agent: {args.seeds} seed(s) x {args.steps:,} steps; "
@@ -338,9 +338,9 @@ def cmd_demo(args) -> None:
     """Train the three agents on BoatRaceLoop, print the gap table, write the figures."""
     import gymnasium
 
-    from specgame import play
-    from specgame.compare import gap_table
-    from specgame.plot import filmstrip, learning_curves
+    from specgame.analysis.compare import gap_table
+    from specgame.views import play
+    from specgame.views.plot import filmstrip, learning_curves
 
     con = console()
     env = gymnasium.make("specgame/BoatRaceLoop-v0")
@@ -385,7 +385,7 @@ def save_figure(fig, path: Path, dpi: int = 110) -> None:
 def _watched(args):
     """The env, settings, policy and its name for `watch` and `record`: a run folder, or an id
     with an agent trained (or solved) on the spot."""
-    from specgame import play
+    from specgame.views import play
 
     source = Path(args.source)
     settings = parse_settings(args.set)
@@ -412,7 +412,7 @@ def env_id_of(name: str) -> str:
 
 
 def cmd_play(args) -> None:
-    from specgame import play
+    from specgame.views import play
 
     try:
         finished = play.play(env_id(args.env), parse_settings(args.set), seed=args.seed,
@@ -423,7 +423,7 @@ def cmd_play(args) -> None:
 
 
 def cmd_watch(args) -> None:
-    from specgame import play
+    from specgame.views import play
 
     env_id_, settings, policy, name = _watched(args)
     console().print(f"watching {name} on {env_id_}" + (" beside the intended-optimal policy" if args.side_by_side
@@ -438,7 +438,7 @@ def cmd_watch(args) -> None:
 
 
 def cmd_record(args) -> None:
-    from specgame import play
+    from specgame.views import play
 
     if bool(args.gif) == bool(args.mp4):
         raise CliError("give exactly one of --gif FILE or --mp4 FILE")
@@ -470,7 +470,7 @@ def cmd_sweep(args) -> None:
     """Run a sweep config's tasks that are not yet in the results file, printing each as it ends."""
     from rich.markup import escape
 
-    from specgame.sweep import load_config, run_sweep
+    from specgame.app.sweep import load_config, run_sweep
 
     config_path = Path(args.config)
     out = Path(args.out or f"runs/sweep-{config_path.stem}.csv")

@@ -94,7 +94,7 @@ def gap_figure(table, title: str = ""):
     (random, proxy-optimal, intended-optimal) come first, in grey.  A gamer's bars are
     long gold and short green; the verdict is written beside each policy.
     """
-    from specgame.compare import GapReport, GapTable
+    from specgame.analysis.compare import GapReport, GapTable
 
     if isinstance(table, GapReport):
         table = GapTable.of([table])
@@ -227,7 +227,7 @@ def visit_difference(reports, mdp=None, title: str = ""):
 def training_gap(curves, title: str = ""):
     """Proxy and intended curves over training, their rolling correlation, and the onset of gaming.
 
-    ``curves`` is a :class:`specgame.onset.TrainingCurves`.
+    ``curves`` is a :class:`specgame.analysis.onset.TrainingCurves`.
     """
     plt = _pyplot()
     fig, (ax_returns, ax_corr) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True,

@@ -1,0 +1,1 @@
+"""Measuring the gap: exact comparators, blind detectors, reward distances, onset, rollouts."""

@@ -1,0 +1,1 @@
+"""The application: the `specgame` command, run folders and sweeps. Nothing imports it."""

@@ -1,0 +1,1 @@
+"""Seeing it: plots (matplotlib) and the play/watch/record loops (pygame)."""
