@@ -18,6 +18,7 @@ adds synchronisation (and takes the core the environment steps on).
 
 from __future__ import annotations
 
+import zipfile
 from collections import deque
 from dataclasses import asdict, fields
 
@@ -451,7 +452,13 @@ class DQN:
         An ``env`` whose id or game settings differ from those the agent trained on is
         refused; ``check_env=False`` loads it anyway, for a deliberate transfer.
         """
-        arrays, header = read_npz(path, FORMAT, FORMAT_VERSION)
+        try:
+            arrays, header = read_npz(path, FORMAT, FORMAT_VERSION)
+        except ValueError:
+            if _is_torch_archive(path):  # never unpickled: torch's own archives hold pickles
+                raise ValueError(f"{path} is a torch archive, as DQN files were before version {FORMAT_VERSION}; "
+                                 "this specgame reads only its .npz files: train the agent again") from None
+            raise
         try:
             config = DQNConfig(**{f.name: header["config"][f.name] for f in fields(DQNConfig)})
             obs_shape, n_actions = tuple(header["obs_shape"]), int(header["n_actions"])
@@ -596,6 +603,14 @@ class _progress:
     def __exit__(self, *exc):
         if self.enabled:
             self.bar.stop()
+
+
+def _is_torch_archive(path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.endswith("/data.pkl") for name in archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def _tensors(arrays: dict, prefix: str) -> dict:
