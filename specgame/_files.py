@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -19,11 +21,13 @@ def atomic_write(path, write) -> Path:
 
     A crash part-way leaves the previous file intact: the rename is the only step that
     touches ``path`` and it is atomic on POSIX and Windows.  A process killed before the
-    rename leaves a hidden ``.NAME.*.tmp`` file beside it, never a half-written ``NAME``.
+    rename leaves a hidden ``.NAME.PID.*.tmp`` file beside it, never a half-written
+    ``NAME``; the next save or load of ``NAME`` removes it (:func:`remove_stale_temps`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -37,6 +41,58 @@ def atomic_write(path, write) -> Path:
         raise
     _sync_folder(path.parent)
     return path
+
+
+# A temporary file older than this is stale whoever wrote it: no save takes an hour, and a
+# process id can be reused by an unrelated process after its writer died.
+STALE_TEMP_SECONDS = 3600
+_RANDOM_CHARS = 8  # tempfile.mkstemp's random part
+
+
+def remove_stale_temps(path) -> list[Path]:
+    """Delete the temporary files that killed saves of ``path`` left beside it; returns them.
+
+    Only our own names count (``.NAME.PID.RANDOM.tmp``, as :func:`atomic_write` makes them),
+    and only when the writing process is gone or the file is older than
+    ``STALE_TEMP_SECONDS``: a save in progress in another process keeps its file.  Files of
+    older versions (``.NAME.RANDOM.tmp``, no process id) go by age alone.  Never raises:
+    a file that cannot be removed only costs disk space.
+    """
+    path = Path(path)
+    removed = []
+    try:
+        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+    except OSError:
+        return removed
+    for tmp in candidates:
+        middle = tmp.name[len(path.name) + 2: -len(".tmp")].split(".")  # [PID, RANDOM] or [RANDOM]
+        if len(middle) == 2 and middle[0].isdigit() and len(middle[1]) == _RANDOM_CHARS:
+            writer = int(middle[0])
+        elif len(middle) == 1 and len(middle[0]) == _RANDOM_CHARS:
+            writer = None  # named before process ids were part of the name
+        else:
+            continue  # not a name atomic_write makes
+        try:
+            old = time.time() - tmp.stat().st_mtime > STALE_TEMP_SECONDS
+            if old or (writer is not None and not _alive(writer)):
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            pass  # gone already (another process cleaned it), or not ours to remove
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists.  Off POSIX we cannot ask safely, so say yes (age decides)."""
+    if os.name != "posix" or pid == os.getpid():
+        return True  # on Windows os.kill(pid, 0) would terminate the process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # it exists but belongs to someone else (or the id is not a process id)
+    return True
 
 
 def _sync_folder(folder: Path) -> None:
@@ -95,6 +151,7 @@ def read_npz(path, fmt: str, version: int,
     *before* any array is allocated: a header claiming a huge shape costs nothing.
     """
     path = Path(path)
+    remove_stale_temps(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     try:

@@ -379,6 +379,7 @@ def test_a_table_save_killed_half_way_keeps_the_previous_file(tmp_path):
     """, path)
     assert leftovers(tmp_path, "table.npz"), "the child was killed mid-write"
     assert TabularMDP.load(path).horizon == 1000, "the previous table is intact"
+    assert not leftovers(tmp_path, "table.npz"), "the load removed the dead writer's temporary file"
 
 
 @linux_only
@@ -389,6 +390,8 @@ def test_an_agent_save_killed_half_way_keeps_the_previous_file(tmp_path):
         QLearning.load(sys.argv[2], "specgame/CliffWalking-v0").learn(300).save(sys.argv[2])
     """, path)
     assert leftovers(tmp_path, "agent.npz")
+    make_agent(path)
+    assert not leftovers(tmp_path, "agent.npz"), "the next save removed the dead writer's temporary file"
     assert TabularAgent.load(path).steps_done == 700
 
 
@@ -426,3 +429,34 @@ def test_a_run_folder_killed_while_saving_keeps_the_previous_model(tmp_path):
     assert after.steps_done == 2000 and np.array_equal(after.q, before.q)
     assert json.loads((out / "config.json").read_text())["steps"] == 3000  # the new run had started
     assert TabularAgent.load(out / "checkpoint.npz").steps_done == 3000  # and its checkpoint survives
+
+
+def test_only_stale_temporary_files_of_the_same_target_are_removed(tmp_path):
+    import os
+    import time
+
+    from specgame._files import STALE_TEMP_SECONDS, remove_stale_temps
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    dead, alive = int(finished.stdout), os.getppid()  # a process that has exited; pytest's parent lives
+    files = {name: tmp_path / name for name in (
+        f".t.npz.{dead}.abcd1234.tmp",  # its writer is gone: stale
+        f".t.npz.{alive}.abcd1234.tmp",  # a save in progress elsewhere: kept
+        ".t.npz.abcd1234.tmp",  # an older version's name, recent: kept
+        ".t.npz.efgh5678.tmp",  # the same, an hour old: stale
+        f".t.npz.{alive}.ijkl9012.tmp",  # a live writer's id, but an hour old: stale (ids are reused)
+        f".u.npz.{dead}.abcd1234.tmp",  # another target's
+        f".t.npz.bak.{dead}.abcd1234.tmp",  # the target t.npz.bak's
+        "t.npz.tmp",  # not a name atomic_write makes
+    )}
+    for path in files.values():
+        path.write_bytes(b"half")
+    an_hour_ago = time.time() - STALE_TEMP_SECONDS - 60
+    for name in (".t.npz.efgh5678.tmp", f".t.npz.{alive}.ijkl9012.tmp"):
+        os.utime(files[name], (an_hour_ago, an_hour_ago))
+    removed = remove_stale_temps(tmp_path / "t.npz")
+    assert sorted(p.name for p in removed) == sorted([f".t.npz.{dead}.abcd1234.tmp", ".t.npz.efgh5678.tmp",
+                                                      f".t.npz.{alive}.ijkl9012.tmp"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(files) - {p.name for p in removed})
+    assert remove_stale_temps(tmp_path / "missing-folder" / "t.npz") == []
