@@ -70,6 +70,24 @@ def test_a_crash_leaves_the_agent_at_its_last_checkpoint_and_resuming_ends_ident
     same_run(ExpectedSARSA(CLIFF, seed=9, **DECAYING).learn(25_000), resumed)
 
 
+def test_an_interrupt_as_the_kernel_returns_leaves_the_agent_as_it_was(monkeypatch):
+    """Ctrl-C during the numba kernel is raised when it returns, maybe half-way through copying
+    its results into the agent: learn() undoes the whole call."""
+    agent = QLearning(CLIFF, seed=3).learn(500)
+    before = QLearning(CLIFF, seed=3).learn(500)
+
+    class InterruptedHistory(tabular_module.History):
+        def __new__(cls, *args):  # the last result copied: q and the generator are already new
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(tabular_module, "History", InterruptedHistory)
+    with pytest.raises(KeyboardInterrupt):
+        agent.learn(2_000)
+    monkeypatch.undo()
+    same_run(before, agent)
+    same_run(before.learn(2_000), agent.learn(2_000))
+
+
 def test_checkpoint_options_are_checked():
     agent = QLearning(CLIFF)
     with pytest.raises(ValueError, match="checkpoint_every must be a positive int, got 0"):
@@ -84,25 +102,46 @@ TRAIN = ["train", "CliffWalking-v0", "--agent", "sarsa", "--seed", "4", "--steps
          "--checkpoint-every", "7001"]
 
 # Runs `specgame train` and stops it right after its first checkpoint: with SIGKILL from the
-# parent (a crash) or with SIGINT from itself (Ctrl-C).  The hook makes the moment deterministic.
+# parent (a crash) or with SIGINT (Ctrl-C).  The hooks make the moment deterministic:
+# - "ctrl-c": the save hook raises SIGINT in the main thread itself; signal.raise_signal runs
+#   the handler before it returns, so the KeyboardInterrupt is raised right there;
+# - "ctrl-c-in-kernel": in the next chunk, another thread sends SIGINT to the main thread while
+#   it enters the numba kernel; the hook waits for that thread before the chunk can be saved,
+#   so the interrupt lands before, during or after the kernel call, never after the save.
+# The child restores Python's own SIGINT handler first: a process started by one that ignores
+# SIGINT (as some test runners' workers do) would otherwise inherit the ignoring.
 CHILD = """
-import os, signal, sys, time
+import os, signal, sys, threading, time
 from specgame.app import cli
 from specgame.agents import tabular
 
+signal.signal(signal.SIGINT, signal.default_int_handler)
 how = sys.argv[1]
-real_save = tabular.TabularAgent.save
+real_save, real_train = tabular.TabularAgent.save, tabular.K.train
+checkpoints = []
 
 def save(self, path):
     real_save(self, path)
     if os.path.basename(path) == "checkpoint.npz":
+        checkpoints.append(self.steps_done)
         print("checkpoint", self.steps_done, flush=True)
         if how == "ctrl-c":
-            os.kill(os.getpid(), signal.SIGINT)
-        else:
+            signal.raise_signal(signal.SIGINT)
+        elif how == "kill":
             time.sleep(600)
 
+def train(*args):
+    if how != "ctrl-c-in-kernel" or not checkpoints:
+        return real_train(*args)
+    main = threading.main_thread().ident
+    sender = threading.Thread(target=signal.pthread_kill, args=(main, signal.SIGINT))
+    sender.start()
+    recorded = real_train(*args)
+    sender.join()  # the handler has run in the main thread: the interrupt is raised by now
+    return recorded
+
 tabular.TabularAgent.save = save
+tabular.K.train = train
 sys.exit(cli.main(sys.argv[2:]))
 """
 
@@ -115,7 +154,7 @@ def interrupted_train(how: str, out: Path) -> tuple[int, str]:
         assert line.split() == ["checkpoint", "7001"], (line, child.stderr.read() if child.poll() else "")
         if how == "kill":
             child.send_signal(signal.SIGKILL)
-        _, stderr = child.communicate(timeout=60)
+        _, stderr = child.communicate(timeout=120)
     finally:
         if child.poll() is None:
             child.kill()
@@ -129,14 +168,15 @@ def uninterrupted(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("how", ["kill", "ctrl-c"])
+@pytest.mark.parametrize("how", ["kill", "ctrl-c", "ctrl-c-in-kernel"])
 def test_an_interrupted_specgame_train_resumes_to_the_same_q_table(how, uninterrupted, tmp_path):
     out = tmp_path / "run"
     status, stderr = interrupted_train(how, out)
     if how == "kill":
         assert status == -signal.SIGKILL
     else:
-        assert status == 130 and "--resume" in stderr and "step 7,001" in stderr
+        assert status == 130, stderr
+        assert "--resume" in stderr and "step 7,001" in stderr
     assert TabularAgent.load(out / "checkpoint.npz").steps_done == 7001
     assert not (out / "model.npz").exists()
     # A fresh start would throw the checkpoint away: refused.

@@ -150,9 +150,16 @@ class TabularAgent:
         the generator, the episode in progress, the schedule and the history.  After an
         exception or Ctrl-C in this call, the agent itself is left as it was at its last
         completed checkpoint (the file may already hold the next one: both lie on the same run).
+        Without ``checkpoint``, such an interrupt leaves the agent as it was before the call.
+        A Ctrl-C that lands while the numba kernel runs takes effect when the kernel returns.
         """
         if checkpoint is None:
-            _train([self], total_steps, episodes, parallel=False)
+            saved = self._snapshot()
+            try:
+                _train([self], total_steps, episodes, parallel=False)
+            except BaseException:
+                self._restore(saved)  # an interrupt between updating q and the generator, say
+                raise
             return self
         check_int("checkpoint_every", checkpoint_every, 1)
         _check_limits(total_steps, episodes)
