@@ -1,4 +1,5 @@
 import os
+import sys
 
 # Headless everywhere: no window, no display server.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -31,7 +32,23 @@ def api_calls(pytestconfig) -> Counter:
     return pytestconfig.stash[_API_CALLS]
 
 
+def peak_memory() -> tuple[int, int]:
+    """Peak resident memory in bytes: (this process, its largest finished child), or zeros
+    where the platform has no ``resource`` module."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0, 0
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is in bytes on macOS, KiB elsewhere
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit)
+
+
 def pytest_terminal_summary(terminalreporter, config):
+    own, child = peak_memory()
+    if own:
+        terminalreporter.write_sep("-", f"peak memory: {own / 2**30:.2f} GiB in the test process, "
+                                        f"{child / 2**30:.2f} GiB in its largest child process")
     calls = config.stash.get(_API_CALLS, None)
     if calls:
         examples = sum(n for name, n in calls.items() if name.startswith("example:"))
