@@ -70,15 +70,23 @@ class Kernel(NamedTuple):
 # -- a hash table from 64-bit keys to indices, open addressing ------------------------------
 #
 # Each slot holds (key, index) side by side, so a probe costs one cache miss; index -1
-# marks a free slot.  The table is kept at most half full.
+# marks a free slot.  The table is kept at most half full.  While searching, a state is
+# only its key (eight bytes, however many fields): the queue is the array of keys, and a
+# state is unpacked into a scratch row when its turn comes.
 
 
 @njit(cache=True)
 def _pack(state) -> int:
     key = 0
-    for field in state[::-1]:
-        key = key * 256 + (field + 1)
+    for i in range(state.shape[0] - 1, -1, -1):
+        key = key * 256 + (state[i] + 1)
     return key
+
+
+@njit(cache=True)
+def _unpack(key, state) -> None:
+    for i in range(state.shape[0]):
+        state[i] = (key >> (8 * i) & 255) - 1
 
 
 @njit(cache=True)
@@ -115,23 +123,13 @@ def _grow(array, n):
 
 
 @njit(cache=True)
-def _insert(state, states, table, n):
-    """The index of ``state``, adding it if new: (index, n, states, table)."""
-    key = _pack(state)
+def _find(table, key) -> int:
+    """The slot holding ``key``, or the free slot where it belongs."""
     mask = table.shape[0] - 1
     j = _slot(key, mask)
-    while table[j, 1] >= 0:
-        if table[j, 0] == key:
-            return table[j, 1], n, states, table
+    while table[j, 1] >= 0 and table[j, 0] != key:
         j = (j + 1) & mask
-    if n == states.shape[0]:
-        states = _grow(states, n)
-    states[n] = state
-    table[j, 0], table[j, 1] = key, n
-    n += 1
-    if 2 * n > table.shape[0]:
-        table = _rehash(table)
-    return n - 1, n, states, table
+    return j
 
 
 @njit(cache=True)
@@ -140,6 +138,14 @@ def _in_range(state) -> bool:
         if field < -1 or field > 254:
             return False
     return True
+
+
+@njit(cache=True)
+def _states_of(keys, n, fields):
+    states = np.empty((n, fields), np.int64)
+    for s in range(n):
+        _unpack(keys[s], states[s])
+    return states
 
 
 @njit(cache=True)
@@ -153,7 +159,7 @@ def explore(step, terminal, args, starts, n_actions, max_states):
     caller.
     """
     F = starts.shape[1]
-    states = np.empty((1024, F), np.int64)
+    keys = np.empty(1024, np.int64)  # the states found, in order: the queue is keys[s:n]
     table = _new_table(4096)
     next_state = np.empty((1024, n_actions), np.int32)
     proxy = np.zeros((1024, n_actions))
@@ -161,14 +167,21 @@ def explore(step, terminal, args, starts, n_actions, max_states):
     ends = np.zeros(1024, np.bool_)
     n = 0
     for i in range(starts.shape[0]):
-        _, n, states, table = _insert(starts[i], states, table, n)
+        key = _pack(starts[i])
+        j = _find(table, key)
+        if table[j, 1] < 0:
+            keys[n] = key
+            table[j, 0], table[j, 1] = key, n
+            n += 1
+    state = np.empty(F, np.int64)
     out = np.empty(F, np.int64)
     s = 0
-    while s < n:  # n grows as new states are found: the queue is states[s:n]
-        if next_state.shape[0] < states.shape[0]:
+    while s < n:
+        if next_state.shape[0] <= s:
             next_state, proxy, intended, ends = (_grow(next_state, s), _grow(proxy, s),
                                                  _grow(intended, s), _grow(ends, s))
-        if terminal(states[s], args):
+        _unpack(keys[s], state)
+        if terminal(state, args):
             ends[s] = True
             next_state[s, :] = s
             proxy[s, :] = 0.0
@@ -176,17 +189,27 @@ def explore(step, terminal, args, starts, n_actions, max_states):
         else:
             ends[s] = False
             for a in range(n_actions):
-                proxy[s, a], intended[s, a] = step(states[s], a, args, out)
+                proxy[s, a], intended[s, a] = step(state, a, args, out)
                 if not _in_range(out):
-                    return OUT_OF_RANGE, s, states, next_state, proxy, intended, ends
-                before = n
-                index, n, states, table = _insert(out, states, table, n)
-                if n > max_states:
-                    return TOO_MANY, before, states, next_state, proxy, intended, ends
+                    return OUT_OF_RANGE, s, _states_of(keys, n, F), next_state, proxy, intended, ends
+                key = _pack(out)
+                j = _find(table, key)
+                index = table[j, 1]
+                if index < 0:  # a new state
+                    if n == max_states:
+                        return TOO_MANY, n, _states_of(keys, n, F), next_state, proxy, intended, ends
+                    if n == keys.shape[0]:
+                        keys = _grow(keys, n)
+                    index = n
+                    keys[n] = key
+                    table[j, 0], table[j, 1] = key, n
+                    n += 1
+                    if 2 * n > table.shape[0]:
+                        table = _rehash(table)
                 next_state[s, a] = index
         s += 1
-    # Copies, so that the spare capacity is freed with the working arrays.
-    return OK, n, states[:n].copy(), next_state[:n].copy(), proxy[:n].copy(), intended[:n].copy(), ends[:n].copy()
+    # Views: the spare capacity goes when the caller lets go of them (local_order copies).
+    return OK, n, _states_of(keys, n, F), next_state[:n], proxy[:n], intended[:n], ends[:n]
 
 
 @njit(cache=True)
