@@ -1,6 +1,8 @@
 """Facts about the exact solver, checked against brute force and Monte Carlo on tiny MDPs."""
 
+import gc
 import itertools
+import weakref
 from types import SimpleNamespace
 
 import gymnasium
@@ -232,6 +234,9 @@ def test_evaluate_matches_monte_carlo():
     assert abs(exact.intended_return - samples[:, 1].mean()) < error[1]
     visits = state_occupancy(mdp, policy, honour_forced_epsilon=True)
     assert visits.sum() == pytest.approx(lengths.mean(), abs=4 * lengths.std() / np.sqrt(episodes))
+    ended = mdp.terminal[state]  # where each sampled episode stopped
+    terminated = termination_probability(mdp, policy, honour_forced_epsilon=True)
+    assert terminated.sum() == pytest.approx(ended.mean(), abs=4 * ended.std() / np.sqrt(episodes))
 
 
 def test_plan_returns_are_what_evaluate_finds():
@@ -271,6 +276,18 @@ def test_expected_total_and_occupancy_count_what_happens():
     assert expected_total(mdp, policy, finishes) == 1.0
     assert expected_total(mdp, policy, mdp.proxy) == evaluate(mdp, policy).proxy_return == 3.0
     assert expected_total(mdp, policy, mdp.proxy, gamma=0.5) == 1 + 0.5 + 0.25
+
+
+def test_optimal_plans_are_remembered_per_table_and_freed_with_it():
+    mdp = random_mdp(3)
+    plan = optimal_plan(mdp, "proxy")
+    assert plan is optimal_plan(mdp, "proxy")
+    assert optimal_plan(mdp, "intended") is not plan and optimal_plan(mdp, "proxy", gamma=0.9) is not plan
+    assert plan.returns == solve(mdp, "proxy").returns
+    table = weakref.ref(mdp)
+    del mdp, plan
+    gc.collect()
+    assert table() is None  # the remembered plans kept no hold on their table
 
 
 def test_cliff_walking_optimum_is_minus_13():
