@@ -157,3 +157,17 @@ def test_a_predict_model_that_reads_no_observation_of_the_table_is_refused_by_na
     pictures = SB3Like(env.observation_space, lambda obs: 0)
     assert gap_report(env, pictures, episodes=2).estimates.episodes == 2
     env.close()
+
+
+def test_our_dqn_is_tabulated_on_boards_or_planes_alike(boat):
+    pytest.importorskip("torch")
+    import gymnasium
+
+    from specgame.agents import DQN
+    from specgame.policy import tabulate
+
+    planes = DQN(gymnasium.make("specgame/BoatRaceLoop-v0", obs_mode="onehot"), seed=0, buffer_size=100)
+    assert (tabulate(boat, planes) == planes.policy_table(boat)).all()  # the encoding it trained on
+    boards = DQN(gymnasium.make("specgame/BoatRaceLoop-v0", obs_mode="board"), seed=0, buffer_size=100)
+    report = gap_report("specgame/BoatRaceLoop-v0", boards)  # its own policy_table refuses boards
+    assert report.exact and report.returns == gap_report(boat, tabulate(boat, boards, obs_mode="board")).returns
