@@ -371,7 +371,8 @@ def has_cells(mdp: TabularMDP) -> bool:
 def cell_visits(mdp: TabularMDP, visits) -> np.ndarray:
     """Sum per-state ``visits`` [S] over the board cell each state puts the agent on, float64 [H, W]."""
     if not has_cells(mdp):
-        raise ValueError(f"{mdp.name} has no row/col state fields, so visits cannot be drawn on a board")
+        fail(f"the state fields of {mdp.name}", "ones that include row and col, to draw visits on a board",
+             mdp.state_fields)
     visits = np.asarray(visits, dtype=np.float64)
     if visits.shape != (mdp.n_states,):
         fail("visits' shape", f"({mdp.n_states},)", visits.shape)

@@ -15,7 +15,13 @@ from specgame.analysis.detect import (
     occupancy_distance,
 )
 from specgame.mdp import to_mdp
-from specgame.policy import state_action_occupancy, stationary_policy, termination_probability, uniform_policy
+from specgame.policy import (
+    cell_visits,
+    state_action_occupancy,
+    stationary_policy,
+    termination_probability,
+    uniform_policy,
+)
 from specgame.solve import expected_total, solve
 
 
@@ -91,6 +97,7 @@ def test_evaluate_detectors_ranks_the_looper_above_the_racer(boat):
     (lambda m: action_divergence(m, uniform_policy(m), uniform_policy(m), "kl"), "measure must be one of"),
     (lambda m: action_divergence(m, np.zeros(3, int), uniform_policy(m)), "policy's shape must be \\(n_obs,\\)"),
     (lambda m: auroc([1, 2], [1, 2]), "labels must be"),
+    (lambda m: cell_visits(dataclasses.replace(m, states=None), np.zeros(m.n_states)), "include row and col"),
 ])
 def test_bad_input_is_named(boat, call, message):
     with pytest.raises(ValueError, match=message):
