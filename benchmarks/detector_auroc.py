@@ -23,7 +23,8 @@ from specgame.analysis.compare import gap_table
 from specgame.analysis.detect import DETECTORS, auroc, evaluate_detectors
 from specgame.analysis.reward_distance import blended_plans
 from specgame.mdp import to_mdp
-from specgame.solve import solve, uniform_policy
+from specgame.policy import uniform_policy
+from specgame.solve import solve
 
 AGENTS = {"q-learning": QLearning, "sarsa": SARSA, "expected-sarsa": ExpectedSARSA}
 

@@ -18,7 +18,8 @@ import specgame
 from specgame import render
 from specgame.agents import SARSA, QLearning, train_seeds
 from specgame.analysis.compare import gap_table
-from specgame.solve import epsilon_greedy_policy, occupancy, solve
+from specgame.policy import epsilon_greedy_policy, state_occupancy
+from specgame.solve import solve
 from specgame.views.play import Runner, agent_policy, episode_frames, plan_policy, write_video
 from specgame.views.plot import gap_figure, learning_curves
 
@@ -63,12 +64,12 @@ def overlays(out: Path, agent) -> None:
     core.reset(seed=0)
     mdp, board = core.mdp, core.board()
     # Each cell shows the state the agent is most often in there while it explores.
-    exploring = occupancy(mdp, epsilon_greedy_policy(agent.q, 0.1)) * ~mdp.terminal
+    exploring = state_occupancy(mdp, epsilon_greedy_policy(agent.q, 0.1))
     cells = render.typical_states(mdp, exploring)
     q = agent.q[mdp.obs[np.maximum(cells, 0)]]
     values = np.where(cells >= 0, q.max(axis=-1), np.nan)
     actions = np.where(cells >= 0, q.argmax(axis=-1), -1)
-    visits = render.cell_totals(mdp, occupancy(mdp, agent) * ~mdp.terminal)
+    visits = render.cell_totals(mdp, state_occupancy(mdp, agent))
     size = 24
     pictures = [render.caption(render.value_heatmap(board, values, size, label=False), "max q (exploring)"),
                 render.caption(render.policy_arrows(board, actions, mdp.action_names, size), "greedy move (exploring)"),

@@ -18,7 +18,8 @@ import specgame  # noqa: F401
 from specgame import render
 from specgame.agents import QLearning
 from specgame.analysis.compare import gap_table
-from specgame.solve import occupancy, solve
+from specgame.policy import state_occupancy
+from specgame.solve import solve
 
 
 def main(argv=None):
@@ -36,7 +37,7 @@ def main(argv=None):
     core.reset(seed=0)
     pictures = []
     for name, policy in (("q-learning", agent), ("proxy-optimal", gamer), ("intended-optimal", intended)):
-        visits = render.cell_totals(mdp, occupancy(mdp, policy) * ~mdp.terminal)
+        visits = render.cell_totals(mdp, state_occupancy(mdp, policy))
         pictures.append(render.caption(render.visitation_heat(core.board(), visits, tiles=core.rules.TILES),
                                        name))
     iio.imwrite(args.out / "tomato_visits.png", render.side_by_side(pictures))

@@ -31,6 +31,8 @@ from specgame._version import __version__
 from specgame.agents._settings import check_same_env, configure, env_record
 from specgame.agents.dqn_config import DQNConfig
 from specgame.agents.tabular import History
+from specgame.mdp import TabularMDP
+from specgame.policy import tabulate
 
 FORMAT = "specgame.DQN"
 FORMAT_VERSION = 2  # 2: an .npz like every specgame file (1 was a torch archive)
@@ -384,20 +386,10 @@ class DQN:
         shown each board as the onehot planes it trained on.  ``gap_report(env, table)``
         then gives this DQN's exact returns and verdict, no sampling.
         """
-        from specgame.mdp import TabularMDP
-
         mdp = env if isinstance(env, TabularMDP) else getattr(getattr(env, "unwrapped", env), "mdp", None)
         if not isinstance(mdp, TabularMDP) or mdp.boards is None:
             raise ValueError(f"policy_table needs one of our envs (or a TabularMDP with boards), got {env!r}")
-        shape = (len(mdp.alphabet), *mdp.boards.shape[1:])
-        if shape != self.obs_shape:
-            raise ValueError(f"the env's onehot planes have shape {shape}; this agent takes {self.obs_shape}")
-        codes = np.arange(len(mdp.alphabet), dtype=mdp.boards.dtype)[None, :, None, None]
-        table = np.empty(mdp.n_obs, np.int64)
-        for start in range(0, mdp.n_obs, batch_size):
-            planes = (mdp.boards[start:start + batch_size, None] == codes).astype(np.float32)
-            table[start:start + batch_size] = self.predict(planes)[0]
-        return table
+        return tabulate(mdp, self, batch_size=batch_size)
 
     def predict(self, observation, deterministic: bool = True):
         """``(action, None)`` like Stable-Baselines3; ``observation`` is one observation or a batch.
