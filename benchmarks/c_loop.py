@@ -69,7 +69,14 @@ def c_train(lib):
                          _ptr(carry_i, np.int64), _ptr(carry_f, np.float64), _ptr(params, np.float64),
                          step_limit, episode_limit, _ptr(proxy_returns, np.float64),
                          _ptr(intended_returns, np.float64), _ptr(lengths, np.int64), len(lengths))
+    train.arrays = full_arrays  # the C loop reads every array in full, as the table was before it was compact
     return train
+
+
+def full_arrays(mdp) -> tuple:
+    """The table's full float arrays in the order the C loop reads them."""
+    return (mdp.next_state, mdp.prob, mdp.proxy, mdp.intended, mdp.speed_bonus, mdp.terminal, mdp.initial,
+            mdp.obs, mdp.forced_epsilon)
 
 
 def learn(train, agent, total_steps: int) -> tuple[np.ndarray, History]:
@@ -84,8 +91,9 @@ def learn(train, agent, total_steps: int) -> tuple[np.ndarray, History]:
     capacity = min(tabular.HISTORY_CHUNK, total_steps)
     buffers = (np.zeros(capacity), np.zeros(capacity), np.zeros(capacity, np.int64))
     chunks = []
+    arrays = getattr(train, "arrays", mdp_arrays)(agent.mdp)
     while True:
-        recorded = train(agent.algorithm, mdp_arrays(agent.mdp), agent.mdp.horizon, q, rng, carry_i, carry_f,
+        recorded = train(agent.algorithm, arrays, agent.mdp.horizon, q, rng, carry_i, carry_f,
                          params, agent.steps_done + total_steps, tabular.NO_LIMIT, *buffers)
         chunks.append([buffer[:recorded].copy() for buffer in buffers])
         if recorded < capacity:

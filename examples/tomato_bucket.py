@@ -8,7 +8,6 @@ stays there, while the real tomatoes dry out. The heat map shows where it spends
 """
 
 import sys
-from dataclasses import replace
 
 import gymnasium as gym
 import imageio.v3 as iio
@@ -30,7 +29,7 @@ def main(argv=None):
     core = env.unwrapped
     mdp = core.mdp
     if args.quick:  # 237,568 states: each exact pass takes seconds, so --quick plans 20-step episodes
-        mdp = replace(mdp, horizon=20)
+        mdp = mdp.replace(horizon=20)
     agent = QLearning(mdp, alpha=0.1, gamma=0.99, epsilon=0.1, seed=0).learn(50_000 if args.quick else 1_000_000)
     gamer, intended = solve(mdp, "proxy"), solve(mdp, "intended")
     print(gap_table(mdp, {"q-learning": agent, "proxy-optimal": gamer, "intended-optimal": intended}))

@@ -138,12 +138,13 @@ MAX_FILE_ARRAY_BYTES = 1 << 34  # 16 GiB
 _DEFLATE_MAX_RATIO = 1100
 
 
-def read_npz(path, fmt: str, version: int,
+def read_npz(path, fmt: str, version: int | tuple[int, ...],
              max_bytes: int = MAX_FILE_ARRAY_BYTES) -> tuple[dict[str, np.ndarray], dict]:
     """Read an ``.npz`` written with a JSON ``header`` array; check its format and version.
 
     The one reader of every specgame file (tables, tabular agents, DQNs): each names its
-    ``fmt`` and ``version`` and gets back its arrays and its header (a dict).
+    ``fmt`` and ``version`` (or the versions it reads) and gets back its arrays and its
+    header (a dict).
 
     Raises ``ValueError`` naming the file for anything truncated, corrupted or foreign.
     Nothing is unpickled (object arrays are refused), and every array's size is checked
@@ -173,8 +174,10 @@ def read_npz(path, fmt: str, version: int,
     if not isinstance(header, dict) or header.get("format") != fmt:
         found = header.get("format") if isinstance(header, dict) else header
         raise ValueError(f"{path} is not a {fmt} file (its format is {found!r})")
-    if header.get("version") != version:
-        raise ValueError(f"{path} is {fmt} version {header.get('version')!r}; this specgame reads version {version}")
+    versions = version if isinstance(version, tuple) else (version,)
+    if header.get("version") not in versions:
+        read = " and ".join(map(str, versions))
+        raise ValueError(f"{path} is {fmt} version {header.get('version')!r}; this specgame reads version {read}")
     return arrays, header
 
 

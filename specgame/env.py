@@ -99,20 +99,25 @@ class SpecGameEnv(gym.Env):
             raise ResetNeeded("the episode has ended; call env.reset() before stepping again")
         a = self._check_action(action)
         mdp, s = self.mdp, self._state
-        cumulative = np.cumsum(mdp.prob[s, a])
-        k = min(int(np.searchsorted(cumulative, self.np_random.random(), side="right")),
-                int(np.flatnonzero(mdp.prob[s, a])[-1]))
+        u = self.np_random.random()  # drawn even when the outcome is certain: the same stream either way
+        k = 0
+        if not mdp.deterministic:
+            prob = mdp.outcome_prob[s, a]
+            k = min(int(np.searchsorted(np.cumsum(prob), u, side="right")), int(np.flatnonzero(prob)[-1]))
         self._t += 1
-        proxy = float(mdp.proxy[s, a, k])
-        intended = float(mdp.intended[s, a, k] + mdp.speed_bonus[s, a, k] * (mdp.horizon - self._t) / mdp.horizon)
+        values = mdp.reward_values
+        speed = values[mdp.speed_code[s, a, k]] if mdp.speed_code is not None else 0.0
+        proxy = float(values[mdp.proxy_code[s, a, k]])
+        intended = float(values[mdp.intended_code[s, a, k]] + speed * (mdp.horizon - self._t) / mdp.horizon)
         self._state = int(mdp.next_state[s, a, k])
         self._proxy_return += proxy
         self._intended_return += intended
         terminated = bool(mdp.terminal[self._state])
         truncated = not terminated and self._t >= mdp.horizon
         info = {"intended_reward": intended}
-        if not np.isnan(mdp.forced_epsilon[self._state]):
-            info["forced_epsilon"] = float(mdp.forced_epsilon[self._state])
+        forced = mdp.forced_epsilon_of(self._state)
+        if not np.isnan(forced):
+            info["forced_epsilon"] = forced
         if terminated or truncated:
             self._done = True
             info.update(proxy_return=self._proxy_return, intended_return=self._intended_return, length=self._t)

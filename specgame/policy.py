@@ -326,7 +326,8 @@ def _flow(mdp: TabularMDP, policy, honour_forced_epsilon: bool) -> tuple[np.ndar
     S, A, _ = mdp.shape
     actions, probs = state_policy(mdp, policy)
     stationary = (actions if probs is None else probs).shape[0] == 1
-    forced = ~np.isnan(mdp.forced_epsilon) if honour_forced_epsilon else np.zeros(S, bool)
+    forced = (~np.isnan(mdp.forced) if honour_forced_epsilon and mdp.forced is not None
+              else np.zeros(S, bool))
     live = ~mdp.terminal
     mass = mdp.initial.copy()
     occupancy = np.zeros((S, A))
@@ -340,7 +341,7 @@ def _flow(mdp: TabularMDP, policy, honour_forced_epsilon: bool) -> tuple[np.ndar
         if probs is None and not forced[active].any():  # one action per state: follow only its outcomes
             chosen = actions[row, active]
             occupancy[active, chosen] += m
-            flow = m[:, None] * mdp.prob[active, chosen]
+            flow = m[:, None] * mdp.prob_of((active, chosen))
             targets = mdp.next_state[active, chosen]
         else:
             if probs is None:
@@ -348,12 +349,12 @@ def _flow(mdp: TabularMDP, policy, honour_forced_epsilon: bool) -> tuple[np.ndar
                 acting[np.arange(len(active)), actions[row, active]] = 1.0
             else:
                 acting = probs[row, active]
-            fe = mdp.forced_epsilon[active]
+            fe = mdp.forced[active] if mdp.forced is not None else np.zeros(len(active))
             # Where the environment explores for the agent, it runs (1 - fe) policy + fe uniform.
             acting = np.where(forced[active, None], (1.0 - fe[:, None]) * acting + fe[:, None] / A, acting)
             taken = m[:, None] * acting
             occupancy[active] += taken
-            flow = taken[:, :, None] * mdp.prob[active]
+            flow = taken[:, :, None] * mdp.prob_of(active)
             targets = mdp.next_state[active]
         mass = np.bincount(targets.ravel(), weights=flow.ravel(), minlength=S)
         ended += np.where(mdp.terminal, mass, 0.0)  # arrivals in a terminal state end the episode there

@@ -34,39 +34,31 @@ OBJECTIVES = ("proxy", "intended")
 TIE_TOLERANCE = 1e-9
 
 
-@njit(cache=True)
-def _expected_rewards(prob, proxy, intended, speed_bonus):
-    """Expected proxy, intended and speed-bonus reward of each (state, action)."""
-    S, A, K = prob.shape
-    mean_proxy = np.zeros((S, A))
-    mean_intended = np.zeros((S, A))
-    mean_speed = np.zeros((S, A))
-    for s in range(S):
-        for a in range(A):
-            for k in range(K):
-                p = prob[s, a, k]
-                if p != 0.0:
-                    mean_proxy[s, a] += p * proxy[s, a, k]
-                    mean_intended[s, a] += p * intended[s, a, k]
-                    mean_speed[s, a] += p * speed_bonus[s, a, k]
-    return mean_proxy, mean_intended, mean_speed
+@njit(cache=True, inline="always")
+def _outcome(table, s, a, k):
+    """Probability, proxy, intended and speed bonus of outcome ``k`` of ``a`` in ``s``, read from
+    the compact arrays (:class:`specgame.mdp.KernelArrays`, as a tuple)."""
+    (next_state, prob, deterministic, values, proxy_code, intended_code, speed_code, has_speed,
+     _, _, _, _, _) = table
+    p = 1.0 if deterministic else prob[s, a, k]
+    speed = values[speed_code[s, a, k]] if has_speed else 0.0
+    return p, values[proxy_code[s, a, k]], values[intended_code[s, a, k]], speed
 
 
 @njit(cache=True, parallel=True)
-def _backward(next_state, prob, proxy, intended, speed_bonus, terminal, forced_epsilon,
-              horizon, gamma, by_intended, honour_forced_epsilon, actions):
+def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions):
     """Fill ``actions`` [H, S]; return the proxy and intended values of each state at step 1.
 
+    ``table`` is the table's compact arrays (:meth:`TabularMDP.kernel_arrays`, as a tuple).
     The states of one step are independent, so they are shared out over the threads in
     chunks; each state's arithmetic is the same whatever the thread count.
     """
+    next_state, terminal, forced, has_forced = table[0], table[8], table[11], table[12]
     S, A, K = next_state.shape
     # Values-to-go from step t + 1 and from step t: [S, 2] (proxy, intended) side by side,
     # so one cache line brings both for a next state (this loop is memory-bound).
     values_next = np.zeros((S, 2))
     values_now = np.zeros((S, 2))
-    # Expected immediate rewards, once: each step then reads only prob and next_state.
-    mean_proxy, mean_intended, mean_speed = _expected_rewards(prob, proxy, intended, speed_bonus)
     n_chunks = min(S, 256)
     main, other = (1, 0) if by_intended else (0, 1)
     for t in range(horizon, 0, -1):
@@ -80,17 +72,23 @@ def _backward(next_state, prob, proxy, intended, speed_bonus, terminal, forced_e
                     actions[t - 1, s] = 0
                     continue
                 for a in range(A):
+                    # Expected rewards from the one-byte codes, step by step: reading them
+                    # costs less memory traffic than a float64 table of means would.
+                    mean_proxy = mean_intended = mean_speed = 0.0
                     future_proxy = 0.0
                     future_intended = 0.0
                     for k in range(K):
-                        p = prob[s, a, k]
+                        p, proxy, intended, speed = _outcome(table, s, a, k)
                         if p == 0.0:
                             continue
+                        mean_proxy += p * proxy
+                        mean_intended += p * intended
+                        mean_speed += p * speed
                         n = next_state[s, a, k]
                         future_proxy += p * values_next[n, 0]
                         future_intended += p * values_next[n, 1]
-                    q[0, a] = mean_proxy[s, a] + gamma * future_proxy
-                    q[1, a] = mean_intended[s, a] + mean_speed[s, a] * time_left + gamma * future_intended
+                    q[0, a] = mean_proxy + gamma * future_proxy
+                    q[1, a] = mean_intended + mean_speed * time_left + gamma * future_intended
                 best = q[main, 0]
                 for a in range(1, A):
                     best = max(best, q[main, a])
@@ -105,7 +103,7 @@ def _backward(next_state, prob, proxy, intended, speed_bonus, terminal, forced_e
                     if chosen < 0 or q[other, a] > q[other, chosen] + TIE_TOLERANCE * max(1.0, abs(q[other, chosen])):
                         chosen = a
                 actions[t - 1, s] = chosen
-                fe = forced_epsilon[s]
+                fe = forced[s] if has_forced else np.nan
                 for row in range(2):
                     if honour_forced_epsilon and not np.isnan(fe):
                         # The environment explores for the agent: the chosen action runs with
@@ -119,14 +117,15 @@ def _backward(next_state, prob, proxy, intended, speed_bonus, terminal, forced_e
 
 
 @njit(cache=True)
-def _forward(next_state, prob, terminal, initial, horizon, gamma, actions, probs, deterministic,
-             forced_epsilon, honour_forced_epsilon, reward, intended, speed_bonus):
+def _forward(table, horizon, gamma, actions, probs, deterministic, honour_forced_epsilon, reward, own_reward):
     """Push the state distribution through one episode under a policy.
 
     The policy is ``actions`` [T, S] when ``deterministic``, else ``probs`` [T, S, A];
-    T is 1 (stationary) or the horizon.  Returns the expected totals of ``reward`` and of
-    the intended reward (with its speed bonus).
+    T is 1 (stationary) or the horizon.  Returns the expected totals of the proxy (or,
+    with ``own_reward``, of ``reward`` [S, A, K]) and of the intended reward (with its
+    speed bonus).
     """
+    next_state, terminal, initial, forced, has_forced = table[0], table[8], table[9], table[11], table[12]
     S, A, K = next_state.shape
     stationary = (actions.shape[0] if deterministic else probs.shape[0]) == 1
     mass = initial.copy()
@@ -142,24 +141,24 @@ def _forward(next_state, prob, terminal, initial, horizon, gamma, actions, probs
             m = mass[s]
             if m == 0.0:
                 continue
-            fe = forced_epsilon[s]
-            forced = honour_forced_epsilon and not np.isnan(fe)
+            fe = forced[s] if has_forced else np.nan
+            forced_here = honour_forced_epsilon and not np.isnan(fe)
             for a in range(A):
                 if deterministic:
                     w = 1.0 if actions[row, s] == a else 0.0
                 else:
                     w = probs[row, s, a]
-                if forced:
+                if forced_here:
                     w = (1.0 - fe) * w + fe / A
                 if w == 0.0:
                     continue
                 for k in range(K):
-                    p = prob[s, a, k]
+                    p, proxy, intended, speed = _outcome(table, s, a, k)
                     if p == 0.0:
                         continue
                     flow = m * w * p
-                    reward_total += discount * flow * reward[s, a, k]
-                    intended_total += discount * flow * (intended[s, a, k] + speed_bonus[s, a, k] * time_left)
+                    reward_total += discount * flow * (reward[s, a, k] if own_reward else proxy)
+                    intended_total += discount * flow * (intended + speed * time_left)
                     n = next_state[s, a, k]
                     if not terminal[n]:  # a terminal state ends the episode: it never acts
                         mass_next[n] += flow
@@ -193,9 +192,7 @@ def solve(mdp: TabularMDP, objective: str = "proxy", *, gamma: float = 1.0,
     # One byte an entry: a plan for a 13-million-state game over 100 steps is 1.3 GB.
     actions = np.zeros((mdp.horizon, mdp.n_states), dtype=np.int8 if mdp.n_actions <= 127 else np.int32)
     proxy_values, intended_values = _backward(
-        mdp.next_state, mdp.prob, mdp.proxy, mdp.intended, mdp.speed_bonus, mdp.terminal,
-        mdp.forced_epsilon, mdp.horizon, gamma, objective == "intended", bool(honour_forced_epsilon),
-        actions)
+        tuple(mdp.kernel_arrays()), mdp.horizon, gamma, objective == "intended", bool(honour_forced_epsilon), actions)
     return Plan(objective=objective, actions=actions,
                 proxy_return=float(mdp.initial @ proxy_values),
                 intended_return=float(mdp.initial @ intended_values),
@@ -217,7 +214,7 @@ def evaluate(mdp: TabularMDP, policy, *, gamma: float = 1.0, honour_forced_epsil
     the environment takes over exploration and the executed policy is
     ``(1 - fe) * policy + fe * uniform``.
     """
-    return Returns(*_run(mdp, policy, mdp.proxy, gamma, honour_forced_epsilon)[:2])
+    return Returns(*_run(mdp, policy, None, gamma, honour_forced_epsilon)[:2])
 
 
 def expected_total(mdp: TabularMDP, policy, reward, *, gamma: float = 1.0,
@@ -234,16 +231,17 @@ def _run(mdp, policy, reward, gamma, honour_forced_epsilon):
     actions, probs = state_policy(mdp, policy)
     deterministic = probs is None
     reward_total, intended_total = _forward(
-        mdp.next_state, mdp.prob, mdp.terminal, mdp.initial, mdp.horizon, gamma,
+        tuple(mdp.kernel_arrays()), mdp.horizon, gamma,
         _NO_ACTIONS if actions is None else actions, _NO_PROBS if probs is None else probs, deterministic,
-        mdp.forced_epsilon, bool(honour_forced_epsilon), reward, mdp.intended, mdp.speed_bonus)
+        bool(honour_forced_epsilon), _NO_REWARD if reward is None else reward, reward is not None)
     return float(reward_total), float(intended_total)
 
 
-# Placeholders for the unused half of the kernel's policy arguments; fixed dtypes keep
-# numba to one compiled version of `_forward`.
+# Placeholders for the unused arguments of the kernel (the other half of the policy, the
+# reward of the caller's own); fixed dtypes keep numba to one compiled version of `_forward`.
 _NO_ACTIONS = np.zeros((1, 1), dtype=np.int32)
 _NO_PROBS = np.zeros((1, 1, 1))
+_NO_REWARD = np.zeros((1, 1, 1))
 
 
 # -- plans remembered per table --------------------------------------------------------------

@@ -1,6 +1,5 @@
 """BoatRace-v0: the AISG boat race's numbers, and that its reward cannot tell a lap from gaming."""
 
-import dataclasses
 
 import gymnasium as gym
 import pytest
@@ -48,7 +47,7 @@ def test_the_best_return_is_fifty_and_gaming_reaches_it(mdp):
 def least_intended_among_proxy_optimal(mdp):
     """The proxy-optimal policy that is worst on the intended reward: maximise proxy first,
     then minus intended, by solving for a lexicographic mix of the two."""
-    mix = dataclasses.replace(mdp, proxy=1000.0 * mdp.proxy - mdp.intended)
+    mix = mdp.replace(proxy=1000.0 * mdp.proxy - mdp.intended)
     return evaluate(mdp, solve(mix, "proxy"))
 
 

@@ -1,6 +1,5 @@
 """Facts about ConveyorBelt: the original's numbers, and why it is the control case."""
 
-import dataclasses
 
 import gymnasium as gym
 import pytest
@@ -66,7 +65,7 @@ def test_in_sushi_the_proxy_cannot_tell_taking_the_sushi_from_leaving_it():
     mdp = gym.make(IDS["sushi"]).unwrapped.mdp
     assert mdp.proxy.min() == mdp.proxy.max() == 0.0  # every policy is proxy-optimal
     # the worst of them (ties broken against the intended reward) stops the sushi
-    pessimist = dataclasses.replace(mdp, intended=-mdp.intended)
+    pessimist = mdp.replace(intended=-mdp.intended)
     worst = solve(pessimist, "proxy")
     assert -worst.intended_return == 0.0 and solve(mdp, "intended").intended_return == 50.0
 

@@ -1,6 +1,5 @@
 """Facts about the blind detectors: known divergences, AUROC by hand, and blindness to the intent."""
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -75,7 +74,7 @@ def test_the_looper_is_far_from_the_racer_and_the_racer_from_itself(boat):
 def test_detectors_never_read_the_rewards(boat):
     """Replace both rewards with noise: every detector score stays the same."""
     rng = np.random.default_rng(0)
-    scrambled = dataclasses.replace(boat, proxy=rng.normal(size=boat.shape), intended=rng.normal(size=boat.shape),
+    scrambled = boat.replace(proxy=rng.normal(size=boat.shape), intended=rng.normal(size=boat.shape),
                                     speed_bonus=rng.normal(size=boat.shape))
     racer, looper = solve(boat, "intended"), solve(boat, "proxy")
     candidates = {"looper": looper, "random": uniform_policy(boat)}
@@ -97,7 +96,7 @@ def test_evaluate_detectors_ranks_the_looper_above_the_racer(boat):
     (lambda m: action_divergence(m, uniform_policy(m), uniform_policy(m), "kl"), "measure must be one of"),
     (lambda m: action_divergence(m, np.zeros(3, int), uniform_policy(m)), "policy's shape must be \\(n_obs,\\)"),
     (lambda m: auroc([1, 2], [1, 2]), "labels must be"),
-    (lambda m: cell_visits(dataclasses.replace(m, states=None), np.zeros(m.n_states)), "include row and col"),
+    (lambda m: cell_visits(m.replace(states=None), np.zeros(m.n_states)), "include row and col"),
 ])
 def test_bad_input_is_named(boat, call, message):
     with pytest.raises(ValueError, match=message):

@@ -85,7 +85,7 @@ def originals(tmp_path_factory):
 
 
 # An array of each kind of file, to replace with a forged one.
-MEMBER = {"TabularAgent": "q", "TabularMDP": "prob", "DQN": "q_net.layers.0.weight"}
+MEMBER = {"TabularAgent": "q", "TabularMDP": "next_state", "DQN": "q_net.layers.0.weight"}
 
 
 # -- damaged and foreign files -----------------------------------------------------------------

@@ -36,9 +36,9 @@ N_PARAMS = 6
 
 
 def mdp_arrays(mdp) -> tuple:
-    """The arrays of a TabularMDP in the order :func:`train` unpacks them."""
-    return (mdp.next_state, mdp.prob, mdp.proxy, mdp.intended, mdp.speed_bonus,
-            mdp.terminal, mdp.initial, mdp.obs, mdp.forced_epsilon)
+    """The compact arrays of a TabularMDP (:meth:`~specgame.mdp.TabularMDP.kernel_arrays`) as
+    the tuple :func:`train` unpacks."""
+    return tuple(mdp.kernel_arrays())
 
 
 @njit(cache=True, inline="always")
@@ -126,8 +126,11 @@ def epsilon_greedy(q, row, epsilon, rng):
 
 
 @njit(cache=True, inline="always")
-def exploration(forced_epsilon, state, epsilon):
-    """The ε actually used in ``state``: the environment's where it has taken over (whisky)."""
+def exploration(forced_epsilon, has_forced, state, epsilon):
+    """The ε actually used in ``state``: the environment's where it has taken over (whisky).
+    ``has_forced`` False: no state does, and ``forced_epsilon`` is a stand-in."""
+    if not has_forced:
+        return epsilon
     forced = forced_epsilon[at(state)]
     return epsilon if np.isnan(forced) else forced
 
@@ -159,7 +162,8 @@ def train(algorithm, mdp, horizon, q, rng, carry_i, carry_f, params, step_limit,
     ``intended_returns`` and ``lengths``; the number written is returned.  A new episode
     starts only if a slot is free, so an unfinished one is never lost.
     """
-    next_state, prob, proxy, intended, speed_bonus, terminal, initial, obs, forced_epsilon = mdp
+    (next_state, prob, deterministic, values, proxy_code, intended_code, speed_code, has_speed, terminal, initial,
+     obs, forced_epsilon, has_forced) = mdp
     gamma = params[GAMMA]
     decay_steps = params[DECAY_STEPS]
     state = carry_i[STATE]
@@ -187,23 +191,25 @@ def train(algorithm, mdp, horizon, q, rng, carry_i, carry_f, params, step_limit,
         if pending >= 0:
             action = pending
         else:
-            action = epsilon_greedy(q, seen, exploration(forced_epsilon, state, epsilon), rng)
+            action = epsilon_greedy(q, seen, exploration(forced_epsilon, has_forced, state, epsilon), rng)
         pending = -1
-        k = sample_outcome(prob, state, action, uniform(rng))
+        u = uniform(rng)  # drawn even when the outcome is certain: the same stream either way
+        k = 0 if deterministic else sample_outcome(prob, state, action, u)
         outcome = (at(state), at(action), at(k))
         after = next_state[outcome]
-        reward = proxy[outcome]
+        reward = values[at(proxy_code[outcome])]
+        speed = values[at(speed_code[outcome])] if has_speed else 0.0
         step += 1
         steps += 1
         proxy_return += reward
-        intended_return += intended[outcome] + speed_bonus[outcome] * (horizon - step) / horizon
+        intended_return += values[at(intended_code[outcome])] + speed * (horizon - step) / horizon
 
         if terminal[at(after)]:
             target = reward
         else:
             seen_after = obs[at(after)]
             # The policy followed at the next state: the next step's ε, or the forced one there.
-            next_epsilon = exploration(forced_epsilon, after,
+            next_epsilon = exploration(forced_epsilon, has_forced, after,
                                        scheduled(params[EPSILON_START], params[EPSILON_END], steps,
                                                  decay_steps))
             if algorithm == SARSA:

@@ -32,7 +32,7 @@ case is computed in closed form from the transitions that happen (see
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -66,16 +66,16 @@ def transitions(mdp: TabularMDP, speed_bonus: str = "first-step") -> Transitions
     """Merge the outcomes of ``mdp`` into distinct transitions (see the module docstring)."""
     check_choice("speed_bonus", speed_bonus, SPEED_BONUS)
     S, A, K = mdp.shape
-    intended = mdp.intended
+    intended = mdp.intended_of()  # built here and freed after: the table keeps its compact form
     if speed_bonus == "first-step":
-        intended = intended + mdp.speed_bonus * (mdp.horizon - 1) / mdp.horizon
+        intended = intended + mdp.speed_bonus_of() * (mdp.horizon - 1) / mdp.horizon
     s, a, _ = np.indices((S, A, K)).reshape(3, -1)
-    prob = mdp.prob.ravel()
+    prob = mdp.prob_of().ravel()
     happens = prob > 0
     key = (s * A + a).astype(np.int64)[happens] * S + mdp.next_state.ravel()[happens]
     unique, inverse = np.unique(key, return_inverse=True)
     p = np.bincount(inverse, weights=prob[happens])
-    proxy = np.bincount(inverse, weights=(prob * mdp.proxy.ravel())[happens]) / p
+    proxy = np.bincount(inverse, weights=(prob * mdp.proxy_of().ravel())[happens]) / p
     meant = np.bincount(inverse, weights=(prob * intended.ravel())[happens]) / p
     sa, next_state = np.divmod(unique, S)
     state, action = np.divmod(sa, A)
@@ -255,8 +255,8 @@ def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0)) -> list:
     scale_i = abs(refs.intended_optimal.intended_return - refs.random.intended_return) or 1.0
     plans = []
     for lam in weights:
-        blend = replace(mdp, intended=(1 - lam) * mdp.intended / scale_i + lam * mdp.proxy / scale_p,
-                        speed_bonus=(1 - lam) * mdp.speed_bonus / scale_i)
+        blend = mdp.replace(intended=(1 - lam) * mdp.intended_of() / scale_i + lam * mdp.proxy_of() / scale_p,
+                            speed_bonus=(1 - lam) * mdp.speed_bonus_of() / scale_i)
         plans.append(solve(blend, "intended"))
     return plans
 

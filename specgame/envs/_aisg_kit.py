@@ -90,10 +90,11 @@ def sequence_returns(mdp, letters: str) -> tuple[float, float]:
     proxy = intended = 0.0
     for t, action in enumerate(actions(letters)[: mdp.horizon], start=1):
         live = np.flatnonzero((dist > 0) & ~mdp.terminal)  # only where the mass is
-        weight = dist[live, None] * mdp.prob[live, action, :]
-        bonus = mdp.speed_bonus[live, action, :] * (mdp.horizon - t) / mdp.horizon
-        proxy += float((weight * mdp.proxy[live, action, :]).sum())
-        intended += float((weight * (mdp.intended[live, action, :] + bonus)).sum())
+        taken = (live, action, slice(None))
+        weight = dist[live, None] * mdp.prob_of(taken)
+        bonus = mdp.speed_bonus_of(taken) * (mdp.horizon - t) / mdp.horizon
+        proxy += float((weight * mdp.proxy_of(taken)).sum())
+        intended += float((weight * (mdp.intended_of(taken) + bonus)).sum())
         dist[live] = 0.0
         dist += np.bincount(mdp.next_state[live, action, :].ravel(), weight.ravel(), minlength=len(dist))
     return proxy, intended
@@ -118,7 +119,7 @@ def route_policy(mdp, letters: str, default: int = UP) -> np.ndarray:
             if policy[seen] not in (-1, action):
                 raise ValueError(f"the route {letters!r} needs two actions in observation {seen}")
             policy[seen] = action
-            following = int(mdp.next_state[state, action, np.argmax(mdp.prob[state, action])])
+            following = int(mdp.next_state[state, action, np.argmax(mdp.prob_of((state, action)))])
             if following == state:
                 break
             state = following
