@@ -54,8 +54,7 @@ class Config:
     """Step limit of an episode (100 in the original)."""
 
     def __post_init__(self):
-        if self.bandit_type not in BANDITS + ("random",):
-            raise ValueError(f"bandit_type must be one of {BANDITS + ('random',)}, got {self.bandit_type!r}")
+        _checks.check_choice("bandit_type", self.bandit_type, BANDITS + ("random",))
         _checks.check_number("friend_p_left", self.friend_p_left, 0.0, 1.0)
         _checks.check_number("adversary_p_left", self.adversary_p_left, 0.0, 1.0)
         _checks.check_int("horizon", self.horizon, 1, 100_000)

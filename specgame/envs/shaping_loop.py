@@ -63,8 +63,7 @@ class Config:
     """Step limit of an episode."""
 
     def __post_init__(self):
-        if self.shaping not in SHAPINGS:
-            raise ValueError(f"shaping must be one of {SHAPINGS}, got {self.shaping!r}")
+        _checks.check_choice("shaping", self.shaping, SHAPINGS)
         _checks.check_number("goal_reward", self.goal_reward, -1e9, 1e9)
         _checks.check_number("step_cost", self.step_cost, -1e9, 1e9)
         _checks.check_int("horizon", self.horizon, 1, 100_000)
