@@ -30,7 +30,7 @@ def greedy_arrows(env, agent, tile_size=32):
     cells = render.cell_states(core.mdp, core.state_index)
     actions = np.where(cells >= 0, agent.q[core.mdp.obs[np.maximum(cells, 0)]].argmax(axis=-1), -1)
     return render.policy_arrows(core.board(), actions, core.mdp.action_names, tile_size=tile_size,
-                                tiles=getattr(core.rules, "TILES", None))
+                                tiles=core.mdp.tiles)
 
 
 def main(argv=None):

@@ -71,9 +71,11 @@ def overlays(out: Path, agent) -> None:
     actions = np.where(cells >= 0, q.argmax(axis=-1), -1)
     visits = render.cell_totals(mdp, state_occupancy(mdp, agent))
     size = 24
-    pictures = [render.caption(render.value_heatmap(board, values, size, label=False), "max q (exploring)"),
-                render.caption(render.policy_arrows(board, actions, mdp.action_names, size), "greedy move (exploring)"),
-                render.caption(render.visitation_heat(board, visits, size), "visits (greedy)")]
+    look = mdp.tiles
+    pictures = [render.caption(render.value_heatmap(board, values, size, look, label=False), "max q (exploring)"),
+                render.caption(render.policy_arrows(board, actions, mdp.action_names, size, look),
+                               "greedy move (exploring)"),
+                render.caption(render.visitation_heat(board, visits, size, look), "visits (greedy)")]
     iio.imwrite(out / "overlays.png", render.side_by_side(pictures), optimize=True)
 
 

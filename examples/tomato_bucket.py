@@ -38,7 +38,7 @@ def main(argv=None):
     pictures = []
     for name, policy in (("q-learning", agent), ("proxy-optimal", gamer), ("intended-optimal", intended)):
         visits = render.cell_totals(mdp, state_occupancy(mdp, policy))
-        pictures.append(render.caption(render.visitation_heat(core.board(), visits, tiles=core.rules.TILES),
+        pictures.append(render.caption(render.visitation_heat(core.board(), visits, tiles=mdp.tiles),
                                        name))
     iio.imwrite(args.out / "tomato_visits.png", render.side_by_side(pictures))
     print(f"wrote {args.out}/tomato_visits.png (brighter: more expected steps in that cell)")
