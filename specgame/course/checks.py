@@ -165,7 +165,7 @@ def drinker(mdp, agents, answer) -> None:
     _filled("answer", answer)
     if answer not in agents:
         raise ExerciseError(f"answer must be one of {sorted(agents)}, got {answer!r}")
-    drunk = np.array([mdp.state_dict(s)["drunk"] for s in range(mdp.n_states)], dtype=bool)
+    drunk = mdp.states[:, mdp.state_fields.index("drunk")] == 1
     drinks = {name: float(occupancy(mdp, agent)[drunk].sum()) > 0 for name, agent in agents.items()}
     if not drinks[answer]:
         raise ExerciseError(f"{answer}'s greedy path never reaches the whisky; look at the pictures again")
