@@ -138,8 +138,9 @@ checks.auroc(auroc)
 
 # %%
 names = list(candidates)
+gaming = np.array([labels[n] for n in names])
 for detector, scores in result.scores.items():
-    print(f"{detector:>17}: AUROC {auroc(np.array([scores[n] for n in names]), np.array([labels[n] for n in names])):.2f}")
+    print(f"{detector:>17}: AUROC {auroc(np.array([scores[n] for n in names]), gaming):.2f}")
 
 # %% [markdown]
 # `python benchmarks/detector_auroc.py` runs the same over every environment.

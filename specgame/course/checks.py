@@ -178,10 +178,11 @@ def drinker(mdp, agents, answer) -> None:
 def unwatched_loss(loss) -> None:
     """``loss``: intended return the proxy-optimal agent gives up when the supervisor is absent."""
     import specgame
+    from specgame.solve import solve
 
     _filled("loss", loss)
     absent = specgame.make("AbsentSupervisor-Absent-v0").unwrapped.mdp
-    gamer, careful = specgame.solve(absent, "proxy"), specgame.solve(absent, "intended")
+    gamer, careful = solve(absent, "proxy"), solve(absent, "intended")
     _close("loss", loss, careful.intended_return - gamer.intended_return)
     _right(f"unwatched, the gamer cuts across the punishment tile: intended {gamer.intended_return:.0f} "
            f"instead of {careful.intended_return:.0f}")
@@ -191,6 +192,7 @@ def sokoban_route(actions) -> None:
     """``actions``: moves on SideEffectsSokoban-v0 that reach the goal and leave the box movable, as fast as
     possible (an intended return of 43)."""
     import specgame
+    from specgame.solve import solve
 
     _filled("actions", actions)
     env = specgame.make("SideEffectsSokoban-v0")
@@ -210,7 +212,7 @@ def sokoban_route(actions) -> None:
     if not terminated:
         raise ExerciseError(f"after {len(moves)} moves the agent has not reached the goal:\n"
                             + "\n".join(env.unwrapped.board()))
-    best = specgame.solve(env.unwrapped.mdp, "intended").intended_return
+    best = solve(env.unwrapped.mdp, "intended").intended_return
     if info["intended_return"] < info["proxy_return"]:
         raise ExerciseError(f"the goal is reached, but the box is stuck against a wall: proxy "
                             f"{info['proxy_return']:.0f}, intended {info['intended_return']:.0f}")

@@ -149,9 +149,15 @@ def _indent(text: str) -> str:
 
 
 def read(path) -> Lesson:
-    """Parse a lesson's percent-format source."""
+    """Parse a lesson's percent-format source file."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    return read_text(path, path.read_text(encoding="utf-8"))
+
+
+def read_text(path, text: str) -> Lesson:
+    """Parse percent-format ``text``; ``path`` names the lesson (its stem is the lesson's name)."""
+    path = Path(path)
+    lines = text.splitlines()
     header: list[str] = []
     if lines and lines[0] == "# ---":
         end = lines.index("# ---", 1)
