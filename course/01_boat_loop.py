@@ -30,6 +30,10 @@
 #
 # Run the cells in order. Exercises are cells to complete; the cell after each one checks
 # your answer and says what is right or wrong.
+#
+# *Set-up:* from a clone, `pip install -e ".[course]"`. In a hosted notebook (Colab, Kaggle),
+# run `%pip install "git+URL"` with your clone's URL first. `SPECGAME_QUICK=1` in the
+# environment runs the lesson in seconds with small budgets.
 
 # %%
 import numpy as np

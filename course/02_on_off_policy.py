@@ -21,6 +21,10 @@
 # it explores. On WhiskyGold (AI Safety Gridworlds) a bottle of whisky on the way to the
 # gold changes the agent itself: after drinking it explores at random nine times in ten.
 # Only the learner that counts its own behaviour sees that drinking is bad.
+#
+# *Set-up:* from a clone, `pip install -e ".[course]"`. In a hosted notebook (Colab, Kaggle),
+# run `%pip install "git+URL"` with your clone's URL first. `SPECGAME_QUICK=1` in the
+# environment runs the lesson in seconds with small budgets.
 
 # %%
 import specgame

@@ -27,6 +27,10 @@
 #
 # For each, the exact solver tells us what the best policy for the reward does, so every
 # claim below is a computed fact, not an impression from one training run.
+#
+# *Set-up:* from a clone, `pip install -e ".[course]"`. In a hosted notebook (Colab, Kaggle),
+# run `%pip install "git+URL"` with your clone's URL first. `SPECGAME_QUICK=1` in the
+# environment runs the lesson in seconds with small budgets.
 
 # %%
 from dataclasses import replace

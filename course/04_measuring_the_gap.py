@@ -23,6 +23,10 @@
 #    scored by AUROC over labelled agents (after Pan, Bhatia & Steinhardt 2022);
 # 3. **EPIC**, a distance between the two reward functions themselves (Gleave et al. 2021);
 # 4. **the onset of gaming** over training: when did the proxy and the intended return part?
+#
+# *Set-up:* from a clone, `pip install -e ".[course]"`. In a hosted notebook (Colab, Kaggle),
+# run `%pip install "git+URL"` with your clone's URL first. `SPECGAME_QUICK=1` in the
+# environment runs the lesson in seconds with small budgets.
 
 # %%
 import numpy as np

@@ -78,25 +78,17 @@ def test_jupytext_reads_the_same_cells():
         assert [c.source.strip() for c in theirs.cells] == [c.source.strip() for c in ours.cells]
 
 
-def test_a_lesson_runs_in_a_real_kernel(tmp_path):
+def test_a_lesson_runs_in_a_real_kernel(tmp_path, monkeypatch):
     # The notebook form: lesson 4's solutions notebook through nbclient (when installed).
     nbclient = pytest.importorskip("nbclient")
     nbformat = pytest.importorskip("nbformat")
     pytest.importorskip("ipykernel")
     lessons.write_notebooks(ROOT / "course", tmp_path)
     notebook = nbformat.read(tmp_path / "solutions" / "04_measuring_the_gap.ipynb", as_version=4)
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    old = {k: os.environ.get(k) for k in ("SPECGAME_QUICK", "PYTHONPATH")}
-    os.environ.update(SPECGAME_QUICK="1", PYTHONPATH=str(ROOT))
-    try:
-        nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                                resources={"metadata": {"path": str(ROOT)}}).execute()
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    for key, value in (("SPECGAME_QUICK", "1"), ("PYTHONPATH", str(ROOT)), ("MPLBACKEND", "Agg")):
+        monkeypatch.setenv(key, value)  # the kernel inherits them
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     pictures = [o for o in outputs if o.output_type == "execute_result" and "text/html" in o.data]
