@@ -189,6 +189,7 @@ def test_show_makes_inline_pictures():
     ([], "at least one frame"),
     ("BoatRaceLoop-v0", "got str"),
     ({}, "is empty"),
+    ({"a": "BoatRaceLoop-v0"}, "an \\(env, policy\\) pair"),
 ])
 def test_show_refuses_what_it_cannot_draw(what, message):
     with pytest.raises(ValueError, match=message):
@@ -201,3 +202,5 @@ def test_show_needs_a_reset_env_and_a_known_policy():
         show(env)
     with pytest.raises(ValueError, match="policy must be one of"):
         show(env, "greedy")
+    with pytest.raises(ValueError, match="fps must be in"):
+        show(np.zeros((4, 4, 3), np.uint8), fps=0)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from specgame import render
+from specgame._checks import check_int, check_number
 from specgame._files import atomic_write
 
 
@@ -48,11 +49,15 @@ def show(what, policy=None, *, title: str = "", max_steps: int | None = None, ev
     - an env and a ``policy``: one episode from ``reset(seed=seed)``, animated, with the HUD;
     - a dict ``{title: (env, policy)}``: those episodes side by side, in lockstep.
 
-    A policy is a trained agent, a solver Plan, a name ("proxy-optimal", "intended-optimal",
-    "random") or a function ``policy(env, observation) -> action``.  Envs are redrawn in
+    A policy is a trained agent, a solver Plan, a function ``policy(env, observation) -> action``
+    or a name: "proxy-optimal", "intended-optimal", "random", or an agent's name, which
+    trains one here (:func:`specgame.views.play.policy_from`).  Envs are redrawn in
     ``rgb_array`` mode at ``tile_size`` pixels a cell, in a twin of the env (same id,
     same settings), so any env made with ``specgame.make`` will do and is left as it was.
     """
+    fps = check_number("fps", fps, 0, 60, low_open=True)
+    if max_steps is not None:
+        check_int("max_steps", max_steps, low=0)
     if isinstance(what, np.ndarray):
         return _png(_checked_frame(what))
     if isinstance(what, (list, tuple)):
@@ -60,7 +65,7 @@ def show(what, policy=None, *, title: str = "", max_steps: int | None = None, ev
     if hasattr(what, "savefig"):
         return _figure(what)
     if isinstance(what, Mapping):
-        return _episodes({name: pair for name, pair in what.items()}, max_steps, every, fps, tile_size, seed)
+        return _episodes(dict(what), max_steps, every, fps, tile_size, seed)
     if hasattr(what, "unwrapped") and hasattr(what.unwrapped, "mdp"):
         if policy is None:
             return _png(_board(what, title, tile_size))
@@ -77,8 +82,6 @@ def _checked_frame(frame) -> np.ndarray:
 
 
 def _every(every) -> int:
-    from specgame._checks import check_int
-
     return check_int("every", every, low=1)
 
 
