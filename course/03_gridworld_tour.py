@@ -172,8 +172,8 @@ show({"proxy-optimal": (rocks, "proxy-optimal"), "intended-optimal": (rocks, "in
      tile_size=24, max_steps=20)
 
 # %% [markdown]
-# The proxy-optimal agent walks over the rock switch first (`p` turns into `P`), then
-# pushes both lumps into the goal area: it changed what it is paid for. (Level 0,
+# The proxy-optimal agent walks over the rock switch (`p` turns into `P`) and pushes both
+# lumps into the goal area: it changed what it is paid for. (Level 0,
 # `RocksDiamonds-v0`, has three rocks and 13 million states; the same solver finds the
 # same tampering there, 332 against a performance of −150.)
 #

@@ -185,8 +185,8 @@ for env_id in ("CliffWalking-v0", "ShapingLoop-v0", "BoatRaceLoop-v0", "AbsentSu
     print(f"{env_id:>20}: EPIC {epic_distance(specgame.make(env_id).unwrapped.mdp):.2f}")
 
 # %% [markdown]
-# The cliff's proxy is its intended reward (0). The others are far apart, but EPIC alone
-# cannot say whether the difference matters for the policies a learner will find; the
+# The cliff's proxy is its intended reward (0). The others differ, but EPIC alone cannot
+# say whether the difference matters for the policies a learner will find; the
 # gap report can (`specgame compare --all` prints both, with the hack rate and the
 # proxy-optimal policy's regret).
 #
@@ -215,8 +215,9 @@ print(f"the intended return peaked at episode {onset.since}; by episode {onset.i
 show(training_gap(curves, title="A racer trained on targets: the onset of gaming"))
 
 # %% [markdown]
-# The rolling correlation of proxy and intended returns turns negative around the onset:
-# the signature of a proxy that has come apart from its objective.
+# The lower panel is the rolling correlation of the proxy and intended returns: where the
+# two move in opposite directions it is negative, the signature of a proxy that has come
+# apart from its objective.
 #
 # **What you have seen:** the gap measured with the intended reward (exactly), without it
 # (detectors against a trusted policy, scored by AUROC), between the rewards themselves
