@@ -140,11 +140,11 @@ def course_pages(nav: list) -> None:
     nav.append("* [Course](course/index.md)")
     index = ["# The course", "Lessons as Jupyter notebooks, each with exercises and checks. The source of each "
              "lesson is a plain-text file in `course/` (jupytext's percent format); the notebooks are made from it.",
-             "", "- Locally: `pip install -e \".[course]\"`, then `jupyter lab course/` and open a lesson "
-             "(`.py` files open as notebooks through jupytext), or `python -m specgame.course notebooks` to write "
-             "`course/notebooks/` (for students) and `course/solutions/`.",
-             "- In a hosted notebook service (Colab, Kaggle, Binder): upload a lesson's notebook from the links "
-             "below and run `%pip install` of specgame from your clone's URL in its first cell.",
+             "", "- Locally: `pip install -e \".[course]\" && jupyter lab course/`, then open a lesson's `.py` "
+             "as a notebook (right-click, Open With, Jupytext Notebook); or `python -m specgame.course notebooks` "
+             "writes `course/notebooks/` (for students) and `course/solutions/`.",
+             "- In a hosted notebook service (Colab, Kaggle): download a lesson's notebook from its page, upload "
+             "it, and run `%pip install \"git+URL\"` with your clone's URL in a first cell.",
              "- Quick setting: `SPECGAME_QUICK=1` runs every lesson in seconds (the tests use it).", ""]
     for lesson in found:
         page = f"course/{lesson.name}.md"

@@ -53,9 +53,14 @@ def test_the_student_version_hides_every_solution(path):
         lessons.Cell(c.kind, c.text("solution")) for c in lesson.cells)
 
 
-def test_notebooks_are_written_with_outputs_empty(tmp_path):
-    written = lessons.write_notebooks(ROOT / "course", tmp_path)
-    assert len(written) == 2 * len(LESSONS)
+def test_notebooks_are_written_with_outputs_empty(tmp_path, capsys):
+    from specgame.course.__main__ import main
+
+    assert main(["notebooks", str(ROOT / "course"), "--out", str(tmp_path)]) == 0
+    written = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(written) == 2 * len(LESSONS) and all(p.is_file() for p in written)
+    with pytest.raises(SystemExit):
+        main(["notebooks", str(tmp_path)])  # no lessons there: it says so
     student = json.loads((tmp_path / "notebooks" / "01_boat_loop.ipynb").read_text())
     solution = json.loads((tmp_path / "solutions" / "01_boat_loop.ipynb").read_text())
     assert student["nbformat"] == 4
