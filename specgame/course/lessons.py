@@ -262,8 +262,8 @@ def run(lesson: Lesson, *, blanks: bool = True) -> Run:
     messages = {}
     checks = {lesson.check_after(i): i for i in lesson.exercises}
     for index, cell in enumerate(lesson.cells):
-        if cell.kind != "code":
-            continue
+        if cell.kind != "code" or (blanks and cell.is_exercise):
+            continue  # with blanks, an exercise runs at its check: blank first, then solved
         label = f"{lesson.path.name}, cell {index}"
         if blanks and index in checks:
             exercise = checks[index]
