@@ -198,7 +198,8 @@ def reference_pages(nav: list) -> None:
             target = f"specgame.agents.dqn.{name}"  # torch is optional: not imported to find it
         else:
             target = defining_module(name)
-        index.append(f"- `specgame.{name}`: [`{target}`]({target.rsplit('.', 1)[0].replace('.', '/')}.md)")
+        # An autorefs link: mkdocstrings resolves it to the object's entry, and --strict fails if it cannot.
+        index.append(f"- `specgame.{name}`: [`{target}`][{target}]")
     index += ["", "## Modules", ""]
     for module in public_modules():
         path = f"reference/{module.replace('.', '/')}.md"
