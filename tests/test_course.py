@@ -209,3 +209,14 @@ def test_show_needs_a_reset_env_and_a_known_policy():
         show(env, "greedy")
     with pytest.raises(ValueError, match="fps must be in"):
         show(np.zeros((4, 4, 3), np.uint8), fps=0)
+
+
+def test_the_quick_setting_comes_from_the_environment(monkeypatch):
+    from specgame.course import budget, quick
+
+    for value, expected in (("1", True), ("yes", True), ("0", False), ("", False)):
+        monkeypatch.setenv("SPECGAME_QUICK", value)
+        assert quick() is expected
+        assert budget(1_000_000, 1_000) == (1_000 if expected else 1_000_000)
+    monkeypatch.delenv("SPECGAME_QUICK")
+    assert not quick()
