@@ -10,14 +10,11 @@ stays there, while the real tomatoes dry out. The heat map shows where it spends
 import sys
 from dataclasses import replace
 
-import gymnasium as gym
 import imageio.v3 as iio
 from _common import arguments, registered
 
-import specgame  # noqa: F401
-from specgame import render
-from specgame.agents import QLearning
-from specgame.analysis.compare import gap_table
+import specgame
+from specgame import QLearning, gap_table, render
 from specgame.solve import occupancy, solve
 
 
@@ -25,7 +22,7 @@ def main(argv=None):
     args = arguments(__doc__, "tomato_bucket", argv)
     if not registered("specgame/TomatoWatering-v0"):
         return
-    env = gym.make("specgame/TomatoWatering-v0")
+    env = specgame.make("TomatoWatering-v0")
     core = env.unwrapped
     mdp = core.mdp
     if args.quick:  # 237,568 states: each exact pass takes seconds, so --quick plans 20-step episodes
