@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from specgame._files import atomic_write_text
-from specgame.agents import NEURAL
+from specgame.agents import AGENTS, NEURAL
 
 CONFIG, CHECKPOINT, PROGRESS, REPORT = "config.json", "checkpoint.npz", "progress.csv", "report.json"
 
@@ -87,8 +87,12 @@ def read_config(folder) -> dict:
 
 def describe(folder) -> str:
     """One line: what the run in ``folder`` trained, and whether it finished."""
+    from specgame.app.settings import defaults
+
     config = read_config(folder)
-    settings = {**config.get("settings", {}), **config.get("given", {})}
+    agent_defaults = defaults(config["agent"]) if config["agent"] in AGENTS else {}
+    changed = {k: v for k, v in (config.get("agent_settings") or {}).items() if agent_defaults.get(k, v) != v}
+    settings = {**config.get("settings", {}), **changed}
     shown = ", ".join(f"{k}={v}" for k, v in sorted(settings.items()))
     state = "finished" if (Path(folder) / model_file(config["agent"])).exists() else "unfinished"
     steps = f", {config['steps']:,} steps" if isinstance(config.get("steps"), int) else ""
