@@ -61,7 +61,8 @@ def _legend(grid: Grid) -> Text | None:
 def _stacked(grid: Grid, width: int):
     lines = [Text(grid.title, style="italic")] if grid.title else []
     for row in grid.rows:
-        lines.append(Text.from_markup(f"[bold]{row[0]}[/bold]"))
+        if Text.from_markup(row[0]).plain:  # an empty name continues the block above
+            lines.append(Text.from_markup(f"[bold]{row[0]}[/bold]"))
         line = " "
         for name, cell in zip(grid.header[1:], row[1:]):
             if not Text.from_markup(cell).plain:
