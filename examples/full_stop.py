@@ -26,7 +26,7 @@ def written(env, policy) -> str:
 
 
 def main(argv=None):
-    args = arguments(__doc__, "full_stop", argv)
+    args = arguments(__doc__, "full_stop", argv, writes=False)  # it prints; it draws nothing
     if not registered("specgame/FullStop-v0"):
         return
     env = specgame.make("FullStop-v0", render_mode="rgb_array")

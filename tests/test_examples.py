@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 # Where each script writes when not given --out; None: it writes nothing.
-DEFAULT_OUT = {"make_gallery": "runs/gallery-quick", "dqn_boat_loop": None}
+DEFAULT_OUT = {"make_gallery": "runs/gallery-quick", "dqn_boat_loop": None, "full_stop": None}
 # The examples about one kind of gaming must show it, even in their quick run.
 SHOWS = {"tomato_bucket": r"q-learning .*gaming", "dqn_boat_loop": r"dqn .*gaming"}
 

@@ -588,7 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(run=cmd_compare)
 
     demo = sub.add_parser("demo", help="watch three agents game the boat race (the main job)")
-    demo.add_argument("--steps", type=int, default=1_000_000)
+    demo.add_argument("--steps", type=int, default=default_steps(TABULAR[0], "demo"),
+                      help="training steps per agent (default %(default)s)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--frames", type=int, default=40, help="frames in the strip and the GIF")
     demo.add_argument("--out", default="runs/demo")

@@ -23,7 +23,8 @@ CONFIGS = {"tabular": ("specgame.agents.tabular", "TabularConfig"), "dqn": ("spe
 # settings that learn BoatRaceLoop's loop from the board planes (tests/test_dqn.py).
 CLI_DEFAULTS = {"tabular": {}, "dqn": dict(BOARD_DQN_SETTINGS)}
 # Default training budgets, env steps per agent, by command: the one place they are written.
-STEPS = {"tabular": {"train": 1_000_000, "compare": 1_000_000, "compare --all": 200_000, "watch": 300_000},
+STEPS = {"tabular": {"train": 1_000_000, "compare": 1_000_000, "compare --all": 200_000, "watch": 300_000,
+                     "demo": 1_000_000},
          "dqn": dict.fromkeys(("train", "compare", "compare --all", "watch"), BOARD_DQN_STEPS)}
 
 

@@ -62,11 +62,11 @@ def random_policy(seed: int = 0):
     return act
 
 
-def policy_from(name: str, env, *, steps: int = 300_000, seed: int = 0, **settings):
+def policy_from(name: str, env, *, steps: int, seed: int = 0, **settings):
     """A policy by name: an agent (one of :data:`specgame.agents.AGENTS`) trained here for
     ``steps`` with ``settings``, or a reference plan (proxy-optimal, intended-optimal, random).
 
-    Training prints nothing; it takes seconds for the tabular agents at the default budget.
+    Training prints nothing; it takes seconds for the tabular agents at `specgame watch`'s budget.
     The DQN trains on the board's onehot planes of the same game.
     """
     from specgame.agents import make
