@@ -61,8 +61,9 @@ def create(folder, config: dict, overwrite: bool = False) -> Path:
         raise RunError(f"{folder} already holds a run ({describe(folder)}); choose another --out, "
                        "or add --overwrite to replace it")
     if overwrite:
-        for name in (CHECKPOINT, "model.npz", "model.pt", PROGRESS, REPORT):
-            (folder / name).unlink(missing_ok=True)
+        # The old model, progress and report stay until the new run's replace them (a run killed
+        # on the way leaves them whole); an old checkpoint would be resumed as if it were the new run's.
+        (folder / CHECKPOINT).unlink(missing_ok=True)
     atomic_write_text(folder / CONFIG, json.dumps(config, indent=2) + "\n")  # first: --resume reads it
     return folder
 
@@ -137,8 +138,8 @@ def resume(folder, config: dict, env, cls):
     folder = Path(folder)
     if not (folder / CONFIG).exists():
         raise RunError(f"nothing to resume: {folder} has no {CONFIG} (was the run started there?)")
-    started_with = read_config(folder)
-    for key, value in config.items():
+    started_with = _flat(read_config(folder))
+    for key, value in _flat(config).items():
         if started_with.get(key) != value:
             raise RunError(f"{folder} was started with {key}={started_with.get(key)!r}, not {value!r}; "
                            "resume with the options it was started with")
@@ -147,6 +148,11 @@ def resume(folder, config: dict, env, cls):
             raise RunError(f"nothing to resume: the run in {folder} has finished ({model_file(config['agent'])})")
         return None  # killed before the first checkpoint: starting again is the same run
     return cls.load(folder / CHECKPOINT, env)
+
+
+def _flat(config: dict) -> dict:
+    """A run's config with its agent settings beside the rest, so a difference names the setting."""
+    return {**{k: v for k, v in config.items() if k != "agent_settings"}, **(config.get("agent_settings") or {})}
 
 
 def finish(folder, agent_name: str, agent, table) -> None:
