@@ -46,6 +46,8 @@ def test_compare_over_seeds_prints_one_row_per_agent(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "NoSuchEnv-v0"], "unknown environment 'NoSuchEnv-v0'"),
+    (["train", "BoatRaceLop-v0"], "unknown environment 'BoatRaceLop-v0' (did you mean 'BoatRaceLoop-v0'?)"),
+    (["train", "BoatRaceLoop-v0", "--agent", "qlearning"], "(did you mean 'q-learning'?)"),
     (["train", "BoatRaceLoop-v0", "--agent", "ppo"], "agent must be one of q-learning, sarsa, expected-sarsa, dqn, "
                                                       "got 'ppo'"),
     (["train", "BoatRaceLoop-v0", "--agent", "dqn", "--alpha", "0.5"], "--alpha is not a setting of dqn"),

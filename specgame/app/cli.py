@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 import os
@@ -26,22 +27,31 @@ class CliError(Exception):
 # -- helpers -------------------------------------------------------------------------------
 
 
+def did_you_mean(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def agent_class(name: str):
     from specgame import agents
 
     try:
         return agents.agent_class(name)
-    except (ValueError, ImportError) as err:  # an unknown name; the DQN without torch
+    except ValueError as err:  # an unknown name
+        raise CliError(f"{err}{did_you_mean(name, AGENTS)}") from None
+    except ImportError as err:  # the DQN without torch
         raise CliError(str(err)) from None
 
 
 def env_id(name: str) -> str:
-    from specgame.envs import resolve_id
+    from specgame.envs import ENVIRONMENTS, resolve_id
 
     try:
         return resolve_id(name)
-    except ValueError as err:
-        raise CliError(f"{err}; `specgame list` shows them") from None
+    except ValueError:
+        guess = did_you_mean(name.removeprefix("specgame/"), ENVIRONMENTS)
+        message = f"unknown environment {name!r}{guess}; `specgame list` shows the {len(ENVIRONMENTS)} ids"
+    raise CliError(message)
 
 
 def parse_settings(pairs) -> dict:
