@@ -324,6 +324,7 @@ def cmd_compare_all(args) -> None:
     import specgame
     from specgame.analysis.compare import gap_table
     from specgame.analysis.reward_distance import proxy_danger
+    from specgame.envs import LARGE
 
     names = compared_agents(args)
     progress = Progress(args.quiet)
@@ -335,7 +336,8 @@ def cmd_compare_all(args) -> None:
     ids = specgame.list_envs(skip_large=args.skip_large)
     for number, full_id in enumerate(ids, 1):
         short = full_id.split("/")[-1]
-        progress(f"{number}/{len(ids)} {short}: compiling the table")
+        large = " of millions of states (0.5-1 minute and 2-4 GB each; --skip-large leaves them out)"
+        progress(f"{number}/{len(ids)} {short}: compiling the table{large if short in LARGE else ''}")
         env = make_env(full_id, {})
         if args.danger:
             progress(f"{number}/{len(ids)} {short}: reward measures (EPIC, regret, hack rate) "
