@@ -128,7 +128,7 @@ def _board(env, title: str, tile_size: int) -> np.ndarray:
     if core.render_mode == "rgb_array":
         frame = core.render()
     else:
-        frame = render.rasterise(core.board(), tile_size, getattr(core.rules, "TILES", None))
+        frame = render.rasterise(core.board(), tile_size, core.mdp.tiles)
     return render.with_hud(frame, replace(core.hud_values(), title=title))
 
 
