@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from specgame._checks import check_int, fail
 from specgame._files import atomic_write, json_bytes, read_npz
 
 FORMAT = "specgame.TabularMDP"
@@ -58,7 +59,8 @@ class TabularMDP:
     Build one from full arrays, as ``TabularMDP(next_state=…, prob=…, proxy=…,
     intended=…, terminal=…, initial=…, obs=…, horizon=…)`` with the optional
     ``speed_bonus``, ``forced_epsilon``, ``n_obs``, ``name``, ``action_names``,
-    ``state_fields``, ``states``, ``boards``, ``alphabet`` and ``meta``; or from the
+    ``state_fields``, ``states``, ``boards``, ``alphabet``, ``tiles`` (the game's look:
+    {character: (ground, glyph, colour)}) and ``meta``; or from the
     compact arrays with :meth:`from_codes`.  It is immutable; :meth:`replace` makes a
     changed copy.
 
@@ -88,7 +90,7 @@ class TabularMDP:
 
     def __init__(self, next_state, prob, proxy, intended, terminal, initial, obs, horizon, speed_bonus=None,
                  forced_epsilon=None, n_obs=None, name="mdp", action_names=None, state_fields=(), states=None,
-                 boards=None, alphabet="", meta=None):
+                 boards=None, alphabet="", tiles=None, meta=None):
         next_state = _as(next_state, np.int32, "next_state", 3)
         shape = next_state.shape
         prob = _as(prob, np.float64, "prob", 3, shape)
@@ -109,12 +111,12 @@ class TabularMDP:
                 forced = None
         self._setup(next_state, None if shape[2] == 1 else prob, values, codes[0], codes[1],
                     codes[2] if speed is not None else None, terminal, initial, obs, horizon, forced, n_obs, name,
-                    action_names, state_fields, states, boards, alphabet, meta)
+                    action_names, state_fields, states, boards, alphabet, tiles, meta)
 
     @classmethod
     def from_codes(cls, next_state, reward_values, proxy_code, intended_code, terminal, initial, obs, horizon,
                    outcome_prob=None, speed_code=None, forced=None, n_obs=None, name="mdp", action_names=None,
-                   state_fields=(), states=None, boards=None, alphabet="", meta=None) -> TabularMDP:
+                   state_fields=(), states=None, boards=None, alphabet="", tiles=None, meta=None) -> TabularMDP:
         """A table from its compact arrays (see the class docstring), checked as the full form is."""
         mdp = cls.__new__(cls)
         next_state = _as(next_state, np.int32, "next_state", 3)
@@ -141,12 +143,12 @@ class TabularMDP:
         if forced is not None:
             forced = _as(forced, np.float64, "forced_epsilon", 1, (shape[0],))
         mdp._setup(next_state, outcome_prob, values, *codes, terminal, initial, obs, horizon, forced, n_obs,
-                   name, action_names, state_fields, states, boards, alphabet, meta)
+                   name, action_names, state_fields, states, boards, alphabet, tiles, meta)
         return mdp
 
     def _setup(self, next_state, outcome_prob, reward_values, proxy_code, intended_code, speed_code, terminal,
                initial, obs, horizon, forced, n_obs, name, action_names, state_fields, states, boards, alphabet,
-               meta):
+               tiles, meta):
         S = next_state.shape[0]
         set_ = object.__setattr__
         set_(self, "next_state", next_state)
@@ -169,6 +171,7 @@ class TabularMDP:
         set_(self, "states", None if states is None else narrowest(_as(states, np.int64, "states", 2)))
         set_(self, "boards", None if boards is None else _as(boards, np.uint8, "boards", 3))
         set_(self, "alphabet", alphabet)
+        set_(self, "tiles", _tiles({} if tiles is None else tiles))
         set_(self, "meta", {} if meta is None else meta)
         self._validate()
 
@@ -345,7 +348,7 @@ class TabularMDP:
         header = {"format": FORMAT, "version": FORMAT_VERSION, "n_obs": self.n_obs,
                   "horizon": self.horizon, "name": self.name, "action_names": self.action_names,
                   "state_fields": list(self.state_fields), "alphabet": self.alphabet,
-                  "meta": self.meta, "shape": list(self.shape)}
+                  "tiles": self.tiles, "meta": self.meta, "shape": list(self.shape)}
         arrays["header"] = json_bytes(header)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
@@ -360,7 +363,8 @@ class TabularMDP:
             described = dict(n_obs=header["n_obs"], horizon=header["horizon"], name=header["name"],
                              action_names=tuple(header["action_names"]) if header["action_names"] else None,
                              state_fields=tuple(header["state_fields"]), alphabet=header["alphabet"],
-                             meta=header["meta"], states=arrays.get("states"), boards=arrays.get("boards"),
+                             tiles=header.get("tiles", {}), meta=header["meta"], states=arrays.get("states"),
+                             boards=arrays.get("boards"),
                              terminal=arrays["terminal"], initial=arrays["initial"], obs=arrays["obs"])
             if header["version"] == 1 or "proxy" in arrays:  # every array in full
                 return cls(next_state=arrays["next_state"], prob=arrays["prob"], proxy=arrays["proxy"],
@@ -378,7 +382,7 @@ class TabularMDP:
 
 # The descriptive fields, shared by both constructors; and every keyword of the full form.
 _DESCRIPTION = ("terminal", "initial", "obs", "horizon", "n_obs", "name", "action_names", "state_fields",
-                "states", "boards", "alphabet", "meta")
+                "states", "boards", "alphabet", "tiles", "meta")
 _FULL_FIELDS = ("next_state", "prob", "proxy", "intended", "speed_bonus", "forced_epsilon") + _DESCRIPTION
 _ONE = np.ones((1, 1, 1))
 _NO_FORCED = np.full(1, np.nan)
@@ -477,9 +481,16 @@ def _as(value, dtype, name, ndim, shape=None) -> np.ndarray:
 
 
 def _count(name, value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
+    return check_int(name, value, 1)
+
+
+def _tiles(tiles) -> dict:
+    """The look as {character: (ground, glyph, colour)} with tuples (a JSON header gives lists)."""
+    if not isinstance(tiles, dict) or not all(isinstance(ch, str) and len(ch) == 1
+                                              and isinstance(spec, (tuple, list)) and len(spec) == 3
+                                              for ch, spec in tiles.items()):
+        fail("tiles", "a dict of one character -> (ground, glyph, colour)", tiles)
+    return {ch: tuple(spec) for ch, spec in tiles.items()}
 
 
 # -- Gymnasium toy-text tables -------------------------------------------------------------
@@ -543,5 +554,5 @@ def to_mdp(source, horizon: int | None = None) -> TabularMDP:
         return mdp
     if hasattr(getattr(source, "unwrapped", None), "P"):
         return from_gymnasium(source, horizon)
-    raise TypeError(f"expected a TabularMDP, a specgame env, a toy-text Gymnasium env or an env id, "
+    raise ValueError(f"expected a TabularMDP, a specgame env, a toy-text Gymnasium env or an env id, "
                     f"got {type(source).__name__}")

@@ -166,7 +166,7 @@ def test_report_survives_a_json_round_trip(corridor):
     (lambda m: gap_report(m, np.full(4, SPIN)), ValueError, "shape must be \\(n_obs,\\) = \\(5,\\)"),
     (lambda m: gap_report(m, np.full(5, SPIN), thresholds={"aligned": 0.5}), ValueError, "must be a Thresholds"),
     (lambda m: gap_report(m, np.full(5, SPIN), gamma=2), ValueError, "gamma must be in"),
-    (lambda m: gap_report(42, np.full(5, SPIN)), TypeError, "expected a TabularMDP"),
+    (lambda m: gap_report(42, np.full(5, SPIN)), ValueError, "expected a TabularMDP"),
     (lambda m: Thresholds(aligned="high"), ValueError, "Thresholds.aligned must be a finite number, got 'high'"),
     (lambda m: GapTable.of([gap_report(m, np.full(5, SPIN)), gap_report(m, np.full(5, SPIN), gamma=0.9)]),
      ValueError, "on the env and settings of report 'policy'.*got 'a different references and gamma'"),

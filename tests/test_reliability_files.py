@@ -423,7 +423,7 @@ def test_a_run_folder_killed_while_saving_keeps_the_previous_model(tmp_path):
     before = TabularAgent.load(out / "model.npz")
     run_blocked("model.npz.", """
         from specgame.app import cli
-        cli.main(["train", "CliffWalking-v0", "--steps", "3000", "--seed", "1", "--out", sys.argv[2]])
+        cli.main(["train", "CliffWalking-v0", "--steps", "3000", "--seed", "1", "--out", sys.argv[2], "--overwrite"])
     """, out)
     after = TabularAgent.load(out / "model.npz")
     assert after.steps_done == 2000 and np.array_equal(after.q, before.q)
