@@ -51,7 +51,7 @@ def level_arrays(level: int = 0):
     from specgame.envs import rocks_diamonds as game
 
     cfg = game.Config(level=level)
-    args = game.kernel_args(cfg)
+    args = game.constants(cfg)
     starts = np.array([tuple(s) for _, s in game.initial_states(cfg)], dtype=np.int64)
     return game, args, starts
 
@@ -65,8 +65,8 @@ def pack(states: np.ndarray) -> np.ndarray:
 
 
 def c_search(lib, args, starts: np.ndarray, n_actions: int, max_states: int):
-    walls, offset, width, goal, diamond_switch, rock_switch, _ = args
-    walls, goal = walls.astype(np.uint8), goal.astype(np.uint8)
+    walls, goal = args.walls.astype(np.uint8), args.goal.astype(np.uint8)
+    offset, width, diamond_switch, rock_switch = args.offset, args.width, args.diamond_switch, args.rock_switch
     keys = np.zeros(max_states, np.uint64)
     keys[: len(starts)] = pack(starts)
     next_state = np.zeros((max_states, n_actions), np.int32)
@@ -91,9 +91,9 @@ def c_search(lib, args, starts: np.ndarray, n_actions: int, max_states: int):
 def numba_search(game, args, starts: np.ndarray, n_actions: int, max_states: int):
     game._explore(args, starts, n_actions, 100)  # load (or compile) the kernels first
     start = time.process_time()
-    status, n, _, next_state, proxy, intended, _ = game._explore(args, starts, n_actions, max_states)
+    status, n, _, next_state, proxy, intended, values, _ = game._explore(args, starts, n_actions, max_states)
     return {"seconds": time.process_time() - start, "found": max_states if status else n,
-            "next_state": next_state, "proxy": proxy, "intended": intended}
+            "next_state": next_state, "proxy": proxy, "intended": intended, "values": values}
 
 
 def run(max_states: int = 2_000_000, lib=None) -> dict:
@@ -103,12 +103,13 @@ def run(max_states: int = 2_000_000, lib=None) -> dict:
         return {}
     game, args, starts = level_arrays(0)
     limit = max_states or game.MAX_STATES
-    n_actions = len(game.ACTIONS)
+    n_actions = len(game.actions(game.Config()))
     c = c_search(lib, args, starts, n_actions, limit)
     fast = numba_search(game, args, starts, n_actions, limit)
     rows = c["expanded"]  # rows both searches completed before stopping at the same state
-    same = (c["found"] == fast["found"]
-            and all(np.array_equal(c[name][:rows], fast[name][:rows]) for name in ("next_state", "proxy", "intended")))
+    decoded = {"next_state": fast["next_state"][:rows], "proxy": fast["values"][fast["proxy"][:rows]],
+               "intended": fast["values"][fast["intended"][:rows]]}  # the numba search keeps reward codes
+    same = c["found"] == fast["found"] and all(np.array_equal(c[name][:rows], decoded[name]) for name in decoded)
     return {"states": c["found"], "expanded": rows, "numba": fast["seconds"], "c": c["seconds"],
             "c_rules": c["rules_seconds"], "same": same}
 

@@ -300,26 +300,33 @@ def _enumerate_kernel(rules, cfg, max_states: int) -> TabularMDP:
     if ((start_states < -1) | (start_states > 254)).any():
         raise ValueError(f"{rules.__name__}: a start state has a field outside [-1, 254], which the KERNEL "
                          f"search cannot store")
-    status, n, states, next_state, proxy, intended, ends = kernel.explore(
+    status, n, keys, next_state, proxy, intended, reward_values, ends = kernel.explore(
         constants, start_states, len(rules.actions(cfg)), max_states)
     if status == grid_jit.TOO_MANY:
         raise TooManyStates(rules, cfg, max_states)
     if status == grid_jit.OUT_OF_RANGE:
-        raise ValueError(f"{rules.__name__}: a step from {rules.State(*(int(v) for v in states[n]))} leads to a "
+        state = grid_jit.states_of(keys[n: n + 1], len(fields))[0]
+        raise ValueError(f"{rules.__name__}: a step from {rules.State(*(int(v) for v in state))} leads to a "
                          f"field outside [-1, 254], which the KERNEL search cannot store")
-    first = [int(np.flatnonzero((states[: len(starts)] == np.array(s)).all(axis=1))[0]) for _, s in starts]
-    states, next_state, proxy, intended, ends, new_index = grid_jit.local_order(
-        states, next_state, proxy, intended, ends, len(set(first)))
+    if status == grid_jit.TOO_MANY_REWARDS:
+        raise ValueError(f"{rules.__name__}: the rewards take more than {grid_jit.MAX_REWARDS} distinct values, "
+                         "which the KERNEL search cannot store (it keeps one-byte codes)")
+    # The starts were found first, in order, duplicates merged: each start's index is its key's.
+    start_keys = list(keys[: len(starts)])
+    first = [start_keys.index(grid_jit._pack(row)) for row in start_states]
+    keys, next_state, proxy, intended, ends, new_index = grid_jit.local_order(
+        keys, next_state, proxy, intended, ends, len(set(first)))
     initial = np.zeros(n)
-    for (p, _), s in zip(starts, first):  # the starts were found first, duplicates merged
+    for (p, _), s in zip(starts, first):
         initial[new_index[s]] += p
+    states = grid_jit.states_of(keys, len(fields))
+    del keys  # the rows replace them (a few GB less to hold for the largest games while drawing)
     obs, codes = kernel.observe(constants, states, *kernel.shape(cfg))
     alphabet = "".join(chr(c) for c in grid_jit.to_alphabet(codes))
     S, A = next_state.shape
     shape = (S, A, 1)
-    return TabularMDP(
-        next_state=next_state.reshape(shape), prob=np.ones(shape), proxy=proxy.reshape(shape),
-        intended=intended.reshape(shape), speed_bonus=np.zeros(shape), terminal=ends, initial=initial,
-        obs=obs, n_obs=len(codes), horizon=cfg.horizon, states=states, boards=codes,
+    return TabularMDP.from_codes(
+        next_state.reshape(shape), reward_values, proxy.reshape(shape), intended.reshape(shape), terminal=ends,
+        initial=initial, obs=obs, n_obs=len(codes), horizon=cfg.horizon, states=states, boards=codes,
         **_described(rules, cfg, alphabet),
     )

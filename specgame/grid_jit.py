@@ -37,6 +37,7 @@ a state into one 64-bit key.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -45,8 +46,9 @@ from numba import njit
 from specgame.game import Kernel as Kernel  # the games take it from here, with the search
 from specgame.game import Outcome
 
-OK, TOO_MANY, OUT_OF_RANGE = 0, 1, 2
+OK, TOO_MANY, OUT_OF_RANGE, TOO_MANY_REWARDS = 0, 1, 2, 3
 MAX_FIELDS = 8
+MAX_REWARDS = 256  # distinct reward values a table may have: they are stored as one-byte codes
 
 
 def python_face(kernel: Kernel, State) -> tuple[Callable, Callable, Callable]:
@@ -144,30 +146,39 @@ def _in_range(state) -> bool:
 
 
 @njit(cache=True)
-def _states_of(keys, n, fields):
-    states = np.empty((n, fields), np.int64)
-    for s in range(n):
-        _unpack(keys[s], states[s])
-    return states
+def _reward_code(value, values, n_values):
+    """``value``'s index in ``values[:n_values]``, adding it if new: (code, n_values), or
+    (-1, n_values) past ``values``' capacity.  0.0 and -0.0 stay apart (decoding is exact)."""
+    for j in range(n_values):
+        if values[j] == value and math.copysign(1.0, values[j]) == math.copysign(1.0, value):
+            return j, n_values
+    if n_values == values.shape[0]:
+        return -1, n_values
+    values[n_values] = value
+    return n_values, n_values + 1
 
 
 @njit(cache=True)
 def explore(step, terminal, constants, starts, n_actions, max_states):
     """Breadth-first search from ``starts`` (int64 [n, F]) over a deterministic game.
 
-    Returns ``(status, n, states, next_state, proxy, intended, ends)``, arrays cut to the
-    ``n`` states found.  ``status`` is OK; TOO_MANY when more than ``max_states`` states
-    are reachable; or OUT_OF_RANGE when a step leads to a field outside [-1, 254] (``n``
-    is then the index of the state it was taken from).  The starts are checked by the
-    caller.
+    Returns ``(status, n, keys, next_state, proxy_code, intended_code, reward_values,
+    ends)``, arrays cut to the ``n`` states found: each state as its 64-bit key (see
+    :func:`states_of`), and the rewards as one-byte codes into ``reward_values`` (the
+    distinct values, at most MAX_REWARDS).  ``status`` is OK; TOO_MANY when more than
+    ``max_states`` states are reachable; OUT_OF_RANGE when a step leads to a field outside
+    [-1, 254] (``n`` is then the index of the state it was taken from); or TOO_MANY_REWARDS.
+    The starts are checked by the caller.
     """
     F = starts.shape[1]
     keys = np.empty(1024, np.int64)  # the states found, in order: the queue is keys[s:n]
     table = _new_table(4096)
     next_state = np.empty((1024, n_actions), np.int32)
-    proxy = np.zeros((1024, n_actions))
-    intended = np.zeros((1024, n_actions))
+    proxy = np.zeros((1024, n_actions), np.uint8)
+    intended = np.zeros((1024, n_actions), np.uint8)
     ends = np.zeros(1024, np.bool_)
+    values = np.zeros(MAX_REWARDS)
+    n_values = 0
     n = 0
     for i in range(starts.shape[0]):
         key = _pack(starts[i])
@@ -184,23 +195,20 @@ def explore(step, terminal, constants, starts, n_actions, max_states):
             next_state, proxy, intended, ends = (_grow(next_state, s), _grow(proxy, s),
                                                  _grow(intended, s), _grow(ends, s))
         _unpack(keys[s], state)
-        if terminal(state, constants):
-            ends[s] = True
-            next_state[s, :] = s
-            proxy[s, :] = 0.0
-            intended[s, :] = 0.0
-        else:
-            ends[s] = False
-            for a in range(n_actions):
-                proxy[s, a], intended[s, a] = step(state, a, constants, out)
+        ends[s] = terminal(state, constants)
+        for a in range(n_actions):
+            if ends[s]:  # a terminal state never acts: a self-loop paying nothing
+                proxy_value, intended_value, index = 0.0, 0.0, s
+            else:
+                proxy_value, intended_value = step(state, a, constants, out)
                 if not _in_range(out):
-                    return OUT_OF_RANGE, s, _states_of(keys, n, F), next_state, proxy, intended, ends
+                    return OUT_OF_RANGE, s, keys[:n], next_state, proxy, intended, values[:n_values], ends
                 key = _pack(out)
                 j = _find(table, key)
                 index = table[j, 1]
                 if index < 0:  # a new state
                     if n == max_states:
-                        return TOO_MANY, n, _states_of(keys, n, F), next_state, proxy, intended, ends
+                        return TOO_MANY, n, keys[:n], next_state, proxy, intended, values[:n_values], ends
                     if n == keys.shape[0]:
                         keys = _grow(keys, n)
                     index = n
@@ -209,35 +217,66 @@ def explore(step, terminal, constants, starts, n_actions, max_states):
                     n += 1
                     if 2 * n > table.shape[0]:
                         table = _rehash(table)
-                next_state[s, a] = index
+            next_state[s, a] = index
+            code, n_values = _reward_code(proxy_value, values, n_values)
+            proxy[s, a] = code
+            other, n_values = _reward_code(intended_value, values, n_values)
+            intended[s, a] = other
+            if code < 0 or other < 0:
+                return TOO_MANY_REWARDS, s, keys[:n], next_state, proxy, intended, values[:n_values], ends
         s += 1
     # Views: the spare capacity goes when the caller lets go of them (local_order copies).
-    return OK, n, _states_of(keys, n, F), next_state[:n], proxy[:n], intended[:n], ends[:n]
+    return OK, n, keys[:n], next_state[:n], proxy[:n], intended[:n], values[:n_values], ends[:n]
 
 
 @njit(cache=True)
-def local_order(states, next_state, proxy, intended, ends, n_starts):
+def local_order(keys, next_state, proxy, intended, ends, n_starts):
     """Renumber the states so that most moves land near where they start.
 
     The ``n_starts`` start states keep the first numbers (drawing a start then scans only
-    them).  The rest are sorted by packed key: the states that differ only in the agent's
-    cell (fields 0 and 1, the key's lowest digits) form one block, and a move that
-    pushes nothing stays in its block, so the solver and the learners mostly read memory
-    that is already in cache (breadth-first order scatters these neighbours over the
-    whole table).  Returns the renumbered arrays and ``new_index`` [old index].
+    them).  The rest are sorted by key: the states that differ only in the agent's cell
+    (fields 0 and 1, the key's lowest digits) form one block, and a move that pushes
+    nothing stays in its block, so the solver and the learners mostly read memory that
+    is already in cache (breadth-first order scatters these neighbours over the whole
+    table).  Returns the renumbered arrays and ``new_index`` [old index] (int32).
     """
-    n = states.shape[0]
-    keys = np.empty(n, np.int64)
-    for s in range(n):
-        keys[s] = _pack(states[s])
-    order = np.concatenate((np.arange(n_starts), n_starts + np.argsort(keys[n_starts:])))
-    new_index = np.empty(n, np.int64)
-    new_index[order] = np.arange(n)
+    n = keys.shape[0]
+    order = np.empty(n, np.int64)
+    order[:n_starts] = np.arange(n_starts)
+    order[n_starts:] = n_starts + np.argsort(keys[n_starts:])
+    new_index = np.empty(n, np.int32)
+    for i in range(n):
+        new_index[order[i]] = i
     next_sorted = np.empty_like(next_state)
     for i in range(n):
         for a in range(next_state.shape[1]):
             next_sorted[i, a] = new_index[next_state[order[i], a]]
-    return states[order], next_sorted, proxy[order], intended[order], ends[order], new_index
+    return keys[order], next_sorted, proxy[order], intended[order], ends[order], new_index
+
+
+@njit(cache=True)
+def _fill_states(keys, states) -> None:
+    for s in range(keys.shape[0]):
+        for i in range(states.shape[1]):
+            states[s, i] = (keys[s] >> (8 * i) & 255) - 1
+
+
+@njit(cache=True)
+def _largest_field(keys, fields) -> int:
+    largest = -1
+    for s in range(keys.shape[0]):
+        for i in range(fields):
+            largest = max(largest, (keys[s] >> (8 * i) & 255) - 1)
+    return largest
+
+
+def states_of(keys: np.ndarray, fields: int) -> np.ndarray:
+    """The states as rows of their fields, from their keys: int8 when every field is at
+    most 127, else int16 (a field lies in [-1, 254])."""
+    dtype = np.int8 if _largest_field(keys, fields) <= 127 else np.int16
+    states = np.empty((keys.shape[0], fields), dtype)
+    _fill_states(keys, states)
+    return states
 
 
 # -- observations: one id per distinct board ------------------------------------------------
@@ -261,36 +300,55 @@ def _same(a, b) -> bool:
 
 
 @njit(cache=True)
+def _draw_state(draw, constants, states, s, row, out) -> None:
+    for i in range(row.shape[0]):
+        row[i] = states[s, i]  # the kernels read int64 fields, whatever type the table keeps
+    draw(row, constants, out)
+
+
+@njit(cache=True)
 def observe(draw, constants, states, rows, cols):
-    """Draw every state's board; equal boards share an id.  Returns (obs, boards)."""
+    """Draw every state's board; equal boards share an id.  Returns (obs, boards).
+
+    While drawing, an id keeps only the first state that showed its board (boards are
+    drawn again to confirm a matching hash), so the only board array is the final one.
+    """
     n = states.shape[0]
     obs = np.empty(n, np.int32)
-    boards = np.zeros((1024, rows, cols), np.uint8)
+    shown_by = np.empty(1024, np.int64)  # the first state showing each board
     table = _new_table(4096)  # board hash -> id
     n_obs = 0
+    row = np.empty(states.shape[1], np.int64)
     scratch = np.zeros((rows, cols), np.uint8)
+    seen = np.zeros((rows, cols), np.uint8)
     for s in range(n):
-        draw(states[s], constants, scratch)
+        _draw_state(draw, constants, states, s, row, scratch)
         h = _board_hash(scratch)
         mask = table.shape[0] - 1
         j = _slot(h, mask)
         found = -1
         while table[j, 1] >= 0:
-            if table[j, 0] == h and _same(boards[table[j, 1]], scratch):
-                found = table[j, 1]
-                break
+            if table[j, 0] == h:
+                _draw_state(draw, constants, states, shown_by[table[j, 1]], row, seen)
+                if _same(seen, scratch):
+                    found = table[j, 1]
+                    break
             j = (j + 1) & mask
         if found < 0:
-            if n_obs == boards.shape[0]:
-                boards = _grow(boards, n_obs)
-            boards[n_obs] = scratch
+            if n_obs == shown_by.shape[0]:
+                shown_by = _grow(shown_by, n_obs)
+            shown_by[n_obs] = s
             table[j, 0], table[j, 1] = h, n_obs
             found = n_obs
             n_obs += 1
             if 2 * n_obs > table.shape[0]:
                 table = _rehash(table)
         obs[s] = found
-    return obs, boards[:n_obs].copy()
+    table = _new_table(1)  # freed before the boards are made
+    boards = np.empty((n_obs, rows, cols), np.uint8)
+    for i in range(n_obs):
+        _draw_state(draw, constants, states, shown_by[i], row, boards[i])
+    return obs, boards
 
 
 @njit(cache=True)

@@ -168,7 +168,7 @@ class TabularMDP:
         set_(self, "name", name)
         set_(self, "action_names", None if action_names is None else tuple(action_names))
         set_(self, "state_fields", tuple(state_fields))
-        set_(self, "states", None if states is None else narrowest(_as(states, np.int64, "states", 2)))
+        set_(self, "states", None if states is None else _states(states))
         set_(self, "boards", None if boards is None else _as(boards, np.uint8, "boards", 3))
         set_(self, "alphabet", alphabet)
         set_(self, "tiles", _tiles({} if tiles is None else tiles))
@@ -400,6 +400,14 @@ def _check_prob(prob) -> None:
 
 
 # -- compact storage -------------------------------------------------------------------------
+
+
+def _states(states) -> np.ndarray:
+    """The decoded states [S, F] in the narrowest integer type (integer input is not widened first)."""
+    given = np.asarray(states)
+    if given.dtype.kind in "iu" and given.ndim == 2:
+        return narrowest(np.ascontiguousarray(given))
+    return narrowest(_as(states, np.int64, "states", 2))
 
 
 def narrowest(array: np.ndarray) -> np.ndarray:
