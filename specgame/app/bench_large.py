@@ -111,6 +111,9 @@ def report(env_id: str, now: dict, before: dict, against: str) -> None:
 
     def versus(key: str, now_value: float, unit: str) -> str:
         ratio = f"{before[key] / now_value:5.2f}x" if now_value else "  -  "
+        cpu = key.replace("_s", "_cpu")
+        if cpu != key and cpu in before and now.get(cpu):  # measured here: CPU time too (a busy machine)
+            ratio += f" ({before[cpu]:.1f} s CPU, {before[cpu] / now[cpu]:.2f}x)"
         aim = ""
         if key in target:
             aim = f"  (target <= {target[key]:g}: {'met' if now_value <= target[key] else 'NOT met'})"
