@@ -9,6 +9,8 @@ each block.
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 from dataclasses import asdict, dataclass
 
 import torch
@@ -16,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from specgame._checks import check_choice, check_int
+from specgame._files import atomic_write
 
 MODEL_VERSION = 1
 
@@ -128,3 +131,35 @@ def seeded(seed: int):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
+
+
+def save_model(model: TransformerLM, header: dict, path) -> None:
+    """Weights and a JSON header (with the model's shape) in one torch file, written atomically."""
+    header = {**header, "model": model.config.to_dict(), "model_version": MODEL_VERSION}
+    state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
+
+    def write(f):
+        buffer = io.BytesIO()
+        torch.save({"header": json.dumps(header), "weights": state}, buffer)
+        f.write(buffer.getvalue())
+
+    atomic_write(path, write)
+
+
+def load_model(path, device: str = "cpu") -> tuple[TransformerLM, dict]:
+    """A model saved by :func:`save_model`, read with ``weights_only=True`` (nothing unpickled).
+
+    Raises ``ValueError`` naming the file for anything damaged, foreign or of another version.
+    """
+    try:
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+        header = json.loads(stored["header"])
+        if header.get("model_version") != MODEL_VERSION:
+            raise ValueError(f"model version {header.get('model_version')!r}, this specgame reads {MODEL_VERSION}")
+        model = TransformerLM(ModelConfig(**header["model"]))
+        model.load_state_dict(stored["weights"], strict=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # a damaged file fails in many ways; each one means "do not trust it"
+        raise ValueError(f"{path} is not a readable specgame language model: {type(err).__name__}: {err}") from None
+    return model.to(resolve_device(device)).eval(), header

@@ -35,9 +35,29 @@ def proxy(lang: Language, completions) -> np.ndarray:
 
 
 def gold_terms(lang: Language, completion, state: int) -> tuple[np.ndarray, bool]:
-    """Each word's clipped log-probability after ``state``, and whether the answer is well formed."""
+    """Each word's clipped log-probability against the entropy where it stands, and well-formedness."""
     logp, end, impossible = lang.walk(completion, state, floor=FLOOR)
-    return logp, impossible == 0 and end in lang.sentence_end
+    return logp + _entropy(lang)[_states_before(lang, completion, state)], impossible == 0 and end in lang.sentence_end
+
+
+def _states_before(lang: Language, completion, state: int) -> np.ndarray:
+    """The state each word is written in, a skipped (impossible) word leaving it unchanged."""
+    out = np.empty(len(completion), dtype=np.int64)
+    for i, token in enumerate(completion):
+        out[i] = state
+        nxt = lang.next_state[state, token]
+        state = state if nxt < 0 else int(nxt)
+    return out
+
+
+def _entropy(lang: Language) -> np.ndarray:
+    cached = _ENTROPY.get(lang.digest)
+    if cached is None:
+        cached = _ENTROPY[lang.digest] = lang.state_entropy()
+    return cached
+
+
+_ENTROPY: dict[str, np.ndarray] = {}
 
 
 def gold(lang: Language, completions, state: int) -> np.ndarray:

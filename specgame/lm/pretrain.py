@@ -10,7 +10,6 @@ match, is retrained rather than trusted.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import time
@@ -21,10 +20,19 @@ import torch
 from torch.nn import functional as F
 
 from specgame._checks import check_int, check_number, check_seed
-from specgame._files import atomic_write, user_cache_dir
+from specgame._files import user_cache_dir
 from specgame.lm.grammar import GRAMMARS, language
 from specgame.lm.language import Language
-from specgame.lm.model import MODEL_VERSION, ModelConfig, TransformerLM, resolve_device, seeded, training_threads
+from specgame.lm.model import (
+    MODEL_VERSION,
+    ModelConfig,
+    TransformerLM,
+    load_model,
+    resolve_device,
+    save_model,
+    seeded,
+    training_threads,
+)
 
 FORMAT = "specgame.lm.reference"
 TRAINER_VERSION = 1
@@ -146,33 +154,16 @@ def cache_path(config: PretrainConfig):
 
 
 def save(model: TransformerLM, record: dict, config: PretrainConfig, path) -> None:
-    """Weights and a JSON header in one torch file, written atomically."""
-    header = {"format": FORMAT, "key": config.key(), "pretrain": asdict(config),
-              "model": model.config.to_dict(), "record": record}
-    state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
-
-    def write(f):
-        buffer = io.BytesIO()
-        torch.save({"header": json.dumps(header), "weights": state}, buffer)
-        f.write(buffer.getvalue())
-
-    atomic_write(path, write)
+    """The reference's weights and a JSON header (its settings, key and record), written atomically."""
+    save_model(model, {"format": FORMAT, "key": config.key(), "pretrain": asdict(config), "record": record}, path)
 
 
 def load(path, config: PretrainConfig, device: str = "cpu") -> tuple[TransformerLM, dict]:
-    """Read a saved reference (weights only, nothing unpickled); ValueError if it is not the one asked for."""
-    try:
-        stored = torch.load(path, map_location="cpu", weights_only=True)
-        header = json.loads(stored["header"])
-        if header.get("format") != FORMAT or header.get("key") != config.key():
-            raise ValueError(f"{path} holds a different model (format {header.get('format')!r})")
-        model = TransformerLM(ModelConfig(**header["model"]))
-        model.load_state_dict(stored["weights"], strict=True)
-    except ValueError:
-        raise
-    except Exception as err:  # a damaged file can fail in many ways; every one means "retrain"
-        raise ValueError(f"{path} is not a readable reference model: {type(err).__name__}: {err}") from None
-    return model.to(resolve_device(device)).eval(), header["record"]
+    """Read a saved reference; ValueError if it is damaged or not the one ``config`` asks for."""
+    model, header = load_model(path, device)
+    if header.get("format") != FORMAT or header.get("key") != config.key():
+        raise ValueError(f"{path} holds a different model (format {header.get('format')!r})")
+    return model, header["record"]
 
 
 def reference(config: PretrainConfig = PretrainConfig(), device: str = "cpu", *,
