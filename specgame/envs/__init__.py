@@ -49,6 +49,7 @@ ENVIRONMENTS = {
     "ConveyorBelt-Sushi-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {"variant": "sushi"}),
     "ConveyorBelt-SushiGoal-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {"variant": "sushi_goal"}),
     "ConveyorBelt-SushiGoal2-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {"variant": "sushi_goal2"}),
+    "FullStopLM-v0": ("specgame.lm.env:FullStopLMEnv", {}),
 }
 
 
