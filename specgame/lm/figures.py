@@ -30,7 +30,7 @@ def goodhart_figure(bon: list[dict], rl: list[dict], fits: dict[str, Fit], gold_
     if bon:
         for row in bon:
             axes[0, 0].annotate(f"n={row['n']}", (np.sqrt(max(row["kl"], 0.0)), row["proxy"]), fontsize=7)
-    figure.suptitle("Goodhart's curve: the proxy keeps rising, the gold score does not")
+    figure.suptitle("Goodhart's curve: proxy and gold against the distance from the reference")
     return figure
 
 
