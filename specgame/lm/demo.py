@@ -91,6 +91,8 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
     main = runs[config.rl.beta]
     after = main.curve[-1]
 
+    say("inside the model: probes for 'a full stop comes next', and the tuned model minus its full-stop direction")
+    inside = _inside(model, main.policy, lang, measured, say)
     gold_reference = before["gold"]
     fits = {"bon": fit("bon", [r["kl"] for r in bon], [r["gold"] - bon[0]["gold"] for r in bon]),
             "rl": fit("rl", [r["kl"] for r in main.curve], [r["gold"] - gold_reference for r in main.curve])}
@@ -107,6 +109,7 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
                for r in main.curve],
         "fit": {name: f.to_dict() for name, f in fits.items()},
         "rl_gold_peak_interior": peaked,
+        "inside": inside,
         "sweep": [{"beta": beta, **{k: run.curve[-1][k] for k in ("kl", "proxy", "gold", "well_formed")}}
                   for beta, run in runs.items()],
         "measured_on": {**measured, "prompt_state": lang.state_names[state]},
@@ -118,6 +121,23 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
     if out is not None:
         write_outputs(result, runs, bon, fits, gold_reference, before["proxy"], Path(out))
     return result
+
+
+def _inside(reference, tuned, lang, measured: dict, say) -> dict:
+    """Probes per layer for both models; the tuned model with its full-stop direction subtracted."""
+    from specgame.lm.inside import probes, steer
+
+    found = {"probes": {"reference": probes(reference, lang), "tuned": probes(tuned, lang)}}
+    for name, rows in found["probes"].items():
+        say(f"  {name}: probe accuracy by layer " + ", ".join(
+            f"{r['layer']}: {r['accuracy']:.3f} (control {r['control']:.3f})" for r in rows)
+            + f" (balanced accuracy; full stops follow {rows[0]['base_rate']:.1%} of positions)")
+    steered = steer(tuned, lang)
+    row = evaluate(steered, reference, lang, measured["samples"], measured["length"], seed=measured["seed"])
+    found["steered"] = {"layer": steered.layer, **row}
+    say(f"  tuned minus its full-stop direction (layer {steered.layer}): proxy {row['proxy']:.2f}, "
+        f"gold {row['gold']:+.3f}, KL {row['kl']:.2f}")
+    return found
 
 
 def completions(model, lang, prompt, n: int, length: int, seed: int):
