@@ -27,8 +27,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     demo.add_argument("--out", default="runs/lm-demo", help="folder for lm.json, progress.csv and the figures")
     common(demo)
 
+    def reference_options(p):
+        p.add_argument("--steps", type=int, default=None, help="the reference's pretraining updates (default 600)")
+
     pretrain = sub.add_parser("pretrain", help="pretrain the reference model (cached) and print its held-out gap")
-    pretrain.add_argument("--steps", type=int, default=None, help="optimiser updates (default 600)")
+    reference_options(pretrain)
     pretrain.add_argument("--retrain", action="store_true", help="train even when the cache has the model")
     pretrain.add_argument("--out", default=None, help="also save the model to this file (.pt)")
     common(pretrain)
@@ -38,6 +41,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     tune.add_argument("--updates", type=int, default=150, help="optimiser updates (default %(default)s)")
     tune.add_argument("--lr", type=float, default=1e-4, help="learning rate (default %(default)s)")
     tune.add_argument("--out", default="runs/lm-tune", help="folder for policy.pt, progress.csv and curve.json")
+    reference_options(tune)
     common(tune)
 
     sample = sub.add_parser("sample", help="complete a prompt with the reference or a tuned model")
@@ -45,6 +49,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sample.add_argument("--prompt", default=None, help="the prompt (default: the most important event …)")
     sample.add_argument("-n", type=int, default=4, help="completions (default %(default)s)")
     sample.add_argument("--length", type=int, default=20, help="words per completion (default %(default)s)")
+    reference_options(sample)
     common(sample)
 
     lm.set_defaults(run=run)
@@ -134,14 +139,14 @@ def _sample(args) -> None:
     from specgame.lm.pretrain import reference
 
     lang = language("english")
-    if args.model:
-        model, _ = load_model(args.model, args.device)
-    else:
-        model, _ = reference(_pretrain_config(args), args.device)
     prompt = lang.encode(args.prompt or PROMPT)
     state = lang.walk(prompt)[1]
     if state < 0:
         raise ValueError(f"prompt must be a text the language can start a document with, got {args.prompt!r}")
+    if args.model:
+        model, _ = load_model(args.model, args.device)
+    else:
+        model, _ = reference(_pretrain_config(args), args.device)
     texts = completions(model, lang, prompt, args.n, args.length, args.seed)
     for tokens in texts:
         print(f"{lang.decode(prompt)} … {lang.decode(tokens)}")
