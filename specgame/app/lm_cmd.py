@@ -25,6 +25,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="pretrain (or load), tune on full stops, print and draw what changed")
     demo.add_argument("--quick", action="store_true", help="the small demonstration (minutes, not a quarter hour)")
     demo.add_argument("--out", default="runs/lm-demo", help="folder for lm.json, progress.csv and the figures")
+    demo.add_argument("--jobs", type=int, default=2,
+                      help="KL coefficients tuned at once, one process and one thread each (default %(default)s)")
     common(demo)
 
     def reference_options(p):
@@ -82,7 +84,7 @@ def _demo(args) -> None:
     from specgame.lm.demo import FULL, QUICK, run_demo, with_seed
 
     config = with_seed(QUICK if args.quick else FULL, args.seed)
-    run_demo(config, out=args.out, device=args.device)
+    run_demo(config, out=args.out, device=args.device, jobs=args.jobs)
     print(f"wrote {Path(args.out) / 'lm.json'}, progress.csv, goodhart.png, frontier.png")
 
 

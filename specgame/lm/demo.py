@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from specgame._checks import check_int
 from specgame._files import atomic_write, atomic_write_text
 from specgame.lm.best_of_n import best_of_n
 from specgame.lm.goodhart import fit, interior_peak
@@ -60,8 +61,14 @@ def with_seed(config: DemoConfig, seed: int) -> DemoConfig:
     return replace(config, pretrain=replace(config.pretrain, seed=seed), rl=replace(config.rl, seed=seed))
 
 
-def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: str = "cpu", say=print) -> dict:
-    """Run the demonstration, print as it goes with ``say``, write figures and ``lm.json`` to ``out``."""
+def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: str = "cpu", say=print,
+             jobs: int = 1) -> dict:
+    """Run the demonstration, print as it goes with ``say``, write figures and ``lm.json`` to ``out``.
+
+    ``jobs`` runs that many KL coefficients of the sweep at once, in separate processes
+    (each on one thread; the numbers do not depend on it).
+    """
+    jobs = check_int("jobs", jobs, 1)
     started = time.perf_counter()
     lang = language(config.pretrain.grammar)
     model, record = reference(config.pretrain, device)
@@ -81,12 +88,12 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
         say(f"  n={row['n']:>4}  KL {row['kl']:.3f} (bound {row['kl_bound']:.3f})  proxy {row['proxy']:.2f}  "
             f"gold {row['gold']:+.3f}")
 
-    runs = {}
-    for beta in config.betas:
-        say(f"RLOO with beta={beta:g}: {config.rl.updates} updates of {config.rl.prompts}x{config.rl.k} completions")
-        runs[beta] = tune(model, lang, replace(config.rl, beta=beta))
-        end = runs[beta].curve[-1]
-        say(f"  after {runs[beta].seconds:.0f} s: KL {end['kl']:.2f}, proxy {end['proxy']:.2f}, "
+    say(f"RLOO: {config.rl.updates} updates of {config.rl.prompts}x{config.rl.k} completions for each "
+        f"beta in {', '.join(f'{b:g}' for b in config.betas)} ({jobs} at a time)")
+    runs = _sweep(model, lang, config, jobs)
+    for beta, run in runs.items():
+        end = run.curve[-1]
+        say(f"  beta={beta:g} after {run.seconds:.0f} s: KL {end['kl']:.2f}, proxy {end['proxy']:.2f}, "
             f"gold {end['gold']:+.3f}")
     main = runs[config.rl.beta]
     after = main.curve[-1]
@@ -121,6 +128,19 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
     if out is not None:
         write_outputs(result, runs, bon, fits, gold_reference, before["proxy"], Path(out))
     return result
+
+
+def _sweep(model, lang, config: DemoConfig, jobs: int) -> dict:
+    """One RLOO run per KL coefficient (the main run's curve dense, the others' sparser: the frontier's)."""
+    settings = [replace(config.rl, beta=beta, eval_every=config.rl.eval_every if beta == config.rl.beta
+                        else max(config.rl.eval_every, config.rl.updates // 4)) for beta in config.betas]
+    if jobs == 1 or len(settings) == 1 or next(model.parameters()).is_cuda:  # one GPU: one run at a time
+        results = [tune(model, lang, rl) for rl in settings]
+    else:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=min(jobs, len(settings)))(delayed(tune)(model, lang, rl) for rl in settings)
+    return dict(zip(config.betas, results))
 
 
 def _inside(reference, tuned, lang, measured: dict, say) -> dict:
