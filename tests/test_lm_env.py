@@ -16,7 +16,7 @@ ENV_ID = "specgame/FullStopLM-v0"
 
 
 def test_registered_and_passes_check_env_without_warnings():
-    assert ENV_ID in specgame.list_envs()
+    assert ENV_ID in gym.registry and "FullStopLM-v0" in specgame.envs.ENVIRONMENTS
     env = gym.make(ENV_ID, render_mode="ansi")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -81,8 +81,9 @@ def test_bad_input_is_refused():
     with pytest.raises(gym.error.ResetNeeded):
         env.step(0)
     env.reset(seed=0)
-    with pytest.raises(ValueError, match="action must be a word id in"):
-        env.step(10_000)
+    for bad in (10_000, -1, True, 2.0, "2", None):
+        with pytest.raises(ValueError, match="action must be a word id in"):
+            env.step(bad)
     env.step(0)
     env.step(0)
     with pytest.raises(gym.error.ResetNeeded):

@@ -27,6 +27,8 @@ from specgame.lm.rloo import RLConfig, evaluate, tune
 from specgame.lm.sampling import generate
 
 PROMPT = "the most important event of the century was"
+STEERING_SCALES = (0.25, 0.5, 1.0)
+"""How much of the full-stop direction is subtracted from the tuned model (each reported)."""
 
 
 @dataclass(frozen=True)
@@ -152,11 +154,13 @@ def _inside(reference, tuned, lang, measured: dict, say) -> dict:
         say(f"  {name}: probe accuracy by layer " + ", ".join(
             f"{r['layer']}: {r['accuracy']:.3f} (control {r['control']:.3f})" for r in rows)
             + f" (balanced accuracy; full stops follow {rows[0]['base_rate']:.1%} of positions)")
-    steered = steer(tuned, lang)
-    row = evaluate(steered, reference, lang, measured["samples"], measured["length"], seed=measured["seed"])
-    found["steered"] = {"layer": steered.layer, **row}
-    say(f"  tuned minus its full-stop direction (layer {steered.layer}): proxy {row['proxy']:.2f}, "
-        f"gold {row['gold']:+.3f}, KL {row['kl']:.2f}")
+    found["steered"] = []
+    for scale in STEERING_SCALES:
+        steered = steer(tuned, lang, scale=scale)
+        row = evaluate(steered, reference, lang, measured["samples"], measured["length"], seed=measured["seed"])
+        found["steered"].append({"layer": steered.layer, "scale": scale, **row})
+        say(f"  tuned minus {scale:g} x its full-stop direction (layer {steered.layer}): proxy {row['proxy']:.2f}, "
+            f"gold {row['gold']:+.3f}, KL {row['kl']:.2f}")
     return found
 
 

@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from specgame._checks import check_int, fail
+from specgame._checks import check_int, fail, is_int
 from specgame.lm import objective
 from specgame.lm.grammar import GRAMMARS, language
 
@@ -97,7 +97,9 @@ class FullStopLMEnv(gym.Env):
             raise gym.error.ResetNeeded("call reset() before step()")
         if len(self._text) >= self.length:
             raise gym.error.ResetNeeded("the completion is finished; call reset()")
-        if not self.action_space.contains(action):
+        if isinstance(action, np.ndarray) and action.shape == ():
+            action = action.item()  # what a policy's argmax returns
+        if not is_int(action) or not 0 <= action < self.language.n_words:
             fail("action", f"a word id in [0, {self.language.n_words - 1}]", action)
         word = int(action)
         self._text.append(word)
