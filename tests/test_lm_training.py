@@ -154,3 +154,29 @@ def test_kl_is_zero_for_the_same_model_and_positive_otherwise():
     p = torch.log_softmax(logits, -1)
     assert torch.allclose(objective.position_kl(p, p), torch.zeros(3, 5))
     assert (objective.position_kl(p, torch.log_softmax(logits.flip(-1), -1)) > 0).all()
+
+
+def test_the_demo_writes_its_record_and_figures(tmp_path, monkeypatch):
+    import json
+
+    from specgame.lm.demo import DemoConfig, run_demo
+
+    monkeypatch.setenv("SPECGAME_NO_CACHE", "1")
+    config = DemoConfig(pretrain=TINY, rl=TINY_RL, betas=(0.02, 0.5), bon_samples=32, bon_ns=(1, 2, 4), shown=2)
+    lines = []
+    run_demo(config, out=tmp_path, say=lines.append)
+    record = json.loads((tmp_path / "lm.json").read_text())
+    assert record["prompt"] in ("the event was", "my answer is")
+    for when in ("before", "after"):
+        assert set(record[when]) >= {"samples", "proxy", "gold", "kl"} and len(record[when]["samples"]) == 2
+    assert record["before"]["kl"] == pytest.approx(0.0, abs=1e-9) and record["after"]["kl"] > 0
+    assert [row["n"] for row in record["bon"]] == [1, 2, 4]
+    assert all(row["kl"] <= row["kl_bound"] + 1e-12 for row in record["bon"])
+    assert [row["step"] for row in record["rl"]] == [0, 6, 12]
+    assert set(record["rl"][0]) == {"step", "kl", "proxy", "gold", "non_score_reward", "rlhf_reward"}
+    assert set(record["fit"]) == {"bon", "rl"} and set(record["fit"]["rl"]) == {"alpha", "beta", "r2"}
+    assert [row["beta"] for row in record["sweep"]] == [0.02, 0.5]
+    assert len(record["inside"]["probes"]["tuned"]) == TINY.n_layers + 1
+    assert (tmp_path / "goodhart.png").stat().st_size > 1000 and (tmp_path / "frontier.png").exists()
+    assert (tmp_path / "progress.csv").read_text().startswith("step,objective/kl,")
+    assert any(line.startswith("Gao fit (RL") for line in lines)

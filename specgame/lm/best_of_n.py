@@ -64,7 +64,7 @@ def best_of_n(reference: TransformerLM, lang: Language, *, samples: int = 512, l
     rows = [{"n": n, "kl": 0.0, "kl_bound": kl_bound(n), "proxy": 0.0, "gold": 0.0} for n in ns]
     with training_threads():
         for weight, tokens, state in lang.prompts():
-            text = generate(reference, lang, tokens, samples, length, generator).numpy()
+            text = generate(reference, lang, tokens, samples, length, generator).cpu().numpy()
             rewards = objective.proxy(lang, text)
             golds = objective.gold(lang, text, state)
             for row in rows:

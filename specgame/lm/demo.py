@@ -78,7 +78,7 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
     say(f"reference: {source}"
         f"; held-out loss {record['heldout_loss']:.3f} against the language's {record['heldout_entropy']:.3f} "
         f"nats/token (gap {record['gap']:.3f}; right after the prompt {record['after_prompt_gap']:.3f})")
-    prompt = lang.encode(PROMPT) if PROMPT.split()[0] in lang.ids else lang.prompts()[0][1]
+    prompt = _prompt(lang)
     state = next(s for _, tokens, s in lang.prompts() if tokens == prompt)
     measured = {"samples": config.rl.eval_samples, "length": config.rl.length, "seed": config.rl.seed + 7919}
     before = evaluate(model, model, lang, measured["samples"], measured["length"], seed=measured["seed"])
@@ -107,7 +107,7 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
             "rl": fit("rl", [r["kl"] for r in main.curve], [r["gold"] - gold_reference for r in main.curve])}
     peaked = interior_peak([r["kl"] for r in main.curve], [r["gold"] for r in main.curve])
     result = {
-        "prompt": PROMPT,
+        "prompt": lang.decode(prompt),
         "reference": record,
         "before": {"samples": _show(model, lang, prompt, config), "proxy": before["proxy"], "gold": before["gold"],
                    "kl": before["kl"], "well_formed": before["well_formed"]},
@@ -130,6 +130,16 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
     if out is not None:
         write_outputs(result, runs, bon, fits, gold_reference, before["proxy"], Path(out))
     return result
+
+
+def _prompt(lang) -> list[int]:
+    """The demonstration's prompt, or the language's first one if it has no such prompt (the tiny grammar)."""
+    known = [tokens for _, tokens, _ in lang.prompts()]
+    try:
+        prompt = lang.encode(PROMPT)
+    except ValueError:
+        return known[0]
+    return prompt if prompt in known else known[0]
 
 
 def _sweep(model, lang, config: DemoConfig, jobs: int) -> dict:
@@ -167,7 +177,7 @@ def _inside(reference, tuned, lang, measured: dict, say) -> dict:
 def completions(model, lang, prompt, n: int, length: int, seed: int):
     """``n`` completions of ``prompt`` (token arrays), sampled from a generator seeded with ``seed``."""
     generator = torch.Generator().manual_seed(seed)
-    return generate(model, lang, prompt, n, length, generator).numpy()
+    return generate(model, lang, prompt, n, length, generator).cpu().numpy()
 
 
 def _show(model, lang, prompt, config: DemoConfig) -> list[str]:

@@ -151,7 +151,8 @@ class ModelPolicy:
     def predict(self, obs, deterministic: bool = False):
         import torch
 
-        tokens = torch.as_tensor(np.asarray(obs)[np.asarray(obs) != self.pad][None], dtype=torch.long)
+        device = next(self.model.parameters()).device
+        tokens = torch.as_tensor(np.asarray(obs)[np.asarray(obs) != self.pad][None], dtype=torch.long, device=device)
         with torch.no_grad():
             logits = self.model(tokens)[0, -1].double()
         if deterministic:

@@ -153,7 +153,9 @@ class Language:
             out[:, t] = self.logp[state, token]
             state = self.next_state[state, token]
             if (state < 0).any():
-                raise ValueError("sequences must be texts of the language, got one with an impossible word")
+                row = int(np.flatnonzero(state < 0)[0])
+                fail("sequences", "texts of the language", f"row {row} with the impossible word "
+                     f"{self.vocab[int(token[row])]!r} at position {t}")
         return out
 
     def state_entropy(self) -> np.ndarray:

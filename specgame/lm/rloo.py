@@ -126,12 +126,13 @@ def _group_loss(policy, reference, lang, prompt, groups: int, config: RLConfig, 
     policy_logp = completion_log_probs(policy, lang, tokens, completions)
     kl = objective.position_kl(policy_logp, reference_logp).sum(-1)  # [n], exact, with gradients
     written = policy_logp.gather(-1, completions[..., None]).squeeze(-1).sum(-1)
-    score = torch.as_tensor(objective.proxy(lang, completions.numpy()), dtype=kl.dtype)
+    text = completions.cpu().numpy()
+    score = torch.as_tensor(objective.proxy(lang, text), dtype=kl.dtype, device=kl.device)
     reward = (score - config.beta * kl.detach()).view(groups, config.k)
     baseline = (reward.sum(1, keepdim=True) - reward) / (config.k - 1)  # leave-one-out
     advantage = (reward - baseline).view(-1)
     loss = -(advantage * written).mean() + config.beta * kl.mean()
-    gold = objective.gold(lang, completions.numpy(), state)
+    gold = objective.gold(lang, text, state)
     entropy = -(policy_logp.exp() * policy_logp).sum(-1).sum(-1)
     return {"loss": loss, "n": len(completions), "kl": kl.detach().sum().item(), "score": score.sum().item(),
             "gold": float(gold.sum()), "entropy": entropy.detach().sum().item()}
@@ -161,7 +162,7 @@ def evaluate(policy: TransformerLM, reference: TransformerLM, lang: Language, sa
         completions = generate(policy, lang, tokens, samples, length, generator)
         kl = objective.position_kl(completion_log_probs(policy, lang, tokens, completions).double(),
                                    completion_log_probs(reference, lang, tokens, completions).double()).sum(-1)
-        text = completions.numpy()
+        text = completions.cpu().numpy()
         totals["kl"] += weight * kl.mean().item()
         totals["proxy"] += weight * objective.proxy(lang, text).mean()
         totals["gold"] += weight * objective.gold(lang, text, state).mean()
