@@ -25,8 +25,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="pretrain (or load), tune on full stops, print and draw what changed")
     demo.add_argument("--quick", action="store_true", help="the small demonstration (minutes, not a quarter hour)")
     demo.add_argument("--out", default="runs/lm-demo", help="folder for lm.json, progress.csv and the figures")
-    demo.add_argument("--jobs", type=int, default=2,
-                      help="KL coefficients tuned at once, one process and one thread each (default %(default)s)")
+    demo.add_argument("--jobs", type=int, default=3,
+                      help="KL coefficients tuned at once, one process and one thread each; three share two cores "
+                           "well (default %(default)s)")
     common(demo)
 
     def reference_options(p):
