@@ -104,7 +104,7 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
     inside = _inside(model, main.policy, lang, measured, say)
     gold_reference = before["gold"]
     fits = {"bon": fit("bon", [r["kl"] for r in bon], [r["gold"] - bon[0]["gold"] for r in bon]),
-            "rl": fit("rl", [r["kl"] for r in main.curve], [r["gold"] - gold_reference for r in main.curve])}
+            "rl": fit("rl", [r["kl"] for r in main.curve], [r["gold"] - main.curve[0]["gold"] for r in main.curve])}
     peaked = interior_peak([r["kl"] for r in main.curve], [r["gold"] for r in main.curve])
     result = {
         "prompt": lang.decode(prompt),
@@ -218,7 +218,7 @@ def write_outputs(result: dict, runs: dict, bon: list[dict], fits: dict, gold_re
     atomic_write_text(out / "lm.json", json.dumps(result, indent=2))
     write_log(runs[result["after"]["beta"]].log, out / "progress.csv")
     main_curve = runs[result["after"]["beta"]].curve
-    figures = {"goodhart.png": goodhart_figure(bon, main_curve, fits, gold_reference),
+    figures = {"goodhart.png": goodhart_figure(bon, main_curve, fits),
                "frontier.png": frontier_figure({b: r.curve for b, r in runs.items()}, gold_reference, proxy_reference)}
     for name, figure in figures.items():
         atomic_write(out / name, lambda f, fig=figure: fig.savefig(f, format="png", dpi=110))

@@ -8,8 +8,12 @@ from matplotlib.figure import Figure
 from specgame.lm.goodhart import Fit
 
 
-def goodhart_figure(bon: list[dict], rl: list[dict], fits: dict[str, Fit], gold_reference: float) -> Figure:
-    """Proxy (top) and gold gain (bottom) against d = sqrt(KL), best-of-n left, RL right, with the fits."""
+def goodhart_figure(bon: list[dict], rl: list[dict], fits: dict[str, Fit]) -> Figure:
+    """Proxy (top) and gold gain (bottom) against d = sqrt(KL), best-of-n left, RL right, with the fits.
+
+    Each panel's gain is measured from its own first row (n = 1; update 0), the reference
+    measured on the same samples, as the fits are.
+    """
     figure = Figure(figsize=(9, 6), layout="constrained")
     axes = figure.subplots(2, 2, sharex="col")
     for column, (name, rows) in enumerate((("best-of-n", bon), ("RL (RLOO)", rl))):
@@ -17,7 +21,7 @@ def goodhart_figure(bon: list[dict], rl: list[dict], fits: dict[str, Fit], gold_
         axes[0, column].plot(d, [r["proxy"] for r in rows], "o-", color="tab:red")
         axes[0, column].set_title(name)
         axes[0, column].set_ylabel("proxy: full stops per completion")
-        gain = np.array([r["gold"] for r in rows]) - gold_reference
+        gain = np.array([r["gold"] for r in rows]) - rows[0]["gold"]
         axes[1, column].plot(d, gain, "o", color="tab:blue", label="measured")
         fit = fits["bon" if column == 0 else "rl"]
         grid = np.linspace(0, d.max() if len(d) else 1, 200)
