@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -172,7 +172,3 @@ def evaluate(policy: TransformerLM, reference: TransformerLM, lang: Language, sa
     totals["kl"] = max(totals["kl"], 0.0)  # rounding can make a KL of 0 print as -1e-17
     totals.update({"non_score_reward": -beta * totals["kl"], "rlhf_reward": totals["proxy"] - beta * totals["kl"]})
     return totals
-
-
-def config_dict(config: RLConfig) -> dict:
-    return asdict(config)
