@@ -22,6 +22,7 @@ from specgame._files import atomic_write, atomic_write_text
 from specgame.lm.best_of_n import best_of_n
 from specgame.lm.goodhart import fit, interior_peak
 from specgame.lm.grammar import language
+from specgame.lm.model import training_threads
 from specgame.lm.pretrain import PretrainConfig, reference
 from specgame.lm.rloo import RLConfig, evaluate, tune
 from specgame.lm.sampling import generate
@@ -159,7 +160,8 @@ def _inside(reference, tuned, lang, measured: dict, say) -> dict:
     """Probes per layer for both models; the tuned model with its full-stop direction subtracted."""
     from specgame.lm.inside import probes, steer
 
-    found = {"probes": {"reference": probes(reference, lang), "tuned": probes(tuned, lang)}}
+    with training_threads():
+        found = {"probes": {"reference": probes(reference, lang), "tuned": probes(tuned, lang)}}
     for name, rows in found["probes"].items():
         say(f"  {name}: probe accuracy by layer " + ", ".join(
             f"{r['layer']}: {r['accuracy']:.3f} (control {r['control']:.3f})" for r in rows)
@@ -177,7 +179,8 @@ def _inside(reference, tuned, lang, measured: dict, say) -> dict:
 def completions(model, lang, prompt, n: int, length: int, seed: int):
     """``n`` completions of ``prompt`` (token arrays), sampled from a generator seeded with ``seed``."""
     generator = torch.Generator().manual_seed(seed)
-    return generate(model, lang, prompt, n, length, generator).cpu().numpy()
+    with training_threads():
+        return generate(model, lang, prompt, n, length, generator).cpu().numpy()
 
 
 def _show(model, lang, prompt, config: DemoConfig) -> list[str]:

@@ -106,4 +106,6 @@ class Steered(nn.Module):
 def steer(model: TransformerLM, lang: Language, layer: int | None = None, scale: float = 1.0) -> Steered:
     """The model minus its own full-stop direction at ``layer`` (default: the last block's output)."""
     layer = model.config.n_layers if layer is None else layer
-    return Steered(model, full_stop_direction(model, lang, layer), layer, scale).eval()
+    with training_threads():
+        direction = full_stop_direction(model, lang, layer)
+    return Steered(model, direction, layer, scale).eval()

@@ -99,9 +99,9 @@ def pretrain(config: PretrainConfig = PretrainConfig(), device: str = "cpu") -> 
             optimiser.step()
             schedule.step()
             losses.append(loss.item())
-    seconds = time.perf_counter() - started
-    record = {"train_seconds": seconds, "first_loss": losses[0], "last_loss": float(np.mean(losses[-50:]))}
-    record.update(evaluate(model.eval(), lang, seed=config.seed + 1))
+        seconds = time.perf_counter() - started
+        record = {"train_seconds": seconds, "first_loss": losses[0], "last_loss": float(np.mean(losses[-50:]))}
+        record.update(evaluate(model.eval(), lang, seed=config.seed + 1))
     return model, record
 
 

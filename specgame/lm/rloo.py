@@ -158,17 +158,24 @@ def evaluate(policy: TransformerLM, reference: TransformerLM, lang: Language, sa
     totals = {"kl": 0.0, "proxy": 0.0, "gold": 0.0, "well_formed": 0.0}
     was_training = policy.training
     policy.eval()
-    for weight, tokens, state in lang.prompts():
-        completions = generate(policy, lang, tokens, samples, length, generator)
-        kl = objective.position_kl(completion_log_probs(policy, lang, tokens, completions).double(),
-                                   completion_log_probs(reference, lang, tokens, completions).double()).sum(-1)
-        text = completions.cpu().numpy()
-        totals["kl"] += weight * kl.mean().item()
-        totals["proxy"] += weight * objective.proxy(lang, text).mean()
-        totals["gold"] += weight * objective.gold(lang, text, state).mean()
-        totals["well_formed"] += weight * objective.well_formed(lang, text, state).mean()
+    with training_threads():
+        for weight, tokens, state in lang.prompts():
+            _add_prompt(totals, weight, tokens, state, policy, reference, lang, samples, length, generator)
     policy.train(was_training)
     totals = {key: float(value) for key, value in totals.items()}
     totals["kl"] = max(totals["kl"], 0.0)  # rounding can make a KL of 0 print as -1e-17
     totals.update({"non_score_reward": -beta * totals["kl"], "rlhf_reward": totals["proxy"] - beta * totals["kl"]})
     return totals
+
+
+def _add_prompt(totals: dict, weight: float, tokens, state: int, policy, reference, lang: Language, samples: int,
+                length: int, generator) -> None:
+    """Add one prompt's mean KL, proxy, gold and well-formed share to ``totals``, weighted by its probability."""
+    completions = generate(policy, lang, tokens, samples, length, generator)
+    kl = objective.position_kl(completion_log_probs(policy, lang, tokens, completions).double(),
+                               completion_log_probs(reference, lang, tokens, completions).double()).sum(-1)
+    text = completions.cpu().numpy()
+    totals["kl"] += weight * kl.mean().item()
+    totals["proxy"] += weight * objective.proxy(lang, text).mean()
+    totals["gold"] += weight * objective.gold(lang, text, state).mean()
+    totals["well_formed"] += weight * objective.well_formed(lang, text, state).mean()
