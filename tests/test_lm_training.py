@@ -94,6 +94,10 @@ def test_bad_settings_are_refused_where_they_enter():
         PretrainConfig(grammar="french")
     with pytest.raises(ValueError, match="device must be one of"):
         resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device must be 'cpu' or 'auto' on a machine without a GPU, got 'cuda'"):
+            resolve_device("cuda")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(ValueError, match="n_heads must divide d_model=64, got 5"):
         ModelConfig(n_words=10, n_heads=5)
 

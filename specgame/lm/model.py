@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from specgame._checks import check_choice, check_int
+from specgame._checks import check_choice, check_int, fail
 from specgame._files import atomic_write
 
 MODEL_VERSION = 1
@@ -111,6 +111,8 @@ def resolve_device(device: str) -> torch.device:
     check_choice("device", device, ("cpu", "cuda", "auto"))
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda" and not torch.cuda.is_available():
+        fail("device", "'cpu' or 'auto' on a machine without a GPU", device)
     return torch.device(device)
 
 
