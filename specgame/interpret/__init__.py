@@ -1,0 +1,8 @@
+"""Looking inside the gamer: interpretability of torch networks, scored against an answer key.
+
+Every reachable state of a table is enumerated and its true features and exact values are
+known, so each method here is measured against the truth on the complete input set:
+activations (:mod:`.activations`), the answer key (:mod:`.answer_key`), linear probes with
+controls (:mod:`.probes`), steering evaluated exactly (:mod:`.steering`), sparse
+dictionaries (:mod:`.sae`), dataset examples and feature visualisation (:mod:`.visualise`).
+"""
