@@ -29,6 +29,17 @@ def _torch():
 torch = _torch()
 
 
+@contextlib.contextmanager
+def one_thread():
+    """torch on one thread for a block: these networks are too small to split, and the machine is shared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def observations(mdp: TabularMDP) -> np.ndarray:
     """The onehot planes of every observation id, float32 [n_obs, C, H, W]: what a DQN sees.
 
@@ -122,7 +133,7 @@ def run(net, inputs: np.ndarray, layers=(), intervention: Steer | None = None,
                 lambda m, i, out, layer=layer: captured[layer].append(out.flatten(1).numpy().copy())))
             # (a hook that returns None leaves the output alone)
         steer = intervention.applied(net) if intervention is not None else contextlib.nullcontext()
-        with steer, torch.inference_mode():
+        with steer, one_thread(), torch.inference_mode():
             for start in range(0, len(inputs), batch_size):
                 batch = torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size], np.float32))
                 outputs.append(net(batch).numpy())
