@@ -143,9 +143,10 @@ def policy_values(mdp: TabularMDP, table: np.ndarray, gamma: float = 1.0) -> tup
 
 def answer_key(mdp: TabularMDP, table: np.ndarray | None = None, gamma: float = 1.0) -> AnswerKey:
     """The features of every state, its optimal proxy and intended values, and (given a
-    policy ``table``, one action per observation id) that policy's proxy and intended values."""
-    values = {"optimal_proxy_value": optimal_plan(mdp, "proxy").proxy_values,
-              "optimal_intended_value": optimal_plan(mdp, "intended").intended_values}
+    policy ``table``, one action per observation id) that policy's proxy and intended values;
+    every value discounted by ``gamma`` (a DQN's own γ makes them comparable with its Q-values)."""
+    values = {"optimal_proxy_value": optimal_plan(mdp, "proxy", gamma=gamma).proxy_values,
+              "optimal_intended_value": optimal_plan(mdp, "intended", gamma=gamma).intended_values}
     if table is not None:
         values["policy_proxy_value"], values["policy_intended_value"] = policy_values(mdp, table, gamma)
     return AnswerKey(tuple(state_features(mdp)), values)

@@ -125,6 +125,7 @@ class MatchReport:
     threshold: float
     explained_variance: float
     feature_labels: tuple  # (best true feature name, score) per dictionary feature that ever fires
+    unit_labels: tuple  # the same for each raw unit that varies
 
     def to_dict(self) -> dict:
         return {"layer": self.layer, "features": self.features, "matched": self.matched, "units": self.units,
@@ -142,7 +143,9 @@ def compare_with_units(layer: str, x: np.ndarray, sae: SparseAutoencoder, truth:
     alive = f.max(axis=0) > 0  # a feature that never fires describes nothing
     feature_scores, feature_best = match_scores(f[:, alive], truth)
     varying = x.std(axis=0) > 0
-    unit_scores, _ = match_scores(x[:, varying], truth)
+    unit_scores, unit_best = match_scores(x[:, varying], truth)
     labels = tuple((names[i], float(s)) for i, s in zip(feature_best, feature_scores))
+    unit_labels = tuple((names[i], float(s)) for i, s in zip(unit_best, unit_scores))
     return MatchReport(layer, int(alive.sum()), int((feature_scores >= threshold).sum()), int(varying.sum()),
-                       int((unit_scores >= threshold).sum()), threshold, sae.explained_variance(x), labels)
+                       int((unit_scores >= threshold).sum()), threshold, sae.explained_variance(x), labels,
+                       unit_labels)
