@@ -78,7 +78,7 @@ def layer_names(net, sample=None) -> list[str]:
 
 
 def _module(net, layer: str):
-    names = [name for name, module in net.named_modules() if name and not list(module.children())]
+    names = layer_names(net)
     if layer not in names:
         fail("layer", f"one of {names}", layer)
     return net.get_submodule(layer)

@@ -98,7 +98,8 @@ def state_features(mdp: TabularMDP) -> list[Feature]:
             continue
         if name.endswith(BIT_SUFFIXES):
             for bit in range(int(values.max()).bit_length()):
-                features.append(_categorical(f"{name}[{bit}]", values >> bit & 1, lambda v, n=f"{name}[{bit}]": f"{n}={v}"))
+                bit_name = f"{name}[{bit}]"
+                features.append(_categorical(bit_name, values >> bit & 1, lambda v, n=bit_name: f"{n}={v}"))
         elif len(np.unique(values)) <= MAX_LABELS:
             features.append(_categorical(name, values, lambda v, n=name: f"{n}={v}"))
     rules = rules_of(mdp)

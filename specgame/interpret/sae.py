@@ -49,8 +49,8 @@ class SparseAutoencoder:
         return float(1.0 - error / ((x - x.mean(axis=0)) ** 2).sum())
 
 
-def train_sae(x: np.ndarray, n_features: int, *, l1: float = 3e-2, steps: int = 3000, batch_size: int = 1024,
-              learning_rate: float = 3e-3, seed: int = 0) -> SparseAutoencoder:
+def train_sae(x: np.ndarray, n_features: int, *, l1: float = 0.1, steps: int = 3000, batch_size: int = 1024,
+              learning_rate: float = 1e-2, seed: int = 0) -> SparseAutoencoder:
     """Fit a sparse autoencoder with ``n_features`` features to the rows of ``x`` [N, units]."""
     n_features = check_int("n_features", n_features, 1)
     steps = check_int("steps", steps, 1)

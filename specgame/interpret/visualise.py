@@ -3,7 +3,8 @@
 Dataset examples come from the complete state set, so "the top-k states" is exact, not a
 sample.  Feature visualisation optimises a *relaxed* board: one softmax over the board's
 characters per cell, restricted to the characters that cell ever shows in a real board
-(a wall stays a wall), sharpened by an entropy penalty; the decoded board (the most likely
+(a wall stays a wall), sharpened by an entropy penalty, and for a ReLU layer the unit's input is driven (an
+inactive unit has no gradient); the decoded board (the most likely
 character per cell) is then run through the network as a real onehot input, so its
 activation can be set beside the best real state's.
 """
@@ -52,7 +53,10 @@ def visualise(net, mdp: TabularMDP, layer: str, unit: int, *, steps: int = 300, 
     allowed = torch.from_numpy(inputs.max(axis=0) > 0)  # which characters each cell ever shows
     best_states, best_values = top_examples(net, mdp, layer, unit, 1)
     captured = {}
-    handle = _module(net, layer).register_forward_hook(lambda m, i, out: captured.update(out=out))
+    module = _module(net, layer)
+    # Drive a ReLU's input, not its output: a unit that is off at the start has no gradient.
+    before_relu = isinstance(module, torch.nn.ReLU)
+    handle = module.register_forward_hook(lambda m, i, out: captured.update(out=i[0] if before_relu else out))
     trainable = [p for p in net.parameters() if p.requires_grad]
     for parameter in trainable:  # the gradient goes to the input only, never into the weights' .grad
         parameter.requires_grad_(False)
