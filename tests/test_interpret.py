@@ -107,7 +107,8 @@ def test_the_answer_key_names_every_field_the_cell_the_bits_and_the_terrain(mdp)
     state = mdp.state_dict(s)
     assert features["cell"].names[features["cell"].labels[s]] == f"cell=({state['row']}, {state['col']})"
     assert features["lagoon_tokens[2]"].labels[s] == state["lagoon_tokens"] >> 2 & 1
-    assert features["terrain"].names[features["terrain"].labels[s]] == f"terrain={boat.MAP[state['row']][state['col']]!r}"
+    terrain = boat.MAP[state["row"]][state["col"]]
+    assert features["terrain"].names[features["terrain"].labels[s]] == f"terrain={terrain!r}"
 
 
 def test_policy_values_from_the_start_are_the_solvers_exact_returns(mdp):
