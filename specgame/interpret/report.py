@@ -56,14 +56,15 @@ def save_figure(fig, path: Path, dpi: int = 110) -> None:
     plt.close(fig)
 
 
-def interpret_network(net, mdp, out=None, *, quick: bool = False, gamma: float = 0.99, seed: int = 0,
-                      vectors=None, where=None, log=print) -> dict:
+def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget | None = None,
+                      gamma: float = 0.99, seed: int = 0, vectors=None, where=None, log=print) -> dict:
     """Run every method on ``net`` over every state of ``mdp``; write the files to ``out`` (if given).
 
-    ``vectors`` ({(layer, name): vector}) and ``where`` (bool [n_states]: the boards the entry
-    rate is asked on) override the boat's default steering vectors and boards.
+    ``budget`` overrides the ``quick`` or full one.  ``vectors`` ({(layer, name): vector}) and
+    ``where`` (bool [n_states]: the boards the entry rate is asked on) override the boat's
+    default steering vectors and boards.
     """
-    budget = QUICK if quick else FULL
+    budget = budget or (QUICK if quick else FULL)
     out = Path(out) if out is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
