@@ -124,23 +124,33 @@ def run(net, inputs: np.ndarray, layers=(), intervention: Steer | None = None,
     """
     batch_size = check_int("batch_size", batch_size, 1)
     modules = {layer: _module(net, layer) for layer in layers}
-    captured = {layer: [] for layer in layers}
+    captured = {}  # layer -> preallocated [N, units], filled batch by batch
+    where = [0, 0]  # the batch being run: [start, stop)
+
+    def keep(layer, output):
+        values = output.flatten(1).numpy()
+        if layer not in captured:
+            captured[layer] = np.empty((len(inputs), values.shape[1]), values.dtype)
+        captured[layer][where[0]:where[1]] = values
+
     handles = []
-    outputs = []
+    outputs = None
     try:
-        for layer, module in modules.items():
-            handles.append(module.register_forward_hook(
-                lambda m, i, out, layer=layer: captured[layer].append(out.flatten(1).numpy().copy())))
-            # (a hook that returns None leaves the output alone)
+        for layer, module in modules.items():  # (a hook that returns None leaves the output alone)
+            handles.append(module.register_forward_hook(lambda m, i, out, layer=layer: keep(layer, out)))
         steer = intervention.applied(net) if intervention is not None else contextlib.nullcontext()
         with steer, one_thread(), torch.inference_mode():
             for start in range(0, len(inputs), batch_size):
-                batch = torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size], np.float32))
-                outputs.append(net(batch).numpy())
+                where[:] = start, min(start + batch_size, len(inputs))
+                batch = torch.from_numpy(np.ascontiguousarray(inputs[where[0]:where[1]], np.float32))
+                result = net(batch).numpy()
+                if outputs is None:
+                    outputs = np.empty((len(inputs), result.shape[1]), result.dtype)
+                outputs[where[0]:where[1]] = result
     finally:
         for handle in handles:
             handle.remove()
-    return np.concatenate(outputs), {layer: np.concatenate(parts) for layer, parts in captured.items()}
+    return outputs, captured
 
 
 def greedy_table(net, mdp: TabularMDP, intervention: Steer | None = None) -> np.ndarray:
