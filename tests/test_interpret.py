@@ -223,3 +223,22 @@ def test_feature_visualisation_drives_a_planted_unit_past_every_real_board(mdp):
     assert vis.best_activation == 3.0
     assert vis.activation >= 3.0  # every lagoon target cell shows a target
     assert all(vis.board[r][c] == "o" for r, c in boat.LAGOON_TOKENS)
+
+
+# -- the mixed race ---------------------------------------------------------------------------------
+
+
+def test_the_mixed_race_shows_whether_finishing_pays_and_its_optimum_races_only_then():
+    from specgame.analysis.compare import optimal_plan
+    from specgame.envs import boat_race_mixed as mixed
+    from specgame.solve import expected_total
+
+    table = grid.compile(mixed)
+    pays = table.states[:, list(table.state_fields).index("pays")]
+    assert table.initial[pays == 1].sum() == pytest.approx(0.5)
+    assert all(table.board(s)[-1].endswith("$") == bool(pays[s]) for s in range(0, table.n_states, 97))
+    plan = optimal_plan(table, "proxy", gamma=0.99)  # a discounting learner's optimum
+    for paid, laps, proxy in ((1, 1.0, 54.0), (0, 0.0, 45.0)):
+        race = steering.starting_in(table, pays == paid)
+        assert expected_total(race, plan, race.intended) == pytest.approx(laps, abs=1e-9)
+        assert evaluate(race, plan).proxy_return == pytest.approx(proxy, abs=0.02)

@@ -94,9 +94,14 @@ def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget
     if is_boat(mdp) or vectors is not None:
         clock = time.perf_counter()
         detour = steering.lagoon(mdp)
+        evaluate_on = None
+        if vectors is None and "pays" in mdp.state_fields:  # the mixed race: turn the looper into a racer
+            vectors, where, evaluate_on = steering.mixed_setup(net, mdp, hidden)
+            result["steering_evaluated_on"] = "races where finishing does not pay"
         vectors = vectors if vectors is not None else steering.boat_vectors(net, mdp, hidden)
         where = where if where is not None else steering.targets_present(mdp)
-        steering_rows = steering.steering_sweep(net, mdp, vectors, budget.coefficients, detour, where)
+        steering_rows = steering.steering_sweep(net, mdp, vectors, budget.coefficients, detour, where,
+                                                evaluate_on)
         result["steering"] = [row.to_dict() for row in steering_rows]
         result["decision_cells"] = [list(cell) for cell in detour.decisions]
         seconds["steering"] = time.perf_counter() - clock

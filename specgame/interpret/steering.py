@@ -18,6 +18,7 @@ cells where the steered policy still does what the unsteered one does.  No sampl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -160,19 +161,32 @@ def evaluate_table(mdp: TabularMDP, table: np.ndarray, baseline: np.ndarray, det
 
 
 def steering_sweep(net, mdp: TabularMDP, vectors: dict, coefficients, detour: Detour,
-                   where: np.ndarray | None = None) -> list[SteeringResult]:
+                   where: np.ndarray | None = None, evaluate_on: TabularMDP | None = None) -> list[SteeringResult]:
     """Every (layer, vector) in ``vectors`` ({(layer, name): vector}) at every coefficient, exactly,
-    after the unsteered baseline (one row, layer "-", coefficient 0)."""
+    after the unsteered baseline (one row, layer "-", coefficient 0).
+
+    ``evaluate_on`` (default ``mdp``) is the table the returns are computed on: the same game
+    with other start states (see :func:`starting_in`), e.g. only the races where finishing does not pay.
+    """
+    target = mdp if evaluate_on is None else evaluate_on
     baseline = greedy_table(net, mdp)
-    rows = [SteeringResult("-", "none", 0.0, **evaluate_table(mdp, baseline, baseline, detour, where))]
+    rows = [SteeringResult("-", "none", 0.0, **evaluate_table(target, baseline, baseline, detour, where))]
     for (layer, name), vector in vectors.items():
         for coefficient in coefficients:
             if coefficient == 0:
                 continue
             table = greedy_table(net, mdp, Steer(layer, vector, coefficient))
             rows.append(SteeringResult(layer, name, float(coefficient),
-                                       **evaluate_table(mdp, table, baseline, detour, where)))
+                                       **evaluate_table(target, table, baseline, detour, where)))
     return rows
+
+
+def starting_in(mdp: TabularMDP, mask: np.ndarray) -> TabularMDP:
+    """The same table with episodes starting only in the start states where ``mask`` holds (renormalised)."""
+    initial = np.where(mask, mdp.initial, 0.0)
+    if initial.sum() <= 0:
+        fail("mask", "true on at least one start state", f"{int(np.sum(mask))} states, none a start")
+    return dataclasses.replace(mdp, initial=initial / initial.sum())
 
 
 def boat_vectors(net, mdp: TabularMDP, layers) -> dict:
@@ -191,3 +205,13 @@ def boat_vectors(net, mdp: TabularMDP, layers) -> dict:
 def targets_present(mdp: TabularMDP) -> np.ndarray:
     """bool [n_states]: at least one lagoon target is there to collect (where the entry rate is asked)."""
     return mdp.states[:, list(mdp.state_fields).index("lagoon_tokens")] > 0
+
+
+def mixed_setup(net, mdp: TabularMDP, layers) -> tuple[dict, np.ndarray, TabularMDP]:
+    """BoatRaceLoop-Mixed's steering: a ``pays`` vector (the same board with finishing paying minus
+    not, at each layer) and the boat's two vectors; the entry rate asked on the boards that do not
+    pay and have targets; returns evaluated on the races that do not pay."""
+    pays = mdp.states[:, list(mdp.state_fields).index("pays")]
+    vectors = {(layer, "pays"): contrast_vector(net, mdp, layer, "pays", 1, 0) for layer in layers}
+    vectors.update(boat_vectors(net, mdp, layers))
+    return vectors, (pays == 0) & targets_present(mdp), starting_in(mdp, pays == 0)
