@@ -48,7 +48,7 @@ def test_the_trained_net_keeps_the_proxy_value_and_drops_the_intended_one(found)
     last = found["hidden_layers"][-1]
     proxy, intended = rows[(last, "policy_proxy_value")], rows[(last, "optimal_intended_value")]
     assert proxy["score"] > proxy["score_random_net"] + 0.1  # learned: above what the architecture gives
-    assert intended["score"] < 0.05 < intended["score_random_net"] - 0.5  # a random net keeps it; training drops it
+    assert intended["score"] < intended["score_random_net"] - 0.5  # a random net keeps it; training drops it
 
 
 def test_subtracting_the_lagoon_vector_stops_the_entries_but_not_specifically_and_gives_no_lap(found):
