@@ -242,3 +242,41 @@ def test_the_mixed_race_shows_whether_finishing_pays_and_its_optimum_races_only_
         race = steering.starting_in(table, pays == paid)
         assert expected_total(race, plan, race.intended) == pytest.approx(laps, abs=1e-9)
         assert evaluate(race, plan).proxy_return == pytest.approx(proxy, abs=0.02)
+
+
+# -- everything at once, and the command ------------------------------------------------------------
+
+
+def test_interpret_network_writes_the_files_and_the_json_the_issue_names(mdp, tmp_path):
+    import json
+
+    from specgame.interpret.report import Budget, interpret_network
+
+    tiny = Budget(probe_states=500, coefficients=(-1.0,), sae_steps=50, sae_width=2, visualise_steps=5)
+    interpret_network(planted_net(mdp), mdp, tmp_path, budget=tiny, log=lambda line: None)
+    found = json.loads((tmp_path / "interpret.json").read_text())
+    probe = found["probes"][0]
+    assert {"layer", "feature", "score", "score_random_net", "score_shuffled"} <= set(probe)
+    base = found["steering"][0]
+    assert base["coefficient"] == 0 and base["lagoon_entry_rate"] == 1.0  # the planted net always dives
+    assert {"layer", "vector", "coefficient", "proxy_return", "intended_return", "laps", "lagoon_entry_rate",
+            "verdict"} <= set(base)
+    assert {"layer", "features", "matched", "units", "units_matched", "threshold"} <= set(found["sae"])
+    arrays = np.load(tmp_path / "activations.npz")
+    assert arrays["layer:relus.0"].shape == (mdp.n_obs, 4)
+    np.testing.assert_array_equal(arrays["state_obs"], mdp.obs)
+    assert "feature:cell" in np.load(tmp_path / "features.npz")
+    for figure in ("probes", "steering", "sae", "examples", "visualisation"):
+        assert (tmp_path / f"{figure}.png").stat().st_size > 0
+
+
+def test_the_command_refuses_a_run_folder_without_a_model(tmp_path, capsys):
+    import argparse
+
+    from specgame.app import interpret_cmd
+
+    parser = argparse.ArgumentParser()
+    interpret_cmd.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["interpret", "BoatRaceLoop-v0", "--run", str(tmp_path), "--quick"])
+    assert args.run(args) == 2
+    assert f"--run must be a run folder holding model.pt, got {str(tmp_path)!r}" in capsys.readouterr().err

@@ -153,8 +153,20 @@ def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget
         save_figure(figures.boards_figure(mdp, top_states, [f"{v:.2f}" for v in top_values],
                                           f"Top states of {sae_layer} unit {unit}"), out / "examples.png")
         save_figure(figures.visualisation_figure(mdp, vis), out / "visualisation.png")
-        atomic_write_text(out / "interpret.json", json.dumps(result, indent=2, default=_plain) + "\n")
+        text = json.dumps(_finite(result), indent=2, default=_plain, allow_nan=False)
+        atomic_write_text(out / "interpret.json", text + "\n")
     return result
+
+
+def _finite(value):
+    """NaN (a rate over no states) as null: JSON has no NaN."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _plain(value):
