@@ -280,3 +280,13 @@ def test_the_command_refuses_a_run_folder_without_a_model(tmp_path, capsys):
     args = parser.parse_args(["interpret", "BoatRaceLoop-v0", "--run", str(tmp_path), "--quick"])
     assert args.run(args) == 2
     assert f"--run must be a run folder holding model.pt, got {str(tmp_path)!r}" in capsys.readouterr().err
+
+
+def test_imitation_teaches_a_network_a_policy_on_every_board(mdp):
+    from specgame.interpret.imitate import imitate
+
+    torch.manual_seed(0)
+    net = MLP(len(mdp.alphabet) * 11 * 14, (8,), 4)
+    down = np.full(mdp.n_obs, DOWN)
+    assert imitate(net, mdp, down, epochs=2, batch_size=1024, learning_rate=1e-2) == 1.0
+    assert (acts.greedy_table(net, mdp) == DOWN).all()
