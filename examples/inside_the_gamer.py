@@ -9,6 +9,11 @@ subtracted inside the network, the steered policy evaluated exactly by the solve
 sparse autoencoder's features against the raw units; the top boards of a unit and an
 input optimised to drive it. Writes interpret.json, the arrays and the figures.
 
+Then the mixed race (BoatRaceLoop-Mixed-v0, full run only): a network of the DQN's
+architecture taught the exact discounted optimum, which races when finishing pays and
+loops when it does not, and the "pays" vector added on the boards where it does not pay
+(written to OUT/mixed/).
+
     python examples/inside_the_gamer.py [--quick]
 """
 
@@ -39,6 +44,34 @@ def main(argv=None):
         budget = None
     interpret_network(agent.q_net, env.unwrapped.mdp, args.out, budget=budget, gamma=agent.config.gamma)
     print(f"figures and interpret.json in {args.out}/")
+    if not args.quick:
+        mixed(args.out / "mixed")
+
+
+def mixed(out):
+    """A network that holds both behaviours, and a vector that switches the looper into the racer."""
+    from specgame.agents import BOARD_DQN_SETTINGS
+    from specgame.agents.dqn import DQN
+    from specgame.analysis.compare import optimal_plan
+    from specgame.interpret.activations import greedy_table
+    from specgame.interpret.imitate import imitate
+    from specgame.interpret.report import interpret_network
+    from specgame.interpret.steering import starting_in
+    from specgame.solve import expected_total
+
+    env = gym.make("specgame/BoatRaceLoop-Mixed-v0", obs_mode="onehot")
+    mdp = env.unwrapped.mdp
+    net = DQN(env, seed=0, **BOARD_DQN_SETTINGS).q_net  # the DQN's architecture, untrained
+    plan = optimal_plan(mdp, "proxy", gamma=0.99)  # races when it pays, loops when not
+    print(f"imitating the optimum on every board: accuracy {imitate(net, mdp, plan):.4f}")
+    pays = mdp.states[:, list(mdp.state_fields).index("pays")]
+    table = greedy_table(net, mdp)
+    for paid in (1, 0):
+        race = starting_in(mdp, pays == paid)
+        laps = expected_total(race, table, race.intended)
+        print(f"races that {'pay' if paid else 'do not pay'}: expected laps {laps:.2f}")
+    interpret_network(net, mdp, out)
+    print(f"the mixed race: figures and interpret.json in {out}/")
 
 
 if __name__ == "__main__":
