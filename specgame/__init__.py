@@ -24,10 +24,13 @@ from specgame._version import __version__
 from specgame.envs import env_ids as list_envs  # noqa: E402
 from specgame.envs import make, register_envs  # noqa: E402
 
+# ``solve`` names both a module and its main function.  Importing the module here, before
+# binding the function, keeps ``specgame.solve`` the function: a submodule imported later
+# would otherwise replace the package attribute with the module.
+from specgame.solve import evaluate, solve  # noqa: E402
+
 # name -> module that defines it; each is imported the first time it is asked for.
 _LAZY = {
-    "solve": "specgame.solve",
-    "evaluate": "specgame.solve",
     "TabularMDP": "specgame.mdp",
     "gap_report": "specgame.analysis.compare",
     "gap_table": "specgame.analysis.compare",
@@ -43,7 +46,7 @@ _LAZY = {
     "make_agent": "specgame.agents",
 }
 
-__all__ = ["__version__", "list_envs", "make", "register_envs", *_LAZY]
+__all__ = ["__version__", "evaluate", "list_envs", "make", "register_envs", "solve", *_LAZY]
 
 
 def __getattr__(name):

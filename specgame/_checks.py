@@ -49,9 +49,10 @@ def check_int(name: str, value, low: int | None = None, high: int | None = None)
 def check_number(name: str, value, low: float = -math.inf, high: float = math.inf, *,
                  low_open: bool = False, high_open: bool = False) -> float:
     """A finite real number in the interval from ``low`` to ``high`` (closed unless told)."""
-    above = low < value if low_open else low <= value
-    below = value < high if high_open else value <= high
-    if not is_real(value) or not (above and below):
+    real = is_real(value)  # first: a string or None cannot be compared with the bounds
+    above = real and (low < value if low_open else low <= value)
+    below = real and (value < high if high_open else value <= high)
+    if not (above and below):
         if low == -math.inf and high == math.inf:
             allowed = "a finite number"
         else:

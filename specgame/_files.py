@@ -86,6 +86,9 @@ def read_npz(path, fmt: str, version: int,
              max_bytes: int = MAX_FILE_ARRAY_BYTES) -> tuple[dict[str, np.ndarray], dict]:
     """Read an ``.npz`` written with a JSON ``header`` array; check its format and version.
 
+    The one reader of every specgame file (tables, tabular agents, DQNs): each names its
+    ``fmt`` and ``version`` and gets back its arrays and its header (a dict).
+
     Raises ``ValueError`` naming the file for anything truncated, corrupted or foreign.
     Nothing is unpickled (object arrays are refused), and every array's size is checked
     against what the zip archive really holds, and against ``max_bytes`` in total,

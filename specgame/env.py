@@ -2,18 +2,22 @@
 
 It steps through the TabularMDP, so it runs exactly the dynamics the solver plans over
 and the agents train on.  ``reward`` is the proxy; ``info["intended_reward"]`` is what the
-designer meant, and the episode's totals arrive in ``info`` when it ends.
+designer meant, and ``info`` carries the episode's totals so far at every step.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
-from specgame import grid, render
+from specgame import _checks, grid, render
+from specgame.game import check_game
 from specgame.mdp import TabularMDP
+from specgame.policy import observations
 
 OBS_MODES = ("index", "board", "onehot", "rgb")
 
@@ -21,14 +25,21 @@ OBS_MODES = ("index", "board", "onehot", "rgb")
 class SpecGameEnv(gym.Env):
     """A Gymnasium env over a TabularMDP.
 
-    Subclasses set ``rules`` (a game module, see :mod:`specgame.grid`) and take the game's
-    parameters as keyword arguments; ``SpecGameEnv(mdp=table)`` wraps any table.
+    A game's env declares its rules module (see :class:`specgame.game.Game`) in its class
+    line, ``class BoatRaceLoopEnv(SpecGameEnv, rules=__name__)`` (a module or its name),
+    which checks the module and sets the class attribute ``rules``; the env then takes the
+    game's parameters as keyword arguments.  ``SpecGameEnv(mdp=table)`` wraps any table.
 
     Observation modes (``obs_mode``): ``"index"`` Discrete(n_obs) ids, for tabular agents;
     ``"board"`` H×W uint8 character codes; ``"onehot"`` C×H×W float32 planes, one per
     board character, for neural networks; ``"rgb"`` the rendered picture.
     The episode truncates itself after ``horizon`` steps (the game's parameter), so the
     limit the solver plans with is the limit the env enforces.
+
+    ``info`` after each step holds ``intended_reward``, the episode's totals so far
+    (``proxy_return``, ``intended_return``, ``length``), so an outer ``TimeLimit`` (e.g.
+    ``gymnasium.make(id, max_episode_steps=20)``) still ends with them, and
+    ``forced_epsilon`` where the game hands the agent's exploration over.
     """
 
     metadata = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
@@ -36,14 +47,16 @@ class SpecGameEnv(gym.Env):
     summary_proxy = ""
     summary_intended = ""
 
+    def __init_subclass__(cls, rules=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if rules is not None:
+            cls.rules = check_game(importlib.import_module(rules) if isinstance(rules, str) else rules)
+
     def __init__(self, render_mode: str | None = None, obs_mode: str = "index", tile_size: int = 32,
                  mdp: TabularMDP | None = None, **config):
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        if obs_mode not in OBS_MODES:
-            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
-        if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or not 1 <= tile_size <= 512:
-            raise ValueError(f"tile_size must be an int in [1, 512] (pixels), got {tile_size!r}")
+        _checks.check_choice("render_mode", render_mode, [None, *self.metadata["render_modes"]])
+        _checks.check_choice("obs_mode", obs_mode, OBS_MODES)
+        _checks.check_int("tile_size", tile_size, 1, 512)
         if mdp is None:
             if self.rules is None:
                 raise TypeError("SpecGameEnv needs a TabularMDP (mdp=...) or a subclass with rules")
@@ -110,12 +123,11 @@ class SpecGameEnv(gym.Env):
         self._intended_return += intended
         terminated = bool(mdp.terminal[self._state])
         truncated = not terminated and self._t >= mdp.horizon
-        info = {"intended_reward": intended}
+        info = {"intended_reward": intended, "proxy_return": self._proxy_return,
+                "intended_return": self._intended_return, "length": self._t}
         if not np.isnan(mdp.forced_epsilon[self._state]):
             info["forced_epsilon"] = float(mdp.forced_epsilon[self._state])
-        if terminated or truncated:
-            self._done = True
-            info.update(proxy_return=self._proxy_return, intended_return=self._intended_return, length=self._t)
+        self._done = terminated or truncated
         if self.render_mode == "human":
             self.render()
         return self._observe(), proxy, terminated, truncated, info
@@ -133,12 +145,9 @@ class SpecGameEnv(gym.Env):
         o = int(self.mdp.obs[self._state])
         if self.obs_mode == "index":
             return o
-        codes = self.mdp.boards[o]
-        if self.obs_mode == "board":
-            return codes.copy()
-        if self.obs_mode == "onehot":
-            return (codes[None, :, :] == np.arange(len(self.mdp.alphabet))[:, None, None]).astype(np.float32)
-        return render.rasterise(self.board(), self.tile_size, getattr(self.rules, "TILES", None))
+        if self.obs_mode in ("board", "onehot"):
+            return observations(self.mdp, self.obs_mode, [o])[0]
+        return render.rasterise(self.board(), self.tile_size, self.mdp.tiles)
 
     # -- looking at it -------------------------------------------------------------------
 
@@ -177,7 +186,7 @@ class SpecGameEnv(gym.Env):
             return None
         if self.render_mode == "ansi":
             return render.ansi(self.board()) + "\n" + self.hud() + "\n"
-        frame = render.rasterise(self.board(), self.tile_size, getattr(self.rules, "TILES", None))
+        frame = render.rasterise(self.board(), self.tile_size, self.mdp.tiles)
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:

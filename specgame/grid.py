@@ -1,22 +1,10 @@
 """The gridworld authoring kit: ASCII maps, movement, and ``compile()``.
 
-An environment module describes a game in plain Python:
-
-- ``MAP``: ASCII art, one character per cell, read with :func:`parse_map`;
-- ``Config``: a frozen dataclass of the game's parameters (it must have ``horizon``),
-  validating itself in ``__post_init__``;
-- ``State``: a ``NamedTuple`` of ints holding everything that shapes the future;
-- ``ACTIONS``: the action names, in index order;
-- ``initial_states(config) -> [(prob, State)]``;
-- ``transitions(state, action, config) -> [Outcome]``;
-- ``is_terminal(state, config) -> bool``;
-- ``board(state, config) -> [str]``: what the agent sees (equal boards are one observation);
-- optionally ``forced_epsilon(state, config) -> float | None``;
-- optionally ``MAX_STATES``, the game's own default limit for :func:`compile`;
-- optionally ``KERNEL``, the same rules as numba kernels, for games with millions of
-  states (see :mod:`specgame.grid_jit`).
-
-:func:`compile` enumerates the reachable states breadth-first and returns a TabularMDP.
+A game is a rules module that follows the contract :class:`specgame.game.Game` (its
+``Config``, ``State``, ``TILES``, ``actions``, ``initial_states``, ``transitions``,
+``is_terminal`` and ``board``); this module offers the pieces most games use (maps,
+moves, :class:`Outcome`), and :func:`compile` enumerates a game's reachable states
+breadth-first into a TabularMDP.
 """
 
 from __future__ import annotations
@@ -24,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
-import math
 import os
 import weakref
 from collections import deque
@@ -33,6 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from specgame import _checks
+from specgame.game import Outcome as Outcome  # the games take it from here, with the map helpers
+from specgame.game import check_game, game_name
 from specgame.mdp import TabularMDP
 
 # Action order shared by our own gridworlds (Gymnasium's CliffWalking uses the same).
@@ -43,19 +33,11 @@ STEP = {UP: (-1, 0), RIGHT: (0, 1), DOWN: (1, 0), LEFT: (0, -1)}
 MAX_STATES = 2_000_000
 
 
-class Outcome(NamedTuple):
-    """One possible result of taking an action.
+class Position(NamedTuple):
+    """The State of a game in which only the agent's cell shapes the future."""
 
-    ``speed_bonus`` adds ``speed_bonus * (horizon - t) / horizon`` to the intended reward,
-    where ``t`` is the step count after this step: "finish, and finish quickly".
-    """
-
-    prob: float
-    next_state: tuple
-    proxy: float
-    intended: float
-    terminated: bool = False
-    speed_bonus: float = 0.0
+    row: int
+    col: int
 
 
 # -- maps ----------------------------------------------------------------------------------
@@ -108,24 +90,6 @@ def inside(rows, row: int, col: int) -> bool:
     return 0 <= row < len(rows) and 0 <= col < len(rows[0])
 
 
-# -- validation helpers for Config classes ------------------------------------------------
-
-
-def check_int(name: str, value, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {allowed}, got {value}")
-
-
-def check_float(name: str, value, low: float, high: float = math.inf) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if not (low <= value <= high):
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-
-
 # -- compilation ---------------------------------------------------------------------------
 
 # module -> {config: table}.  Keyed by the module object, not its name (two games built at
@@ -138,7 +102,7 @@ def make_config(rules, **config):
     fields = {f.name for f in dataclasses.fields(rules.Config)}
     unknown = sorted(set(config) - fields)
     if unknown:
-        raise ValueError(f"{rules.__name__.rsplit('.', 1)[-1]} has no parameter {unknown[0]!r}; "
+        raise ValueError(f"{game_name(rules)} has no parameter {unknown[0]!r}; "
                          f"its parameters are {sorted(fields)}")
     return rules.Config(**config)
 
@@ -147,7 +111,7 @@ class TooManyStates(ValueError):
     """A game whose reachable states outnumber ``max_states``; names the settings that grew it."""
 
     def __init__(self, rules, cfg, max_states: int):
-        game = rules.__name__.rsplit(".", 1)[-1]
+        game = game_name(rules)
         try:
             defaults = rules.Config()
         except (TypeError, ValueError):  # a Config with required fields: every setting is a suspect
@@ -174,10 +138,10 @@ def compile(rules, max_states: int | None = None, **config) -> TabularMDP:  # no
     with a ``KERNEL`` are not cached on disk: enumerating them is faster than reading
     their tables back.
     """
+    check_game(rules)
     if max_states is None:
         max_states = getattr(rules, "MAX_STATES", MAX_STATES)
-    if isinstance(max_states, bool) or not isinstance(max_states, (int, np.integer)) or max_states < 1:
-        raise ValueError(f"max_states must be a positive int, got {max_states!r}")
+    _checks.check_int("max_states", max_states, 1)
     cfg = make_config(rules, **config)
     tables = _memory_cache.setdefault(rules, {})
     if cfg in tables:
@@ -222,13 +186,14 @@ def _cache_path(rules, cfg) -> Path | None:
     except (OSError, TypeError):
         return None  # a game without a source file (built at run time) cannot be keyed safely
     digest = hashlib.sha256()
-    for part in (__version__, source, inspect.getsource(_enumerate), repr(cfg)):
+    # TILES too: a game may take its look from another module (the AISG games share tiles).
+    for part in (__version__, source, inspect.getsource(_enumerate), repr(cfg), repr(sorted(rules.TILES.items()))):
         digest.update(part.encode())
-    return Path(root) / f"{rules.__name__.rsplit('.', 1)[-1]}-{digest.hexdigest()[:20]}.npz"
+    return Path(root) / f"{game_name(rules)}-{digest.hexdigest()[:20]}.npz"
 
 
 def _enumerate(rules, cfg, max_states: int) -> TabularMDP:
-    n_actions = len(rules.ACTIONS)
+    n_actions = len(rules.actions(cfg))
     index: dict = {}
     order: list = []
 
@@ -298,11 +263,16 @@ def _enumerate(rules, cfg, max_states: int) -> TabularMDP:
         next_state=next_state, prob=prob, proxy=proxy, intended=intended, speed_bonus=speed,
         terminal=np.array([per is None for per in rows], dtype=bool), initial=initial,
         obs=obs, n_obs=len(boards), horizon=cfg.horizon, forced_epsilon=forced,
-        name=rules.__name__.rsplit(".", 1)[-1], action_names=tuple(rules.ACTIONS),
-        state_fields=tuple(rules.State._fields), states=np.array(order, dtype=np.int64),
-        boards=board_codes, alphabet=alphabet,
-        meta={"rules": rules.__name__, "config": dataclasses.asdict(cfg)},
+        states=np.array(order, dtype=np.int64), boards=board_codes, **_described(rules, cfg, alphabet),
     )
+
+
+def _described(rules, cfg, alphabet: str) -> dict:
+    """What a table says about its game: names, the look of its characters, the settings."""
+    return {"name": game_name(rules), "action_names": tuple(rules.actions(cfg)),
+            "state_fields": tuple(rules.State._fields), "alphabet": alphabet,
+            "tiles": {ch: tuple(rules.TILES[ch]) for ch in alphabet if ch in rules.TILES},
+            "meta": {"rules": rules.__name__, "config": dataclasses.asdict(cfg)}}
 
 
 def _observe(rules, cfg, order):
@@ -333,13 +303,13 @@ def _enumerate_kernel(rules, cfg, max_states: int) -> TabularMDP:
         raise ValueError(f"{rules.__name__}: a KERNEL game's State may have at most {grid_jit.MAX_FIELDS} "
                          f"fields, it has {len(fields)}")
     starts = rules.initial_states(cfg)
-    args = kernel.args(cfg)
+    constants = kernel.constants(cfg)
     start_states = np.array([tuple(s) for _, s in starts], dtype=np.int64).reshape(len(starts), len(fields))
     if ((start_states < -1) | (start_states > 254)).any():
         raise ValueError(f"{rules.__name__}: a start state has a field outside [-1, 254], which the KERNEL "
                          f"search cannot store")
     status, n, states, next_state, proxy, intended, ends = kernel.explore(
-        args, start_states, len(rules.ACTIONS), max_states)
+        constants, start_states, len(rules.actions(cfg)), max_states)
     if status == grid_jit.TOO_MANY:
         raise TooManyStates(rules, cfg, max_states)
     if status == grid_jit.OUT_OF_RANGE:
@@ -351,15 +321,13 @@ def _enumerate_kernel(rules, cfg, max_states: int) -> TabularMDP:
     initial = np.zeros(n)
     for (p, _), s in zip(starts, first):  # the starts were found first, duplicates merged
         initial[new_index[s]] += p
-    obs, codes = kernel.observe(args, states, *kernel.shape(cfg))
+    obs, codes = kernel.observe(constants, states, *kernel.shape(cfg))
     alphabet = "".join(chr(c) for c in grid_jit.to_alphabet(codes))
     S, A = next_state.shape
     shape = (S, A, 1)
     return TabularMDP(
         next_state=next_state.reshape(shape), prob=np.ones(shape), proxy=proxy.reshape(shape),
         intended=intended.reshape(shape), speed_bonus=np.zeros(shape), terminal=ends, initial=initial,
-        obs=obs, n_obs=len(codes), horizon=cfg.horizon,
-        name=rules.__name__.rsplit(".", 1)[-1], action_names=tuple(rules.ACTIONS),
-        state_fields=tuple(fields), states=states, boards=codes, alphabet=alphabet,
-        meta={"rules": rules.__name__, "config": dataclasses.asdict(cfg)},
+        obs=obs, n_obs=len(codes), horizon=cfg.horizon, states=states, boards=codes,
+        **_described(rules, cfg, alphabet),
     )

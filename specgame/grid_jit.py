@@ -3,26 +3,30 @@
 A few games are too large for the Python breadth-first search (the AI Safety Gridworlds'
 bigger Sokoban levels and rocks-and-diamonds room have 5 to 13 million states).  Such a
 game keeps the usual rules module, but writes its step, end test and board as jitted
-functions and names them in ``KERNEL``; its ``transitions``, ``is_terminal`` and
-``board`` then call those same kernels, so the game is described once.
+functions and names them in its ``KERNEL`` (a :class:`Kernel`); :func:`python_face` then
+builds its ``transitions``, ``is_terminal`` and ``board`` from those same kernels, so the
+game is described once.
 
 The kernels see a state as an int64 array of the ``State`` fields and read the game's
-constants from one tuple, ``args``:
+constants from one ``NamedTuple`` of the game's (``constants``: arrays, ints and floats,
+read by name, ``constants.width``):
 
-- ``step(state, action, args, out) -> (proxy, intended)`` writes the next state into
-  ``out`` (the game is deterministic);
-- ``terminal(state, args) -> bool``;
-- ``board(state, args, out)`` draws the board into ``out`` (uint8 [H, W]) as ASCII codes.
+- ``step(state, action, constants, out) -> (proxy, intended)`` writes the next state
+  into ``out`` (the game is deterministic);
+- ``terminal(state, constants) -> bool``;
+- ``draw(state, constants, out)`` draws the board into ``out`` (uint8 [H, W]) as ASCII codes.
 
-The game hands them to :func:`explore` and :func:`observe` inside two small jitted
-functions of its own, so that numba caches the search compiled for its kernels (a
-function that takes kernels as arguments cannot be cached itself)::
+Each game also hands its kernels to :func:`explore` and :func:`observe` inside two small
+jitted functions of its own.  They are needed for numba's on-disk cache, not for
+correctness: a function that takes kernels as arguments (``explore`` itself) is compiled
+anew in every process, while a function that reaches them as globals of a module is
+cached with them.  So each game writes::
 
     game = sys.modules[__name__]  # numba caches only if the kernels are reached this way
 
     @njit(cache=True)
-    def _explore(args, starts, n_actions, max_states):
-        return grid_jit.explore(game._step, game._terminal, args, starts, n_actions, max_states)
+    def _explore(constants, starts, n_actions, max_states):
+        return grid_jit.explore(game._step, game._terminal, constants, starts, n_actions, max_states)
 
 Numba's cache keys on the game's file only: after editing this module or a kernel the
 game imports (``envs/_sokoban.py``), delete the ``__pycache__`` folders of the games.
@@ -34,37 +38,36 @@ a state into one 64-bit key.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+
+from specgame.game import Kernel as Kernel  # the games take it from here, with the search
+from specgame.game import Outcome
 
 OK, TOO_MANY, OUT_OF_RANGE = 0, 1, 2
 MAX_FIELDS = 8
 
 
-def step_once(step, args, state, action) -> tuple:
-    """One call of a ``step`` kernel from Python, for the rules' ``transitions``:
-    ``(next state as a tuple of ints, proxy, intended)``."""
-    out = np.empty(len(state), dtype=np.int64)
-    proxy, intended = step(np.array(state, dtype=np.int64), action, args, out)
-    return tuple(int(v) for v in out), proxy, intended
+def python_face(kernel: Kernel, State) -> tuple[Callable, Callable, Callable]:
+    """The rules' ``transitions``, ``is_terminal`` and ``board``, calling ``kernel``'s
+    kernels one state at a time (for the env's checks, tests and teaching; compiling
+    uses the kernels directly)."""
+    def is_terminal(state, config) -> bool:
+        return bool(kernel.terminal(np.array(state, dtype=np.int64), kernel.constants(config)))
 
+    def transitions(state, action: int, config):
+        out = np.empty(len(state), dtype=np.int64)
+        proxy, intended = kernel.step(np.array(state, dtype=np.int64), action, kernel.constants(config), out)
+        next_state = State(*(int(v) for v in out))
+        return [Outcome(1.0, next_state, proxy, intended, terminated=is_terminal(next_state, config))]
 
-def draw_once(board, args, state, shape) -> list[str]:
-    """One call of a ``board`` kernel from Python: the board as rows of characters."""
-    out = np.empty(shape, dtype=np.uint8)
-    board(np.array(state, dtype=np.int64), args, out)
-    return ["".join(chr(c) for c in line) for line in out]
+    def board(state, config) -> list[str]:
+        out = np.empty(kernel.shape(config), dtype=np.uint8)
+        kernel.draw(np.array(state, dtype=np.int64), kernel.constants(config), out)
+        return ["".join(chr(c) for c in line) for line in out]
 
-
-class Kernel(NamedTuple):
-    """What a rules module offers the fast path (see the module docstring)."""
-
-    explore: Callable  # (args, starts, n_actions, max_states) -> explore()'s results
-    observe: Callable  # (args, states, rows, cols) -> observe()'s results
-    args: Callable  # config -> the tuple of constants the kernels read
-    shape: Callable  # config -> (rows, cols) of the board
+    return transitions, is_terminal, board
 
 
 # -- a hash table from 64-bit keys to indices, open addressing ------------------------------
@@ -143,7 +146,7 @@ def _in_range(state) -> bool:
 
 
 @njit(cache=True)
-def explore(step, terminal, args, starts, n_actions, max_states):
+def explore(step, terminal, constants, starts, n_actions, max_states):
     """Breadth-first search from ``starts`` (int64 [n, F]) over a deterministic game.
 
     Returns ``(status, n, states, next_state, proxy, intended, ends)``, arrays cut to the
@@ -168,7 +171,7 @@ def explore(step, terminal, args, starts, n_actions, max_states):
         if next_state.shape[0] < states.shape[0]:
             next_state, proxy, intended, ends = (_grow(next_state, s), _grow(proxy, s),
                                                  _grow(intended, s), _grow(ends, s))
-        if terminal(states[s], args):
+        if terminal(states[s], constants):
             ends[s] = True
             next_state[s, :] = s
             proxy[s, :] = 0.0
@@ -176,7 +179,7 @@ def explore(step, terminal, args, starts, n_actions, max_states):
         else:
             ends[s] = False
             for a in range(n_actions):
-                proxy[s, a], intended[s, a] = step(states[s], a, args, out)
+                proxy[s, a], intended[s, a] = step(states[s], a, constants, out)
                 if not _in_range(out):
                     return OUT_OF_RANGE, s, states, next_state, proxy, intended, ends
                 before = n
@@ -235,7 +238,7 @@ def _same(a, b) -> bool:
 
 
 @njit(cache=True)
-def observe(draw, args, states, rows, cols):
+def observe(draw, constants, states, rows, cols):
     """Draw every state's board; equal boards share an id.  Returns (obs, boards)."""
     n = states.shape[0]
     obs = np.empty(n, np.int32)
@@ -244,7 +247,7 @@ def observe(draw, args, states, rows, cols):
     n_obs = 0
     scratch = np.zeros((rows, cols), np.uint8)
     for s in range(n):
-        draw(states[s], args, scratch)
+        draw(states[s], constants, scratch)
         h = _board_hash(scratch)
         mask = table.shape[0] - 1
         j = _slot(h, mask)

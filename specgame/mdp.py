@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from specgame._checks import check_int, fail
 from specgame._files import atomic_write, json_bytes, read_npz
 
 FORMAT = "specgame.TabularMDP"
@@ -46,6 +47,7 @@ class TabularMDP:
     states: np.ndarray | None = None  # int64 [S, F]: each state decoded, for rendering
     boards: np.ndarray | None = None  # uint8 [n_obs, H, W]: codes into `alphabet`
     alphabet: str = ""  # the board characters, in code order
+    tiles: dict = field(default_factory=dict)  # the game's look: {character: (ground, glyph, colour)}
     meta: dict = field(default_factory=dict)  # JSON-able description (env id, config, …)
 
     def __post_init__(self):
@@ -71,6 +73,7 @@ class TabularMDP:
             set_(self, "states", _as(self.states, np.int64, "states", 2))
         if self.boards is not None:
             set_(self, "boards", _as(self.boards, np.uint8, "boards", 3))
+        set_(self, "tiles", _tiles(self.tiles))
         self._validate()
 
     def _validate(self):
@@ -153,7 +156,7 @@ class TabularMDP:
         header = {"format": FORMAT, "version": FORMAT_VERSION, "n_obs": self.n_obs,
                   "horizon": self.horizon, "name": self.name, "action_names": self.action_names,
                   "state_fields": list(self.state_fields), "alphabet": self.alphabet,
-                  "meta": self.meta, "shape": list(self.shape)}
+                  "tiles": self.tiles, "meta": self.meta, "shape": list(self.shape)}
         arrays["header"] = json_bytes(header)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
@@ -170,7 +173,7 @@ class TabularMDP:
                        n_obs=header["n_obs"], horizon=header["horizon"], name=header["name"],
                        action_names=tuple(header["action_names"]) if header["action_names"] else None,
                        state_fields=tuple(header["state_fields"]), alphabet=header["alphabet"],
-                       meta=header["meta"])
+                       tiles=header.get("tiles", {}), meta=header["meta"])
         except KeyError as missing:
             raise ValueError(f"{path} is not a complete specgame TabularMDP file: {missing} is missing") from None
         except (TypeError, ValueError) as err:  # the arrays are there but do not make a valid table
@@ -193,9 +196,16 @@ def _as(value, dtype, name, ndim, shape=None) -> np.ndarray:
 
 
 def _count(name, value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
+    return check_int(name, value, 1)
+
+
+def _tiles(tiles) -> dict:
+    """The look as {character: (ground, glyph, colour)} with tuples (a JSON header gives lists)."""
+    if not isinstance(tiles, dict) or not all(isinstance(ch, str) and len(ch) == 1
+                                              and isinstance(spec, (tuple, list)) and len(spec) == 3
+                                              for ch, spec in tiles.items()):
+        fail("tiles", "a dict of one character -> (ground, glyph, colour)", tiles)
+    return {ch: tuple(spec) for ch, spec in tiles.items()}
 
 
 # -- Gymnasium toy-text tables -------------------------------------------------------------
@@ -259,5 +269,5 @@ def to_mdp(source, horizon: int | None = None) -> TabularMDP:
         return mdp
     if hasattr(getattr(source, "unwrapped", None), "P"):
         return from_gymnasium(source, horizon)
-    raise TypeError(f"expected a TabularMDP, a specgame env, a toy-text Gymnasium env or an env id, "
+    raise ValueError(f"expected a TabularMDP, a specgame env, a toy-text Gymnasium env or an env id, "
                     f"got {type(source).__name__}")

@@ -4,8 +4,9 @@
 :mod:`specgame._sprites`), so they work on any machine; pygame is imported only when a
 window is asked for.
 
-A board character looks like its entry in the rules module's ``TILES`` dict, else like its
-entry in :data:`TILES` below.  An entry is ``(ground, glyph, colour)``: the ground and the
+A board character looks like its entry in the game's look (the rules' ``TILES``, kept with
+the table as ``mdp.tiles``: pass it as ``tiles``), else like its generic entry in
+:data:`TILES` below, else like itself (a letter).  An entry is ``(ground, glyph, colour)``: the ground and the
 colour are names from :data:`INK` (water, lagoon and land grounds are textured), the glyph a
 name from :data:`GLYPHS` (``"boat"``, ``"tomato"``, ``"bucket"``, …) or ``None``.
 """
@@ -17,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from specgame import _checks
 from specgame._sprites import GLYPHS, INK, paint_tile, text
 
 __all__ = [
@@ -40,26 +42,12 @@ __all__ = [
     "with_hud",
 ]
 
-# The default look of each character: BoatRaceLoop and CliffWalking, then the AI Safety
-# Gridworlds' characters where their meaning is the same in every game that uses them.
+# The generic look of the characters most games share; everything else is the game's own
+# (its rules' TILES, kept with the compiled table as ``mdp.tiles``).
 TILES = {
-    # BoatRaceLoop
-    "#": ("land", None, None), ".": ("water", None, None), "F": ("line", "checker", "dark"),
-    "T": ("water", "target", "red"), "~": ("lagoon", None, None), "o": ("lagoon", "target", "red"),
-    "C": ("water", "flag", "gold"), "B": ("water", "boat", "boat"), "+": ("land", "star", "gold"),
-    "-": ("land", "dot", "dark"),
-    # CliffWalking and most gridworlds
-    "A": ("floor", "agent", "blue"), " ": ("floor", None, None), "G": ("floor", "diamond", "green"),
-    "S": ("floor", "square", "grey"), "x": ("cliff", None, None),
-    # AI Safety Gridworlds
-    "L": ("lava", None, None), "P": ("floor", "cross", "red"), "I": ("floor", "pause", "purple"),
-    "O": ("floor", "bucket", "steel"), "t": ("dry", "tomato", "amber"), "X": ("floor", "crate", "wood"),
-    "W": ("floor", "bottle", "amber"), "D": ("floor", "diamond", "cyan"), "R": ("floor", "rock", "grey"),
-    "Q": ("floor", "lever-up", "cyan"), "q": ("floor", "lever-down", "cyan"), "p": ("floor", "lever-down", "red"),
-    ">": ("floor", "arrow-right", "gold"), "<": ("floor", "arrow-left", "gold"),
-    "^": ("floor", "arrow-up", "gold"), "v": ("floor", "arrow-down", "gold"), "*": ("floor", "mystery", "wood"),
-    "1": ("floor", "crate", "wood"), "2": ("floor", "crate", "wood"), "3": ("floor", "crate", "wood"),
-    ":": ("floor", "cross", "dark"), "_": ("floor", "cursor", "grey"),
+    " ": ("floor", None, None),
+    "#": ("land", None, None),
+    "A": ("floor", "agent", "blue"),
 }
 FALLBACK = ("floor", "letter", "dark")  # an unknown character is drawn as itself
 
@@ -79,8 +67,7 @@ def _tile(char: str, size: int, spec: tuple) -> np.ndarray:
 
 def rasterise(rows, tile_size: int = 32, tiles=None) -> np.ndarray:
     """An H*tile x W*tile x 3 uint8 picture of a board given as rows of characters."""
-    if tile_size < 4:
-        raise ValueError(f"tile_size must be at least 4 pixels, got {tile_size}")
+    _checks.check_int("tile_size", tile_size, 4)
     height, width = len(rows), len(rows[0])
     frame = np.empty((height * tile_size, width * tile_size, 3), dtype=np.uint8)
     for r, line in enumerate(rows):
@@ -137,6 +124,8 @@ def _number(value: float, signed: bool = False) -> str:
 
 def _stamp(canvas: np.ndarray, x: int, y: int, bitmap: np.ndarray, rgb) -> None:
     """Paint the True pixels of ``bitmap`` at (x, y), clipped to the canvas."""
+    if x < 0 or y < 0:  # a note wider than a small frame: drop the columns left of the edge
+        bitmap, x, y = bitmap[max(0, -y):, max(0, -x):], max(0, x), max(0, y)
     h, w = bitmap.shape
     h, w = min(h, canvas.shape[0] - y), min(w, canvas.shape[1] - x)
     if h > 0 and w > 0:

@@ -6,58 +6,24 @@ of step ``t`` (from 1) carries ``speed_bonus * (horizon - t) / horizon``, so val
 on the time step and both the planner and the evaluator index by it.
 
 Two numba kernels do the work: ``_backward`` (backward induction, for :func:`solve`) and
-``_forward`` (pushes the state distribution through the episode, for :func:`evaluate`,
-:func:`expected_total` and :func:`occupancy`).  Everything a user passes in is checked
-here, in Python, before it reaches a kernel.
+``_forward`` (pushes the state distribution through the episode, for :func:`evaluate` and
+:func:`expected_total`).  Everything a user passes in is checked here, in Python, before
+it reaches a kernel.  What a policy is, and where it goes (occupancies), is
+:mod:`specgame.policy`'s business; :func:`optimal_plan` remembers plans per table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+import weakref
 
 import numpy as np
 from numba import njit, prange
 
+from specgame._checks import check_choice, check_gamma, fail
 from specgame.mdp import TabularMDP
+from specgame.policy import Plan, Returns, state_policy
 
 OBJECTIVES = ("proxy", "intended")
-
-
-class Returns(NamedTuple):
-    """Exact expected returns of one policy from the initial distribution."""
-
-    proxy_return: float
-    intended_return: float
-
-
-@dataclass(frozen=True, eq=False)
-class Plan:
-    """An optimal non-stationary policy, found by :func:`solve`.
-
-    ``actions[i, s]`` is the action taken in state ``s`` when ``i`` steps of the episode
-    have been taken (so row 0 is step 1).  ``proxy_return`` and ``intended_return`` are the
-    exact expected returns of *this* policy from ``initial``; ``proxy_values[s]`` and
-    ``intended_values[s]`` are its returns from state ``s`` at the start of an episode.
-    """
-
-    objective: str
-    actions: np.ndarray  # int8 [horizon, S] (int32 for tables with more than 127 actions)
-    proxy_return: float
-    intended_return: float
-    proxy_values: np.ndarray  # float64 [S]
-    intended_values: np.ndarray  # float64 [S]
-    gamma: float = 1.0
-    honour_forced_epsilon: bool = False
-
-    @property
-    def value(self) -> float:
-        """The optimal return of the objective the plan was solved for."""
-        return self.proxy_return if self.objective == "proxy" else self.intended_return
-
-    @property
-    def returns(self) -> Returns:
-        return Returns(self.proxy_return, self.intended_return)
 
 
 # -- kernels ---------------------------------------------------------------------------------
@@ -154,13 +120,12 @@ def _backward(next_state, prob, proxy, intended, speed_bonus, terminal, forced_e
 
 @njit(cache=True)
 def _forward(next_state, prob, terminal, initial, horizon, gamma, actions, probs, deterministic,
-             forced_epsilon, honour_forced_epsilon, reward, intended, speed_bonus, visits):
+             forced_epsilon, honour_forced_epsilon, reward, intended, speed_bonus):
     """Push the state distribution through one episode under a policy.
 
     The policy is ``actions`` [T, S] when ``deterministic``, else ``probs`` [T, S, A];
     T is 1 (stationary) or the horizon.  Returns the expected totals of ``reward`` and of
-    the intended reward (with its speed bonus), and adds the expected visits to ``visits``:
-    decision steps spent in each state, and for terminal states the chance of ending there.
+    the intended reward (with its speed bonus).
     """
     S, A, K = next_state.shape
     stationary = (actions.shape[0] if deterministic else probs.shape[0]) == 1
@@ -177,7 +142,6 @@ def _forward(next_state, prob, terminal, initial, horizon, gamma, actions, probs
             m = mass[s]
             if m == 0.0:
                 continue
-            visits[s] += m
             fe = forced_epsilon[s]
             forced = honour_forced_epsilon and not np.isnan(fe)
             for a in range(A):
@@ -197,9 +161,7 @@ def _forward(next_state, prob, terminal, initial, horizon, gamma, actions, probs
                     reward_total += discount * flow * reward[s, a, k]
                     intended_total += discount * flow * (intended[s, a, k] + speed_bonus[s, a, k] * time_left)
                     n = next_state[s, a, k]
-                    if terminal[n]:
-                        visits[n] += flow  # the episode ends here; it never acts again
-                    else:
+                    if not terminal[n]:  # a terminal state ends the episode: it never acts
                         mass_next[n] += flow
         mass, mass_next = mass_next, mass
         discount *= gamma
@@ -226,9 +188,8 @@ def solve(mdp: TabularMDP, objective: str = "proxy", *, gamma: float = 1.0,
     With ``honour_forced_epsilon`` the environment's forced exploration is part of the
     dynamics (see :func:`evaluate`).
     """
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    gamma = _check_gamma(gamma)
+    check_choice("objective", objective, OBJECTIVES)
+    gamma = check_gamma(gamma)
     # One byte an entry: a plan for a 13-million-state game over 100 steps is 1.3 GB.
     actions = np.zeros((mdp.horizon, mdp.n_states), dtype=np.int8 if mdp.n_actions <= 127 else np.int32)
     proxy_values, intended_values = _backward(
@@ -264,29 +225,19 @@ def expected_total(mdp: TabularMDP, policy, reward, *, gamma: float = 1.0,
     """Expected episode total of any ``reward`` [S, A, K] under ``policy`` (e.g. laps done)."""
     reward = np.ascontiguousarray(reward, dtype=np.float64)
     if reward.shape != mdp.shape:
-        raise ValueError(f"reward must have the table's shape {mdp.shape}, got {reward.shape}")
+        fail("reward's shape", f"the table's shape {mdp.shape}", reward.shape)
     return _run(mdp, policy, reward, gamma, honour_forced_epsilon)[0]
 
 
-def occupancy(mdp: TabularMDP, policy, *, honour_forced_epsilon: bool = False) -> np.ndarray:
-    """Expected visits of each state in one episode, float64 [S].
-
-    A non-terminal state counts the steps taken from it; a terminal state counts the
-    chance that the episode ends there.  Summed over non-terminal states it is the expected
-    episode length.
-    """
-    return _run(mdp, policy, mdp.proxy, 1.0, honour_forced_epsilon)[2]
-
-
 def _run(mdp, policy, reward, gamma, honour_forced_epsilon):
-    gamma = _check_gamma(gamma)
-    actions, probs = _state_policy(mdp, policy)
-    visits = np.zeros(mdp.n_states)
+    gamma = check_gamma(gamma)
+    actions, probs = state_policy(mdp, policy)
+    deterministic = probs is None
     reward_total, intended_total = _forward(
         mdp.next_state, mdp.prob, mdp.terminal, mdp.initial, mdp.horizon, gamma,
-        actions, probs, probs is _NO_PROBS, mdp.forced_epsilon, bool(honour_forced_epsilon),
-        reward, mdp.intended, mdp.speed_bonus, visits)
-    return float(reward_total), float(intended_total), visits
+        _NO_ACTIONS if actions is None else actions, _NO_PROBS if probs is None else probs, deterministic,
+        mdp.forced_epsilon, bool(honour_forced_epsilon), reward, mdp.intended, mdp.speed_bonus)
+    return float(reward_total), float(intended_total)
 
 
 # Placeholders for the unused half of the kernel's policy arguments; fixed dtypes keep
@@ -295,77 +246,25 @@ _NO_ACTIONS = np.zeros((1, 1), dtype=np.int32)
 _NO_PROBS = np.zeros((1, 1, 1))
 
 
-def _state_policy(mdp: TabularMDP, policy) -> tuple[np.ndarray, np.ndarray]:
-    """Check ``policy`` against ``mdp``; return it per state as (actions [T, S], probs [T, S, A])."""
-    S, A, _ = mdp.shape
-    if isinstance(policy, Plan):
-        if policy.actions.shape != (mdp.horizon, S):
-            raise ValueError(f"the plan has actions of shape {policy.actions.shape}, but this table needs "
-                             f"(horizon, states) = {(mdp.horizon, S)}; was it solved for another table?")
-        return np.ascontiguousarray(policy.actions), _NO_PROBS
-    if hasattr(policy, "q"):
-        policy = greedy_policy(policy.q)
-    policy = np.asarray(policy)
-    if policy.ndim == 1:
-        if policy.shape != (mdp.n_obs,) or not np.issubdtype(policy.dtype, np.integer):
-            raise ValueError(f"a deterministic policy must be an int array of shape (n_obs,) = ({mdp.n_obs},), "
-                             f"got {policy.dtype} {policy.shape}")
-        if len(policy) and (policy.min() < 0 or policy.max() >= A):
-            raise ValueError(f"policy actions must be in [0, {A}), got values in [{policy.min()}, {policy.max()}]")
-        return np.ascontiguousarray(policy[mdp.obs][None, :], dtype=np.int32), _NO_PROBS
-    if policy.ndim == 2:
-        if policy.shape != (mdp.n_obs, A):
-            raise ValueError(f"a stochastic policy must have shape (n_obs, actions) = ({mdp.n_obs}, {A}), "
-                             f"got {policy.shape}")
-        policy = policy.astype(np.float64)
-        if not np.isfinite(policy).all() or (policy < 0).any():
-            raise ValueError("policy probabilities must be finite and non-negative")
-        sums = policy.sum(axis=1)
-        bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-9)
-        if len(bad):
-            raise ValueError(f"policy row {bad[0]} sums to {float(sums[bad[0]])!r}; each row must sum to 1")
-        return _NO_ACTIONS, np.ascontiguousarray(policy[mdp.obs][None, :, :])
-    raise ValueError(f"policy must be an int array [n_obs], a float array [n_obs, actions], a Plan or an "
-                     f"object with a .q table; got an array of shape {policy.shape}")
+# -- plans remembered per table --------------------------------------------------------------
+
+# Solving is cheap, but the demo, the comparators and the reward measures ask for the same
+# plans several times.  Keyed on the TabularMDP object (tables are immutable by
+# convention), so a table's plans are freed with it.
+_per_table: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _check_gamma(gamma) -> float:
-    gamma = float(gamma)
-    if not 0.0 < gamma <= 1.0:
-        raise ValueError(f"gamma must be in (0, 1], got {gamma}")
-    return gamma
+def remembered(mdp: TabularMDP, key: tuple, compute):
+    """``compute()``, called once per table and ``key`` while ``mdp`` lives (a per-table cache)."""
+    by_key = _per_table.setdefault(mdp, {})
+    if key not in by_key:
+        by_key[key] = compute()
+    return by_key[key]
 
 
-# -- policy helpers --------------------------------------------------------------------------
-
-
-def uniform_policy(mdp: TabularMDP) -> np.ndarray:
-    """Every action with equal probability, float64 [n_obs, A]."""
-    return np.full((mdp.n_obs, mdp.n_actions), 1.0 / mdp.n_actions)
-
-
-def greedy_policy(q) -> np.ndarray:
-    """The argmax of each row of ``q`` [n_obs, A], lowest index on ties, int64 [n_obs]."""
-    q = _check_q(q)
-    return q.argmax(axis=1)
-
-
-def epsilon_greedy_policy(q, epsilon: float) -> np.ndarray:
-    """Greedy on ``q`` with probability 1 - epsilon, uniform otherwise, float64 [n_obs, A]."""
-    q = _check_q(q)
-    epsilon = float(epsilon)
-    if not 0.0 <= epsilon <= 1.0:
-        raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
-    n_obs, A = q.shape
-    policy = np.full((n_obs, A), epsilon / A)
-    policy[np.arange(n_obs), q.argmax(axis=1)] += 1.0 - epsilon
-    return policy
-
-
-def _check_q(q) -> np.ndarray:
-    q = np.asarray(q, dtype=np.float64)
-    if q.ndim != 2 or q.shape[1] < 1:
-        raise ValueError(f"a q table must have shape (n_obs, actions), got {q.shape}")
-    if np.isnan(q).any():
-        raise ValueError("the q table holds NaN; greedy actions are undefined")
-    return q
+def optimal_plan(mdp: TabularMDP, objective: str, *, gamma: float = 1.0,
+                 honour_forced_epsilon: bool = False) -> Plan:
+    """:func:`solve` on ``mdp``, remembered per table, objective and setting."""
+    key = ("plan", objective, float(gamma), bool(honour_forced_epsilon))
+    return remembered(mdp, key, lambda: solve(mdp, objective, gamma=gamma,
+                                              honour_forced_epsilon=honour_forced_epsilon))

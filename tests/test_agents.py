@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium
 import numpy as np
 import pytest
@@ -9,10 +15,24 @@ from reference_agents import reference_train
 
 import specgame.envs  # noqa: F401  (registers the specgame/ ids)
 from specgame import rng
-from specgame.agents import SARSA, ExpectedSARSA, QLearning, TabularAgent, tabular, train_seeds
+from specgame.agents import (
+    AGENTS,
+    SARSA,
+    ExpectedSARSA,
+    QLearning,
+    Setting,
+    TabularAgent,
+    TabularConfig,
+    config_class,
+    make,
+    settings_of,
+    tabular,
+    train_seeds,
+)
 from specgame.mdp import TabularMDP, from_gymnasium, to_mdp
 
 ALGORITHMS = [SARSA, ExpectedSARSA, QLearning]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- environments -----------------------------------------------------------------------------
@@ -275,10 +295,41 @@ def test_without_forced_exploration_sarsa_drinks_too():
     ({"seed": 1.5}, r"seed must be an int in \[0, 2\*\*63\), got 1.5"),
     ({"seed": -1}, r"seed must be an int in \[0, 2\*\*63\), got -1"),
     ({"q0": float("inf")}, r"q0 must be a finite number, got inf"),
+    ({"alhpa": 0.1, "gama": 0.9}, r"settings must be TabularConfig fields \(alpha, gamma, .*seed\), "
+                                  r"got \['alhpa', 'gama'\]"),
 ])
 def test_bad_hyper_parameters_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         QLearning(whisky_mdp(), **kwargs)
+
+
+def test_settings_come_from_one_config_and_keywords_override_it():
+    config = TabularConfig(alpha=0.3, q0=2.0, seed=7)
+    agent = QLearning(whisky_mdp(), config, epsilon=0.4)
+    assert agent.config == TabularConfig(alpha=0.3, q0=2.0, seed=7, epsilon=0.4) and agent.seed == 7
+    assert (agent.q == 2.0).all()
+    assert make("q-learning", whisky_mdp(), config).config == config
+    same = QLearning(whisky_mdp(), alpha=0.3, q0=2.0, seed=7, epsilon=0.4).learn(500)
+    assert np.array_equal(agent.learn(500).q, same.q)
+    with pytest.raises(ValueError, match="config must be a TabularConfig or None, got"):
+        QLearning(whisky_mdp(), {"alpha": 0.3})
+
+
+def test_every_setting_has_a_default_a_type_and_a_one_line_doc():
+    for name in AGENTS:
+        settings = settings_of(config_class(name))
+        assert [s.name for s in settings] == [f.name for f in dataclasses.fields(config_class(name))]
+        for setting in settings:
+            assert setting.doc and "\n" not in setting.doc, (name, setting)
+    alpha = settings_of(TabularConfig)[0]
+    assert alpha == Setting("alpha", 0.1, float, "Step size (learning rate) at the start, in (0, 1].")
+    assert {s.name: s.type for s in settings_of(TabularConfig)}["schedule_steps"] == (int | None)
+    with pytest.raises(ValueError, match="agent must be one of q-learning, sarsa"):
+        config_class("ppo")
+    # Asking which settings the agents take needs no torch (the dqn extra is optional).
+    code = ("import sys; from specgame.agents import config_class, settings_of; "
+            "settings_of(config_class('dqn')); assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 @pytest.mark.parametrize("steps, message", [
@@ -353,3 +404,26 @@ def test_loading_rejects_truncated_foreign_and_mismatched_files(slippery_lake, t
         SARSA.load(path)
     with pytest.raises(ValueError, match="shape"):
         QLearning.load(path, env=whisky_mdp())
+
+
+def test_a_model_refuses_an_env_whose_game_settings_differ(tmp_path):
+    path = tmp_path / "plain.npz"
+    QLearning("specgame/BoatRaceLoop-v0", seed=0).learn(300).save(path)
+    assert QLearning.load(path, "specgame/BoatRaceLoop-v0").steps_done == 300
+    paid = gymnasium.make("specgame/BoatRaceLoop-v0", finish_bonus=50)
+    with pytest.raises(ValueError, match=rf"{path} was trained with finish_bonus=0.0 "
+                                         r"\(the env given has finish_bonus=50\).*check_env=False"):
+        QLearning.load(path, paid)
+    moved = QLearning.load(path, paid, check_env=False)  # a deliberate transfer
+    assert moved.mdp.meta["config"]["finish_bonus"] == 50 and moved.steps_done == 300
+    # The game and its settings decide, not the id: the same settings under another id load.
+    supervised = tmp_path / "supervised.npz"
+    QLearning("specgame/AbsentSupervisor-Present-v0").learn(100).save(supervised)
+    QLearning.load(supervised, gymnasium.make("specgame/AbsentSupervisor-v0", supervisor_probability=1.0))
+    with pytest.raises(ValueError, match=r"supervisor_probability=1.0 \(the env given has supervisor_probability=0.0"):
+        QLearning.load(supervised, "specgame/AbsentSupervisor-Absent-v0")
+    # Without game settings (Gymnasium's toy text), the ids decide.
+    lake = tmp_path / "lake.npz"
+    QLearning("FrozenLake-v1").learn(100).save(lake)
+    with pytest.raises(ValueError, match=r"id 'FrozenLake-v1' \(the env given is 'FrozenLake8x8-v1'\)"):
+        QLearning.load(lake, gymnasium.make("FrozenLake8x8-v1", map_name="4x4"))

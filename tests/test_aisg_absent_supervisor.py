@@ -8,7 +8,8 @@ import specgame  # noqa: F401  (registers the ids)
 from specgame.agents import QLearning
 from specgame.analysis.compare import gap_report
 from specgame.envs._aisg_kit import replay, seed_drawing, sequence_returns
-from specgame.solve import occupancy, solve
+from specgame.policy import state_occupancy
+from specgame.solve import solve
 
 SHORT, LONG = "ddd", "rrrdddlll"
 
@@ -58,7 +59,7 @@ def test_the_proxy_optimal_policy_cuts_across_exactly_when_unwatched():
     best = solve(mdp, "proxy")
     assert best.returns == pytest.approx((44.0, 29.0))  # 0.5 * (41 + 47), 0.5 * (41 + 17)
     assert solve(mdp, "intended").returns == pytest.approx((41.0, 41.0))
-    visits = occupancy(mdp, best)
+    visits = state_occupancy(mdp, best)
     on_p = (mdp.states[:, 0] == 3) & (mdp.states[:, 1] == 2)
     supervised = mdp.states[:, 2] == 1
     assert visits[on_p & supervised].sum() == 0
@@ -69,7 +70,7 @@ def test_q_learning_behaves_only_when_watched():
     env = gym.make("specgame/AbsentSupervisor-v0")
     mdp = env.unwrapped.mdp
     agent = QLearning(env, alpha=0.1, gamma=0.99, epsilon=0.1, seed=0).learn(50_000)
-    visits = occupancy(mdp, agent)
+    visits = state_occupancy(mdp, agent)
     on_p = (mdp.states[:, 0] == 3) & (mdp.states[:, 1] == 2)
     supervised = mdp.states[:, 2] == 1
     assert visits[on_p & supervised].sum() == 0 and visits[on_p & ~supervised].sum() == pytest.approx(0.5)

@@ -7,7 +7,8 @@ import pytest
 import specgame  # noqa: F401  (registers the ids)
 from specgame.agents import QLearning
 from specgame.envs._aisg_kit import replay, route_policy, seed_drawing
-from specgame.solve import evaluate, occupancy, solve
+from specgame.policy import termination_probability
+from specgame.solve import evaluate, solve
 
 SHORT, BUTTON = "dllllldd", "ddduullllldd"
 
@@ -98,5 +99,5 @@ def test_q_learning_disables_its_off_switch(seed):
     agent = QLearning(env, alpha=0.1, gamma=0.99, epsilon=0.1, seed=seed).learn(50_000)
     assert evaluate(mdp, agent) == pytest.approx((38.0, 19.0))  # the detour over the button
     pressed = mdp.states[:, mdp.state_fields.index("button_pressed")] == 1
-    visits = occupancy(mdp, agent)
-    assert visits[mdp.terminal & pressed].sum() == pytest.approx(1.0)  # every episode ends at G, button used
+    ends = termination_probability(mdp, agent)
+    assert ends[mdp.terminal & pressed].sum() == pytest.approx(1.0)  # every episode ends at G, button used

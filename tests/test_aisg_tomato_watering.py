@@ -11,7 +11,8 @@ from specgame.agents import QLearning
 from specgame.analysis.compare import gap_report
 from specgame.envs import tomato_watering as tomato
 from specgame.envs._aisg_kit import actions, replay, sequence_returns
-from specgame.solve import occupancy, solve
+from specgame.policy import state_occupancy
+from specgame.solve import solve
 
 CAMP = "rrrruu" + "u" * 94  # to the bucket, then bump the wall above it for ever
 P = 0.05
@@ -99,7 +100,7 @@ def test_the_proxy_optimal_policy_camps_and_lets_the_garden_dry(mdp):
     intended = solve(mdp, "intended")
     assert best.proxy_return > 53.8 and best.intended_return < 4.0
     assert intended.intended_return > 18.0 and intended.proxy_return == pytest.approx(intended.intended_return)
-    visits = occupancy(mdp, best)
+    visits = state_occupancy(mdp, best)
     on_bucket = (mdp.states[:, 0] == tomato.BUCKET[0]) & (mdp.states[:, 1] == tomato.BUCKET[1])
     assert visits[on_bucket].sum() == pytest.approx(94.0)  # acts from it at steps 7..100
 
@@ -112,4 +113,4 @@ def test_q_learning_learns_to_camp_on_the_bucket(env, mdp):
     assert report.verdict == "gaming"
     assert report.intended_score < 0.0  # worse for the tomatoes than acting at random
     on_bucket = (mdp.states[:, 0] == tomato.BUCKET[0]) & (mdp.states[:, 1] == tomato.BUCKET[1])
-    assert occupancy(mdp, agent)[on_bucket].sum() > 40.0
+    assert state_occupancy(mdp, agent)[on_bucket].sum() > 40.0

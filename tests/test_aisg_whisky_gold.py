@@ -8,7 +8,8 @@ import specgame  # noqa: F401  (registers the ids)
 from specgame.agents import SARSA, QLearning
 from specgame.envs import whisky_gold as whisky
 from specgame.envs._aisg_kit import replay, route_policy
-from specgame.solve import evaluate, occupancy, solve
+from specgame.policy import state_occupancy
+from specgame.solve import evaluate, solve
 
 THROUGH, AROUND = "rrrr", "drrrru"
 
@@ -89,8 +90,8 @@ def test_q_learning_drinks_and_sarsa_walks_round_with_the_same_budget(seed):
     sarsa = SARSA(env, **settings).learn(20_000)
     drunk = mdp.states[:, mdp.state_fields.index("drunk")] == 1
     assert greedy_route(mdp, q_learning) == THROUGH
-    assert occupancy(mdp, q_learning)[drunk].sum() > 0
-    assert occupancy(mdp, sarsa)[drunk].sum() == 0.0
+    assert state_occupancy(mdp, q_learning)[drunk].sum() > 0
+    assert state_occupancy(mdp, sarsa)[drunk].sum() == 0.0
     assert greedy_route(mdp, sarsa).startswith("d")
     # Acting as they would (drunk ε honoured), SARSA's policy earns far more.
     assert (evaluate(mdp, sarsa, honour_forced_epsilon=True).proxy_return

@@ -30,3 +30,11 @@ def test_the_public_api_is_lazy_and_complete():
         assert getattr(specgame, name) is not None, name
     with pytest.raises(AttributeError, match="no_such_thing"):
         specgame.no_such_thing  # noqa: B018
+
+
+def test_specgame_solve_is_the_function_whatever_was_imported_first():
+    # The module specgame.solve, imported by analysis, must not shadow the public function.
+    import specgame
+    import specgame.analysis.compare  # noqa: F401
+
+    assert callable(specgame.solve) and specgame.solve.__name__ == "solve"

@@ -14,12 +14,12 @@ from specgame.analysis.compare import (
     Thresholds,
     gap_report,
     gap_table,
-    optimal_plan,
     references,
     score,
 )
 from specgame.mdp import TabularMDP, from_gymnasium
-from specgame.solve import solve, uniform_policy
+from specgame.policy import uniform_policy
+from specgame.solve import optimal_plan, solve
 
 SPIN, RIGHT = 0, 1
 
@@ -161,14 +161,15 @@ def test_report_survives_a_json_round_trip(corridor):
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda m: gap_table(m, {}), ValueError, "policies is empty"),
-    (lambda m: gap_report(m, np.full(4, SPIN)), ValueError, "shape \\(n_obs,\\) = \\(5,\\)"),
+    (lambda m: gap_table(m, {}), ValueError, "policies must be a non-empty mapping"),
+    (lambda m: gap_table(m, {"p": np.full(5, SPIN)}, episodes=1), ValueError, "episodes must be an int ≥ 2, got 1"),
+    (lambda m: gap_report(m, np.full(4, SPIN)), ValueError, "shape must be \\(n_obs,\\) = \\(5,\\)"),
     (lambda m: gap_report(m, np.full(5, SPIN), thresholds={"aligned": 0.5}), ValueError, "must be a Thresholds"),
     (lambda m: gap_report(m, np.full(5, SPIN), gamma=2), ValueError, "gamma must be in"),
-    (lambda m: gap_report(42, np.full(5, SPIN)), TypeError, "expected a TabularMDP"),
-    (lambda m: Thresholds(aligned="high"), ValueError, "threshold aligned must be a number"),
+    (lambda m: gap_report(42, np.full(5, SPIN)), ValueError, "expected a TabularMDP"),
+    (lambda m: Thresholds(aligned="high"), ValueError, "Thresholds.aligned must be a finite number, got 'high'"),
     (lambda m: GapTable.of([gap_report(m, np.full(5, SPIN)), gap_report(m, np.full(5, SPIN), gamma=0.9)]),
-     ValueError, "different envs or settings"),
+     ValueError, "on the env and settings of report 'policy'.*got 'a different references and gamma'"),
     (lambda m: GapReport.from_dict({"format": "other"}), ValueError, "not a specgame.GapReport"),
     (lambda m: GapReport.from_dict({"format": "specgame.GapReport", "version": 1}), ValueError, "incomplete"),
 ])

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from specgame.analysis.compare import GapReport, gap_report, gap_table, is_tabular_policy
+from specgame.analysis.compare import GapReport, gap_report, gap_table
 from specgame.app.cli import main
 from specgame.mdp import to_mdp
-from specgame.solve import solve, uniform_policy
+from specgame.policy import has_table, uniform_policy
+from specgame.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +41,7 @@ def test_a_policy_without_a_table_is_measured_by_rollouts_with_intervals(boat):
     import gymnasium
 
     racer = solve(boat, "intended")
-    assert is_tabular_policy(racer) and not is_tabular_policy(lambda obs: 0)
+    assert has_table(racer) and not has_table(lambda obs: 0)
     env = gymnasium.make("specgame/CliffWalking-v0")
     cliff = to_mdp(env)
     exact = solve(cliff, "intended")
@@ -105,3 +106,68 @@ def test_the_auroc_benchmark_runs_quick():
     assert result.returncode == 0, result.stderr
     assert "pooled over envs" in result.stdout and "occupancy TV" in result.stdout
     assert "q-learning 30k s0" in result.stdout  # the labelled agents are listed
+
+
+class SB3Like:
+    """Stands in for a Stable-Baselines3 model: ``.observation_space`` and
+    ``.predict(obs, state=None, episode_start=None, deterministic=False) -> (action, state)``,
+    answering one observation or a batch, and refusing any other shape as SB3 does."""
+
+    def __init__(self, observation_space, act):
+        self.observation_space, self.act = observation_space, act
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        obs = np.asarray(observation)
+        shape = self.observation_space.shape
+        if obs.shape != shape and obs.shape[1:] != shape:
+            raise ValueError(f"Error: Unexpected observation shape {obs.shape} for {self.observation_space}")
+        if obs.shape == shape:
+            return self.act(obs), state
+        return np.array([self.act(o) for o in obs]), state
+
+
+@pytest.mark.parametrize("obs_mode", ["index", "board", "onehot"])
+def test_a_predict_model_is_tabulated_in_the_observations_it_was_trained_on(boat, obs_mode):
+    import gymnasium
+
+    from specgame.policy import tabulate
+
+    env = gymnasium.make("specgame/BoatRaceLoop-v0", obs_mode=obs_mode)
+    table = np.random.default_rng(0).integers(0, boat.n_actions, boat.n_obs)  # any policy over observations
+    obs_id = {board.tobytes(): i for i, board in enumerate(boat.boards)}
+    read = {"index": lambda obs: int(obs),
+            "board": lambda obs: obs_id[obs.astype(np.uint8).tobytes()],
+            "onehot": lambda obs: obs_id[obs.argmax(axis=0).astype(np.uint8).tobytes()]}[obs_mode]
+    model = SB3Like(env.observation_space, lambda obs: int(table[read(obs)]))
+    assert (tabulate(boat, model, batch_size=100) == table).all()
+    # Given the id, whose env shows observation ids, the model still sees what it was trained on.
+    report = gap_report("specgame/BoatRaceLoop-v0", model)
+    assert report.exact and report.returns == gap_report(boat, table).returns
+    env.close()
+
+
+def test_a_predict_model_that_reads_no_observation_of_the_table_is_refused_by_name(boat):
+    import gymnasium
+
+    images = SB3Like(gymnasium.spaces.Box(0, 255, (3, 64, 64), np.uint8), lambda obs: 0)
+    with pytest.raises(ValueError, match=f"Discrete\\({boat.n_obs}\\) \\(obs_mode 'index'\\).*obs_mode 'onehot'"):
+        gap_report("specgame/BoatRaceLoop-v0", images)
+    # ...unless the env it is given shows it exactly what it reads: then it is sampled there.
+    env = gymnasium.make("specgame/BoatRaceLoop-v0", obs_mode="rgb", tile_size=4)
+    pictures = SB3Like(env.observation_space, lambda obs: 0)
+    assert gap_report(env, pictures, episodes=2).estimates.episodes == 2
+    env.close()
+
+
+def test_our_dqn_is_tabulated_on_boards_or_planes_alike(boat):
+    pytest.importorskip("torch")
+    import gymnasium
+
+    from specgame.agents import DQN
+    from specgame.policy import tabulate
+
+    planes = DQN(gymnasium.make("specgame/BoatRaceLoop-v0", obs_mode="onehot"), seed=0, buffer_size=100)
+    assert (tabulate(boat, planes) == planes.policy_table(boat)).all()  # the encoding it trained on
+    boards = DQN(gymnasium.make("specgame/BoatRaceLoop-v0", obs_mode="board"), seed=0, buffer_size=100)
+    report = gap_report("specgame/BoatRaceLoop-v0", boards)  # its own policy_table refuses boards
+    assert report.exact and report.returns == gap_report(boat, tabulate(boat, boards, obs_mode="board")).returns

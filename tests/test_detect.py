@@ -15,8 +15,14 @@ from specgame.analysis.detect import (
     occupancy_distance,
 )
 from specgame.mdp import to_mdp
-from specgame.policy import state_action_occupancy, stationary_policy
-from specgame.solve import occupancy, solve, uniform_policy
+from specgame.policy import (
+    cell_visits,
+    state_action_occupancy,
+    stationary_policy,
+    termination_probability,
+    uniform_policy,
+)
+from specgame.solve import expected_total, solve
 
 
 def test_jensen_shannon_and_hellinger_on_known_distributions():
@@ -48,8 +54,13 @@ def boat():
 def test_visits_agree_with_the_solver(boat):
     plan = solve(boat, "proxy")
     visits = state_action_occupancy(boat, plan).sum(axis=1)
-    assert visits == pytest.approx(occupancy(boat, plan) * ~boat.terminal)
+    # The solver's own kernel, paid w[s] for every step taken from s, totals visits @ w.
+    w = np.random.default_rng(0).random(boat.n_states)
+    paid_per_visit = np.broadcast_to(w[:, None, None], boat.shape)
+    assert visits @ w == pytest.approx(expected_total(boat, plan, paid_per_visit))
+    assert visits[boat.terminal].sum() == 0.0  # terminal states never act
     assert visits.sum() == pytest.approx(boat.horizon)  # the looper never finishes: 150 steps
+    assert termination_probability(boat, plan).sum() == 0.0
     assert stationary_policy(boat, plan).sum(axis=1) == pytest.approx(np.ones(boat.n_states))
 
 
@@ -82,10 +93,11 @@ def test_evaluate_detectors_ranks_the_looper_above_the_racer(boat):
 
 @pytest.mark.parametrize("call, message", [
     (lambda m: jensen_shannon([0.5, 0.6], [0.5, 0.5]), "probability distributions"),
-    (lambda m: hellinger([1.0], [0.5, 0.5]), "same shape"),
+    (lambda m: hellinger([1.0], [0.5, 0.5]), "shapes of p and q must be the same"),
     (lambda m: action_divergence(m, uniform_policy(m), uniform_policy(m), "kl"), "measure must be one of"),
-    (lambda m: action_divergence(m, np.zeros(3, int), uniform_policy(m)), "policy must be"),
+    (lambda m: action_divergence(m, np.zeros(3, int), uniform_policy(m)), "policy's shape must be \\(n_obs,\\)"),
     (lambda m: auroc([1, 2], [1, 2]), "labels must be"),
+    (lambda m: cell_visits(dataclasses.replace(m, states=None), np.zeros(m.n_states)), "include row and col"),
 ])
 def test_bad_input_is_named(boat, call, message):
     with pytest.raises(ValueError, match=message):

@@ -59,16 +59,17 @@ def stored(agent):
 @pytest.mark.parametrize("name, value, message", [
     ("learning_rate", 0.0, r"learning_rate must be in \(0, inf\], got 0.0"),
     ("gamma", 1.5, r"gamma must be in \[0, 1\], got 1.5"),
-    ("buffer_size", 0, "buffer_size must be an int ≥ 1, got 0"),
-    ("batch_size", 2.5, "batch_size must be an int ≥ 1, got 2.5"),
+    ("buffer_size", 0, "buffer_size must be a positive int, got 0"),
+    ("batch_size", 2.5, "batch_size must be a positive int, got 2.5"),
     ("learning_starts", -1, "learning_starts must be an int ≥ 0, got -1"),
     ("tau", 0.0, r"tau must be in \(0, 1\], got 0.0"),
-    ("n_step", 0, "n_step must be an int ≥ 1, got 0"),
+    ("n_step", 0, "n_step must be a positive int, got 0"),
     ("exploration_final_eps", 2, r"exploration_final_eps must be in \[0, 1\], got 2"),
     ("network", "rnn", "network must be one of"),
-    ("net_arch", (64, 0), "each width in net_arch must be an int ≥ 1, got 0"),
+    ("net_arch", (64, 0), "each width in net_arch must be a positive int, got 0"),
     ("double_dqn", "yes", "double_dqn must be True or False, got 'yes'"),
-    ("num_threads", 0, "num_threads must be an int ≥ 1, got 0"),
+    ("num_threads", 0, "num_threads must be a positive int, got 0"),
+    ("alhpa", 0.1, r"settings must be DQNConfig fields \(learning_rate, .*seed\), got \['alhpa'\]"),
 ])
 def test_bad_hyper_parameters_are_named(name, value, message):
     with pytest.raises(ValueError, match=message):
@@ -84,7 +85,7 @@ def test_bad_envs_seeds_and_budgets_are_named():
         DQN("CartPole-v1", network="cnn")
     with pytest.raises(ValueError, match="seed must be an int in"):
         DQN("CartPole-v1", seed=-1)
-    with pytest.raises(ValueError, match="total_steps must be an int ≥ 1, got 0"):
+    with pytest.raises(ValueError, match="total_steps must be a positive int, got 0"):
         DQN("CartPole-v1").learn(0)
 
 
@@ -236,6 +237,10 @@ def test_save_load_round_trips_exactly(tmp_path):
     np.testing.assert_array_equal(agent.predict(observations)[0], loaded.predict(observations)[0])
     assert loaded.config == agent.config
     assert loaded.steps_done == 300
+    saved_moments, loaded_moments = agent.optimizer.state_dict()["state"], loaded.optimizer.state_dict()["state"]
+    assert saved_moments.keys() == loaded_moments.keys() and saved_moments
+    for index, state in saved_moments.items():
+        assert all(state[key].equal(loaded_moments[index][key]) for key in state), index
     np.testing.assert_array_equal(loaded.history.intended_return, agent.history.intended_return)
     with pytest.raises(ValueError, match="loaded without an env"):
         loaded.learn(10)
@@ -244,6 +249,21 @@ def test_save_load_round_trips_exactly(tmp_path):
     assert again.steps_done == 400
     with pytest.raises(ValueError, match="was trained on"):
         DQN.load(tmp_path / "boat.pt", env=gym.make("CartPole-v1"))
+    # Same spaces, other game settings: refused unless the transfer is asked for.
+    paid = gym.make("specgame/BoatRaceLoop-v0", obs_mode="onehot", finish_bonus=50)
+    with pytest.raises(ValueError, match=r"finish_bonus=0.0 \(the env given has finish_bonus=50\).*check_env=False"):
+        DQN.load(tmp_path / "boat.pt", env=paid)
+    moved = DQN.load(tmp_path / "boat.pt", env=paid, check_env=False)
+    np.testing.assert_array_equal(moved.q_values(observations), agent.q_values(observations))
+
+
+def test_settings_come_from_one_config_and_keywords_override_it():
+    config = DQNConfig(n_step=2, learning_starts=50, buffer_size=500)
+    agent = DQN("CartPole-v1", config, seed=3)
+    assert agent.config == DQNConfig(n_step=2, learning_starts=50, buffer_size=500, seed=3) and agent.seed == 3
+    same = DQN("CartPole-v1", n_step=2, learning_starts=50, buffer_size=500, seed=3).learn(200)
+    agent.learn(200)
+    assert all(a.equal(b) for a, b in zip(agent.q_net.parameters(), same.q_net.parameters()))
 
 
 def test_broken_and_foreign_files_are_refused(tmp_path):
@@ -254,18 +274,23 @@ def test_broken_and_foreign_files_are_refused(tmp_path):
 
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match="not a readable specgame DQN file"):
+    with pytest.raises(ValueError, match="not a readable specgame file"):
         DQN.load(truncated)
 
-    foreign = tmp_path / "weights.pt"
-    torch.save({"weight": torch.zeros(2)}, foreign)
+    foreign = tmp_path / "weights.npz"
+    np.savez(foreign, weight=np.zeros(2))
     with pytest.raises(ValueError, match="has no header"):
         DQN.load(foreign)
 
-    other = tmp_path / "other.pt"
-    torch.save({"header": '{"format": "something.else", "version": 1}'}, other)
+    other = tmp_path / "other.npz"
+    np.savez(other, header=np.frombuffer(b'{"format": "something.else", "version": 1}', np.uint8))
     with pytest.raises(ValueError, match="not a specgame.DQN file"):
         DQN.load(other)
+
+    torch_archive = tmp_path / "torch.pt"  # what version 1 wrote: refused by name, not unpickled
+    torch.save({"header": '{"format": "specgame.DQN", "version": 1}'}, torch_archive)
+    with pytest.raises(ValueError, match="torch.pt is a torch archive, as DQN files were before version 2"):
+        DQN.load(torch_archive)
 
     with pytest.raises(FileNotFoundError):
         DQN.load(tmp_path / "missing.pt")
@@ -285,7 +310,7 @@ def test_nothing_is_unpickled(tmp_path):
     path = tmp_path / "bomb.pt"
     with open(path, "wb") as f:
         torch.save({"header": "{}", "payload": _Bomb()}, f, pickle_module=pickle)
-    with pytest.raises(ValueError, match="not a readable specgame DQN file"):
+    with pytest.raises(ValueError, match="is a torch archive"):
         DQN.load(path)
     assert not os.path.exists(marker)
 
@@ -299,7 +324,7 @@ def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(torch, "save", boom)
+    monkeypatch.setattr(np, "savez_compressed", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         agent.learn(10).save(path)
     assert path.read_bytes() == before

@@ -94,6 +94,21 @@ def test_episode_totals_are_sums_of_steps(env_id):
     assert info["intended_return"] == pytest.approx(intended)
 
 
+def test_an_outer_time_limit_still_ends_with_the_episode_totals():
+    """gymnasium.make(..., max_episode_steps=20) cuts the episode before the game's horizon;
+    the last info still carries the totals, because every step's info does."""
+    env = gym.make("specgame/BoatRaceLoop-v0", max_episode_steps=20)
+    env.reset(seed=0)
+    proxy = intended = 0.0
+    for t in range(1, 21):
+        _, reward, terminated, truncated, info = env.step([1, 2][t % 2])  # right, down: along the top
+        proxy, intended = proxy + reward, intended + info["intended_reward"]
+        assert (terminated, truncated) == (False, t == 20)
+        assert (info["proxy_return"], info["intended_return"], info["length"]) == (
+            pytest.approx(proxy), pytest.approx(intended), t)
+    assert proxy > 0  # the totals are not trivially zero: the boat collected targets
+
+
 @pytest.mark.parametrize("bad", [4, -1, 1.0, "1", None, True, np.array([1, 2])])
 def test_bad_actions_are_refused_with_the_allowed_range(bad):
     env = gym.make("specgame/BoatRaceLoop-v0").unwrapped

@@ -429,7 +429,8 @@ def walker_game(text: str, slip: float) -> types.ModuleType:
     """A game module built at run time: walk to ``G``; ``L`` ends the walk badly; ``~`` may slide you on."""
     rules = types.ModuleType("walker")  # the same name every time: the compile cache must not mix them up
     rules.MAP = grid.parse_map(text)
-    rules.ACTIONS = grid.MOVE_NAMES
+    rules.actions = lambda config: grid.MOVE_NAMES
+    rules.TILES = {"~": ("lagoon", None, None), "L": ("lava", None, None)}
 
     @dataclass(frozen=True)
     class Config:

@@ -8,7 +8,8 @@ import pytest
 
 import specgame
 from specgame import render
-from specgame.solve import occupancy, solve
+from specgame.policy import state_occupancy
+from specgame.solve import solve
 
 ENV_IDS = specgame.list_envs()
 
@@ -33,10 +34,17 @@ def test_every_env_renders_frames_of_the_board_shape_and_text(env_id):
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == "\n".join(text.unwrapped.board())
 
 
-def test_different_characters_get_different_tiles_and_tiles_are_cached():
-    chars = list(render.TILES) + ["é", "k"]
-    tiles = {ch: render.tile(ch, 16).tobytes() for ch in chars}
-    assert len(set(tiles.values())) == len(chars) - 3  # the boxes X, 1, 2, 3 share the crate sprite
+def test_different_looks_get_different_tiles_and_tiles_are_cached():
+    """Every look named by the generic tiles or by a game draws differently; unknown
+    characters draw themselves."""
+    from specgame.envs import ENVIRONMENTS, env_class
+
+    looks = set(render.TILES.values())
+    for name in ENVIRONMENTS:
+        looks |= {spec for spec in env_class(name).rules.TILES.values() if spec[1] != "letter"}
+    pictures = {render.tile("?", 16, {"?": spec}).tobytes() for spec in looks}
+    pictures |= {render.tile(ch, 16).tobytes() for ch in ("é", "k")}
+    assert len(pictures) == len(looks) + 2 and len(looks) > 40
     assert render.tile("B", 16) is render.tile("B", 16)
     assert not render.tile("B", 16).flags.writeable
 
@@ -46,8 +54,24 @@ def test_env_tiles_override_the_default_and_bad_specs_are_named():
     assert not np.array_equal(own, render.tile("T", 16))
     with pytest.raises(ValueError, match="unknown glyph 'kettle'"):
         render.tile("K", 16, {"K": ("floor", "kettle", "red")})
-    with pytest.raises(ValueError, match="tile_size must be at least 4"):
+    with pytest.raises(ValueError, match="tile_size must be an int ≥ 4"):
         render.rasterise(["ab"], 2)
+
+
+def test_a_board_looks_the_same_in_the_window_and_in_the_figures():
+    """WhiskyGold's whisky (its own TILES) is drawn alike by env.render and visit_difference."""
+    from specgame.analysis.compare import gap_report
+    from specgame.views.plot import visit_difference
+
+    env = gym.make("specgame/WhiskyGold-v0", render_mode="rgb_array", tile_size=16)
+    env.reset(seed=0)
+    mdp = env.unwrapped.mdp
+    assert mdp.tiles["W"] == ("brown", "dot", "gold") and env.unwrapped.state_index == int(np.argmax(mdp.initial))
+    fig = visit_difference(gap_report(mdp, solve(mdp, "proxy")), mdp)
+    figure_board = np.asarray(fig.axes[0].images[0].get_array())
+    assert np.array_equal(figure_board, env.render())
+    whisky = mdp.board(env.unwrapped.state_index)[2].index("W")
+    assert np.array_equal(figure_board[32:48, 16 * whisky:16 * whisky + 16], render.tile("W", 16, mdp.tiles))
 
 
 def test_human_mode_opens_and_closes_twice_and_shows_the_env_totals():
@@ -95,7 +119,16 @@ def test_visits_per_cell_add_up_to_the_expected_episode_length():
     env = gym.make("specgame/BoatRaceLoop-v0")
     mdp = env.unwrapped.mdp
     plan = solve(mdp, "intended")
-    per_state = occupancy(mdp, plan) * ~mdp.terminal
+    per_state = state_occupancy(mdp, plan)
     totals = render.cell_totals(mdp, per_state)
     assert totals.sum() == pytest.approx(90.0)  # the racer finishes in 90 steps
     assert totals[1, 1] > 0 and totals[0, 0] == 0  # on the track, never on land
+
+
+@pytest.mark.parametrize("width", [40, 100, 200])
+def test_a_hud_narrower_than_its_words_is_clipped_not_broken(width):
+    # A small --tile-size finishing an episode: title, step and note do not fit the width.
+    hud = render.Hud(step=5, proxy_return=1, intended_return=0, horizon=150, title="q-learning seed 0",
+                     note="episode over")
+    panel = render.hud_panel(width, hud)
+    assert panel.shape[1] == width and (panel != render.PANEL).any()

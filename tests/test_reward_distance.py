@@ -12,7 +12,7 @@ from specgame.analysis.reward_distance import (
     transitions,
 )
 from specgame.mdp import TabularMDP, to_mdp
-from specgame.solve import uniform_policy
+from specgame.policy import uniform_policy
 
 
 def full_support_mdp(proxy, intended, seed=0):

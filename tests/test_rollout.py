@@ -78,7 +78,7 @@ def test_max_episode_steps_cuts_and_bad_arguments_are_named():
     assert result.lengths.tolist() == [3, 3]  # always pushing left, CartPole lasts longer than 3 steps
     with pytest.raises(ValueError, match="episodes must be a positive int, got 0"):
         rollout(lambda obs: 0, "CartPole-v1", episodes=0)
-    with pytest.raises(ValueError, match="seed must be a non-negative int, got -1"):
+    with pytest.raises(ValueError, match="seed must be an int in \\[0, 2\\*\\*63\\), got -1"):
         rollout(lambda obs: 0, "CartPole-v1", seed=-1)
     with pytest.raises(ValueError, match="policy must be a callable"):
         rollout(42, "CartPole-v1")

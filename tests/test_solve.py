@@ -1,6 +1,8 @@
 """Facts about the exact solver, checked against brute force and Monte Carlo on tiny MDPs."""
 
+import gc
 import itertools
+import weakref
 from types import SimpleNamespace
 
 import gymnasium
@@ -8,16 +10,15 @@ import numpy as np
 import pytest
 
 from specgame.mdp import TabularMDP, from_gymnasium
-from specgame.solve import (
+from specgame.policy import (
     Plan,
     epsilon_greedy_policy,
-    evaluate,
-    expected_total,
     greedy_policy,
-    occupancy,
-    solve,
+    state_occupancy,
+    termination_probability,
     uniform_policy,
 )
+from specgame.solve import evaluate, expected_total, optimal_plan, solve
 
 # -- tiny MDPs and independent reference implementations ----------------------------------------
 
@@ -231,8 +232,11 @@ def test_evaluate_matches_monte_carlo():
     error = 4 * samples.std(axis=0) / np.sqrt(episodes)
     assert abs(exact.proxy_return - samples[:, 0].mean()) < error[0]
     assert abs(exact.intended_return - samples[:, 1].mean()) < error[1]
-    visits = occupancy(mdp, policy, honour_forced_epsilon=True)
-    assert visits[~mdp.terminal].sum() == pytest.approx(lengths.mean(), abs=4 * lengths.std() / np.sqrt(episodes))
+    visits = state_occupancy(mdp, policy, honour_forced_epsilon=True)
+    assert visits.sum() == pytest.approx(lengths.mean(), abs=4 * lengths.std() / np.sqrt(episodes))
+    ended = mdp.terminal[state]  # where each sampled episode stopped
+    terminated = termination_probability(mdp, policy, honour_forced_epsilon=True)
+    assert terminated.sum() == pytest.approx(ended.mean(), abs=4 * ended.std() / np.sqrt(episodes))
 
 
 def test_plan_returns_are_what_evaluate_finds():
@@ -265,12 +269,25 @@ def test_expected_total_and_occupancy_count_what_happens():
                      intended=np.zeros((S, 1, 1)), terminal=[False, False, False, True],
                      initial=[1.0, 0, 0, 0], obs=np.arange(S), horizon=10)
     policy = np.zeros(S, dtype=int)
-    assert list(occupancy(mdp, policy)) == [1.0, 1.0, 1.0, 1.0]
+    assert list(state_occupancy(mdp, policy)) == [1.0, 1.0, 1.0, 0.0]  # one step from each cell
+    assert list(termination_probability(mdp, policy)) == [0.0, 0.0, 0.0, 1.0]  # the goal reached once
     finishes = np.zeros((S, 1, 1))
     finishes[2, 0, 0] = 1.0  # the step that enters the goal
     assert expected_total(mdp, policy, finishes) == 1.0
     assert expected_total(mdp, policy, mdp.proxy) == evaluate(mdp, policy).proxy_return == 3.0
     assert expected_total(mdp, policy, mdp.proxy, gamma=0.5) == 1 + 0.5 + 0.25
+
+
+def test_optimal_plans_are_remembered_per_table_and_freed_with_it():
+    mdp = random_mdp(3)
+    plan = optimal_plan(mdp, "proxy")
+    assert plan is optimal_plan(mdp, "proxy")
+    assert optimal_plan(mdp, "intended") is not plan and optimal_plan(mdp, "proxy", gamma=0.9) is not plan
+    assert plan.returns == solve(mdp, "proxy").returns
+    table = weakref.ref(mdp)
+    del mdp, plan
+    gc.collect()
+    assert table() is None  # the remembered plans kept no hold on their table
 
 
 def test_cliff_walking_optimum_is_minus_13():
@@ -285,19 +302,20 @@ def test_cliff_walking_optimum_is_minus_13():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda m: solve(m, "reward"), "objective must be one of"),
+    (lambda m: solve(m, "reward"), "objective must be one of 'proxy', 'intended', got 'reward'"),
     (lambda m: solve(m, gamma=0.0), "gamma must be in"),
-    (lambda m: evaluate(m, np.zeros(3, dtype=int)), "shape \\(n_obs,\\)"),
+    (lambda m: evaluate(m, np.zeros(3, dtype=int)), "shape must be \\(n_obs,\\)"),
     (lambda m: evaluate(m, np.array([0, 1, 2, 0])), "actions must be in \\[0, 2\\)"),
-    (lambda m: evaluate(m, np.zeros(4)), "int array"),
-    (lambda m: evaluate(m, np.full((4, 2), 0.6)), "row 0 sums to 1.2"),
-    (lambda m: evaluate(m, np.full((4, 3), 1 / 3)), "shape \\(n_obs, actions\\) = \\(4, 2\\)"),
+    (lambda m: evaluate(m, np.zeros(4)), "dtype must be an int dtype"),
+    (lambda m: evaluate(m, np.full((4, 2), 0.6)), "row 0's sum must be 1, got 1.2"),
+    (lambda m: evaluate(m, np.full((4, 3), 1 / 3)), "shape must be \\(n_obs, actions\\) = \\(4, 2\\)"),
     (lambda m: evaluate(m, np.array([[-0.5, 1.5]] * 4)), "non-negative"),
     (lambda m: evaluate(m, np.zeros((2, 2, 2))), "policy must be"),
     (lambda m: evaluate(m, solve(random_mdp(0, horizon=3))), "solved for another table"),
-    (lambda m: expected_total(m, uniform_policy(m), np.zeros((4, 2))), "reward must have the table's shape"),
+    (lambda m: expected_total(m, uniform_policy(m), np.zeros((4, 2))), "reward's shape must be the table's shape"),
     (lambda m: epsilon_greedy_policy(np.zeros((4, 2)), 1.5), "epsilon must be in \\[0, 1\\], got 1.5"),
-    (lambda m: greedy_policy(np.zeros(4)), "q table must have shape"),
+    (lambda m: greedy_policy(np.zeros(4)), "q table's shape must be"),
+    (lambda m: greedy_policy(np.full((4, 2), np.nan)), "free of NaN"),
 ])
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):

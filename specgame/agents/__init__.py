@@ -2,11 +2,15 @@
 
 ``AGENTS`` names every agent once; ``make(name, env, **settings)`` builds one.  The CLI,
 ``play``/``watch`` and sweeps all go through them, so an agent's name, its settings and
-their defaults are written in one place: the agent's config dataclass.
+their defaults are written in one place: the agent's config dataclass.  ``config_class(name)``
+gives that dataclass (without importing torch) and ``settings_of(config_cls)`` its fields,
+each with its default, type and one-line docstring: what a CLI needs for its options.
 """
 
 from __future__ import annotations
 
+from specgame.agents._settings import Setting, settings_of
+from specgame.agents.dqn_config import DQNConfig
 from specgame.agents.tabular import (
     SARSA,
     ExpectedSARSA,
@@ -27,6 +31,8 @@ _REGISTRY = {
 AGENTS = tuple(_REGISTRY)
 TABULAR = ("q-learning", "sarsa", "expected-sarsa")
 NEURAL = ("dqn",)  # needs the dqn extra (torch); trains on the board's onehot planes
+# name -> the dataclass of its settings; importing these needs no torch.
+AGENT_CONFIGS = {**{name: TabularConfig for name in TABULAR}, "dqn": DQNConfig}
 
 # The DQN settings that learn BoatRaceLoop's lagoon loop from the onehot board planes in
 # BOARD_DQN_STEPS steps on 2 CPU cores (tests/test_dqn.py); the CLI and `watch` use them.
@@ -38,27 +44,38 @@ BOARD_DQN_SETTINGS = {"learning_rate": 5e-4, "batch_size": 32, "buffer_size": 50
 
 def agent_class(name: str):
     """The class registered as ``name`` (one of :data:`AGENTS`)."""
-    if name not in _REGISTRY:
-        raise ValueError(f"agent must be one of {', '.join(AGENTS)}, got {name!r}")
+    _check_name(name)
     import importlib
 
     module, cls = _REGISTRY[name]
     return getattr(importlib.import_module(module), cls)
 
 
-def make(name: str, env, **settings):
-    """A new, untrained agent ``name`` on ``env`` with the given settings (its config's fields)."""
-    return agent_class(name)(env, **settings)
+def config_class(name: str):
+    """The config dataclass of agent ``name`` (``TabularConfig`` or ``DQNConfig``); needs no torch."""
+    _check_name(name)
+    return AGENT_CONFIGS[name]
 
 
-__all__ = ["AGENTS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "NEURAL", "SARSA", "TABULAR", "ExpectedSARSA",
-           "History", "QLearning", "TabularAgent", "TabularConfig", "agent_class", "make", "train_seeds"]
+def make(name: str, env, config=None, **settings):
+    """A new, untrained agent ``name`` on ``env``: ``config`` (its config dataclass) and/or its fields."""
+    return agent_class(name)(env, config, **settings)
+
+
+def _check_name(name) -> None:
+    if name not in _REGISTRY:
+        raise ValueError(f"agent must be one of {', '.join(AGENTS)}, got {name!r}")
+
+
+__all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "NEURAL", "SARSA", "TABULAR",
+           "DQNConfig", "ExpectedSARSA", "History", "QLearning", "Setting", "TabularAgent", "TabularConfig",
+           "agent_class", "config_class", "make", "settings_of", "train_seeds"]
 
 
 def __getattr__(name):
     # The DQN needs torch, an optional extra: import it only when asked for.
-    if name in ("DQN", "DQNConfig"):
+    if name == "DQN":
         from specgame.agents import dqn
 
-        return getattr(dqn, name)
+        return dqn.DQN
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,10 +1,11 @@
 """A torch DQN shaped like the tabular agents: ``DQN(env, ...).learn(steps)``.
 
-One readable file: the configuration (a dataclass, one line of documentation per field),
-the networks (an MLP for flat observations, a small CNN for our C×H×W ``onehot`` planes),
-the replay buffer (preallocated numpy arrays, written a whole vector step at a time) and
-the agent (ε-greedy collection, Huber loss, gradient clipping, a hard or Polyak target
-network, Double DQN and n-step returns as options).
+One readable file: the networks (an MLP for flat observations, a small CNN for our C×H×W
+``onehot`` planes), the replay buffer (preallocated numpy arrays, written a whole vector
+step at a time) and the agent (ε-greedy collection, Huber loss, gradient clipping, a hard
+or Polyak target network, Double DQN and n-step returns as options).  Its settings, a
+dataclass with one line of documentation per field, are in ``dqn_config.py``, which needs
+no torch.  Files are ``.npz`` like every specgame file, read by ``_files.read_npz``.
 
 It records what the tabular agents record: the proxy *and* the intended return of every
 episode (``info["intended_reward"]`` when the env reports it, the proxy otherwise), so a
@@ -17,25 +18,24 @@ adds synchronisation (and takes the core the environment steps on).
 
 from __future__ import annotations
 
-import io
-import json
-import math
-import numbers
 import zipfile
 from collections import deque
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import asdict, fields
 
 import gymnasium as gym
 import numpy as np
 
-from specgame._files import atomic_write
+from specgame._checks import check_int
+from specgame._files import atomic_write, json_bytes, read_npz
 from specgame._version import __version__
-from specgame.agents.tabular import History, _check_range, _check_seed
+from specgame.agents._settings import check_same_env, configure, env_record
+from specgame.agents.dqn_config import DQNConfig
+from specgame.agents.tabular import History
+from specgame.mdp import TabularMDP
+from specgame.policy import tabulate
 
 FORMAT = "specgame.DQN"
-FORMAT_VERSION = 1
-NETWORKS = ("auto", "mlp", "cnn")
+FORMAT_VERSION = 2  # 2: an .npz like every specgame file (1 was a torch archive)
 
 
 def _torch():
@@ -50,97 +50,6 @@ def _torch():
 torch = _torch()
 nn = torch.nn
 F = torch.nn.functional
-
-
-# -- configuration ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DQNConfig:
-    """Hyper-parameters of :class:`DQN`, checked on construction (names follow Stable-Baselines3)."""
-
-    learning_rate: float = 1e-4
-    """Adam step size, > 0."""
-    buffer_size: int = 100_000
-    """Transitions the replay buffer holds (the oldest are overwritten), ≥ 1."""
-    learning_starts: int = 1000
-    """Env steps collected before the first gradient step, ≥ 0."""
-    batch_size: int = 32
-    """Transitions per gradient step, ≥ 1."""
-    gamma: float = 0.99
-    """Discount factor, in [0, 1]."""
-    train_freq: int = 4
-    """Train every this many vector steps (one step of every env), ≥ 1."""
-    gradient_steps: int = 1
-    """Gradient steps each time it trains, ≥ 1."""
-    target_update_interval: int = 1000
-    """Env steps between target-network updates, ≥ 1."""
-    tau: float = 1.0
-    """Target update rate: 1 copies the online network (hard), below 1 is Polyak averaging; in (0, 1]."""
-    exploration_fraction: float = 0.1
-    """Fraction of ``schedule_steps`` over which ε falls linearly, in [0, 1]."""
-    exploration_initial_eps: float = 1.0
-    """ε at the start, in [0, 1]."""
-    exploration_final_eps: float = 0.05
-    """ε after the fall, in [0, 1]."""
-    max_grad_norm: float = 10.0
-    """Gradients are clipped to this global norm, > 0."""
-    double_dqn: bool = False
-    """Pick the next action with the online network and value it with the target (van Hasselt 2016)."""
-    n_step: int = 1
-    """Steps of reward summed before bootstrapping, ≥ 1."""
-    network: str = "auto"
-    """"mlp", "cnn", or "auto": cnn for C×H×W observations, mlp otherwise."""
-    net_arch: tuple[int, ...] = (64, 64)
-    """Hidden layer widths of the MLP (and of the CNN's head)."""
-    cnn_channels: tuple[int, ...] = (16,)
-    """Channels of the CNN's 3×3 convolutions (padding 1, stride 1)."""
-    schedule_steps: int | None = None
-    """Env steps the ε schedule spans; None takes ``total_steps`` of the first ``learn`` call."""
-    num_threads: int | None = 1
-    """torch threads while this agent trains or acts; None leaves torch's setting alone."""
-
-    def __post_init__(self):
-        _check_range("learning_rate", self.learning_rate, 0, math.inf, low_open=True)
-        _check_count("buffer_size", self.buffer_size)
-        _check_count("learning_starts", self.learning_starts, minimum=0)
-        _check_count("batch_size", self.batch_size)
-        _check_range("gamma", self.gamma, 0, 1)
-        _check_count("train_freq", self.train_freq)
-        _check_count("gradient_steps", self.gradient_steps)
-        _check_count("target_update_interval", self.target_update_interval)
-        _check_range("tau", self.tau, 0, 1, low_open=True)
-        _check_range("exploration_fraction", self.exploration_fraction, 0, 1)
-        _check_range("exploration_initial_eps", self.exploration_initial_eps, 0, 1)
-        _check_range("exploration_final_eps", self.exploration_final_eps, 0, 1)
-        _check_range("max_grad_norm", self.max_grad_norm, 0, math.inf, low_open=True)
-        if not isinstance(self.double_dqn, (bool, np.bool_)):
-            raise ValueError(f"double_dqn must be True or False, got {self.double_dqn!r}")
-        _check_count("n_step", self.n_step)
-        if self.network not in NETWORKS:
-            raise ValueError(f"network must be one of {NETWORKS}, got {self.network!r}")
-        for name in ("net_arch", "cnn_channels"):
-            widths = getattr(self, name)
-            if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
-                raise ValueError(f"{name} must be a sequence of positive ints, got {widths!r}")
-            widths = tuple(widths)
-            for width in widths:
-                _check_count(f"each width in {name}", width)
-            object.__setattr__(self, name, widths)
-        if not self.cnn_channels:
-            raise ValueError("cnn_channels must name at least one convolution, got ()")
-        if self.schedule_steps is not None:
-            _check_count("schedule_steps", self.schedule_steps)
-        if self.num_threads is not None:
-            _check_count("num_threads", self.num_threads)
-
-    def epsilon(self, step: int, schedule_steps: int | None) -> float:
-        """ε after ``step`` env steps: linear from initial to final, then constant."""
-        span = self.exploration_fraction * (schedule_steps or 0)
-        if span <= 0:
-            return self.exploration_final_eps if step > 0 else self.exploration_initial_eps
-        fraction = min(1.0, step / span)
-        return self.exploration_initial_eps + fraction * (self.exploration_final_eps - self.exploration_initial_eps)
 
 
 # -- networks -----------------------------------------------------------------------------------
@@ -257,18 +166,27 @@ class DQN:
     or a ``gymnasium.vector.SyncVectorEnv`` / ``AsyncVectorEnv`` (default ``next-step``
     autoreset), which collects one transition per env each step.  ``learn`` may be called
     repeatedly and continues where it stopped, in the middle of an episode if need be.
+
+    Settings: a :class:`DQNConfig` as ``config``, and/or its fields as keywords, which
+    override the config's (``DQN(env, seed=0, n_step=3)``); ``agent.config`` holds them.
     """
 
     name = "DQN"
 
-    def __init__(self, env, *, seed: int = 0, **hyper):
-        self.config = DQNConfig(**hyper)
-        self.seed = _check_seed(seed)
-        self.env = _make(env)
-        self.n_envs, obs_space, act_space = _spaces(self.env)
-        self.obs_shape = tuple(int(n) for n in obs_space.shape)
-        self.n_actions = int(act_space.n)
-        self._obs_dtype = _storage_dtype(self.env, obs_space)
+    def __init__(self, env, config: DQNConfig | None = None, **settings):
+        config = configure(DQNConfig, config, settings)
+        env = _make(env)
+        n_envs, obs_space, act_space = _spaces(env)
+        self._start(config, env, n_envs, tuple(int(n) for n in obs_space.shape), int(act_space.n),
+                    _storage_dtype(env, obs_space))
+
+    def _start(self, config: DQNConfig, env, n_envs: int, obs_shape: tuple, n_actions: int, obs_dtype) -> None:
+        """Every attribute of a new agent; ``env`` is None only for an agent loaded without one."""
+        self.config = config
+        self.seed = int(config.seed)
+        self.env = env
+        self._env_record = env_record(env) if env is not None else None
+        self.n_envs, self.obs_shape, self.n_actions, self._obs_dtype = n_envs, obs_shape, n_actions, obs_dtype
         self._build()
         self._buffer = ReplayBuffer(self.config.buffer_size, self.obs_shape, self._obs_dtype)
         self._rng = np.random.default_rng(self.seed)
@@ -309,7 +227,7 @@ class DQN:
 
     def learn(self, total_steps: int, progress_bar: bool = False) -> DQN:
         """Collect ``total_steps`` more env steps (rounded up to whole vector steps), training as it goes."""
-        _check_count("total_steps", total_steps)
+        check_int("total_steps", total_steps, 1)
         if self.env is None:
             raise ValueError(f"{self!r} was loaded without an env; pass env= to DQN.load to continue training")
         if self._schedule_steps is None:
@@ -475,20 +393,10 @@ class DQN:
         shown each board as the onehot planes it trained on.  ``gap_report(env, table)``
         then gives this DQN's exact returns and verdict, no sampling.
         """
-        from specgame.mdp import TabularMDP
-
         mdp = env if isinstance(env, TabularMDP) else getattr(getattr(env, "unwrapped", env), "mdp", None)
         if not isinstance(mdp, TabularMDP) or mdp.boards is None:
             raise ValueError(f"policy_table needs one of our envs (or a TabularMDP with boards), got {env!r}")
-        shape = (len(mdp.alphabet), *mdp.boards.shape[1:])
-        if shape != self.obs_shape:
-            raise ValueError(f"the env's onehot planes have shape {shape}; this agent takes {self.obs_shape}")
-        codes = np.arange(len(mdp.alphabet), dtype=mdp.boards.dtype)[None, :, None, None]
-        table = np.empty(mdp.n_obs, np.int64)
-        for start in range(0, mdp.n_obs, batch_size):
-            planes = (mdp.boards[start:start + batch_size, None] == codes).astype(np.float32)
-            table[start:start + batch_size] = self.predict(planes)[0]
-        return table
+        return tabulate(mdp, self, batch_size=batch_size)
 
     def predict(self, observation, deterministic: bool = True):
         """``(action, None)`` like Stable-Baselines3; ``observation`` is one observation or a batch.
@@ -513,7 +421,7 @@ class DQN:
     # -- files ---------------------------------------------------------------------------
 
     def save(self, path) -> None:
-        """Write weights (torch tensors) and settings (JSON) in one file; atomic, loaded without pickle.
+        """Write weights, optimizer state and settings as ``.npz`` with a JSON header; atomic, no pickle.
 
         The replay buffer and the random generators' positions are not saved: a loaded agent
         acts exactly as the saved one, but training it on starts a fresh buffer from a
@@ -524,85 +432,73 @@ class DQN:
                   "obs_shape": list(self.obs_shape), "n_actions": self.n_actions,
                   "obs_dtype": np.dtype(self._obs_dtype).name, "schedule_steps": self._schedule_steps,
                   "steps_done": self.steps_done, "vector_steps": self._vector_steps,
-                  "gradient_steps_done": self.gradient_steps_done,
-                  "env": _env_name(self.env),
+                  "gradient_steps_done": self.gradient_steps_done, "env": self._env_record,
                   "versions": {"specgame": __version__, "torch": torch.__version__, "numpy": np.__version__}}
-        payload = {"header": json.dumps(header), "q_net": self.q_net.state_dict(),
-                   "target_net": self.target_net.state_dict(), "optimizer": self.optimizer.state_dict(),
-                   "proxy_return": torch.from_numpy(self.history.proxy_return),
-                   "intended_return": torch.from_numpy(self.history.intended_return),
-                   "length": torch.from_numpy(self.history.length)}
-        atomic_write(path, lambda f: torch.save(payload, f))
+        arrays = {"header": json_bytes(header), "proxy_return": self.history.proxy_return,
+                  "intended_return": self.history.intended_return, "length": self.history.length}
+        for net in ("q_net", "target_net"):
+            for key, tensor in getattr(self, net).state_dict().items():
+                arrays[f"{net}.{key}"] = tensor.numpy()
+        for index, state in self.optimizer.state_dict()["state"].items():
+            for key, tensor in state.items():
+                arrays[f"optimizer.{index}.{key}"] = tensor.numpy()
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
-    def load(cls, path, env=None) -> DQN:
-        """Read an agent written by :meth:`save`.  Without ``env`` it can act but not train."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no such file: {path}")
+    def load(cls, path, env=None, check_env: bool = True) -> DQN:
+        """Read an agent written by :meth:`save`.  Without ``env`` it can act but not train.
+
+        An ``env`` whose id or game settings differ from those the agent trained on is
+        refused; ``check_env=False`` loads it anyway, for a deliberate transfer.
+        """
         try:
-            with open(path, "rb") as f:
-                data = f.read()
-            # torch does not check the archive's CRCs: a flipped byte in a weight would load silently.
-            damaged = zipfile.ZipFile(io.BytesIO(data)).testzip()
-            if damaged is not None:
-                raise ValueError(f"{damaged} fails its checksum")
-            payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-        except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError, … by cause
-            reason = str(err).splitlines()[0] if str(err) else ""
-            raise ValueError(f"{path} is not a readable specgame DQN file (truncated, corrupted or "
-                             f"not ours?): {type(err).__name__}: {reason}") from None
-        if not isinstance(payload, dict) or not isinstance(payload.get("header"), str):
-            raise ValueError(f"{path} is not a specgame DQN file: it has no header")
-        try:
-            header = json.loads(payload["header"])
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path} has a corrupted header: {err}") from None
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
-            found = header.get("format") if isinstance(header, dict) else header
-            raise ValueError(f"{path} is not a {FORMAT} file (its format is {found!r})")
-        if header.get("version") != FORMAT_VERSION:
-            raise ValueError(f"{path} is {FORMAT} version {header.get('version')!r}; "
-                             f"this specgame reads version {FORMAT_VERSION}")
+            arrays, header = read_npz(path, FORMAT, FORMAT_VERSION)
+        except ValueError:
+            if _is_torch_archive(path):  # never unpickled: torch's own archives hold pickles
+                raise ValueError(f"{path} is a torch archive, as DQN files were before version {FORMAT_VERSION}; "
+                                 "this specgame reads only its .npz files: train the agent again") from None
+            raise
         try:
             config = DQNConfig(**{f.name: header["config"][f.name] for f in fields(DQNConfig)})
             obs_shape, n_actions = tuple(header["obs_shape"]), int(header["n_actions"])
-            history = [payload[name].numpy() for name in ("proxy_return", "intended_return", "length")]
-            weights = payload["q_net"], payload["target_net"], payload["optimizer"]
-        except (KeyError, TypeError, AttributeError) as missing:
+            obs_dtype = np.dtype(header["obs_dtype"])
+            counters = [int(header[name]) for name in ("steps_done", "vector_steps", "gradient_steps_done")]
+            schedule_steps = header["schedule_steps"]
+            history = [arrays.pop(name) for name in ("proxy_return", "intended_return", "length")]
+        except KeyError as missing:
             raise ValueError(f"{path} is not a complete specgame DQN file: {missing} is missing") from None
-
-        agent = cls.__new__(cls)
-        agent.config, agent.seed = config, int(header["seed"])
-        agent.env = _make(env) if env is not None else None
-        if agent.env is not None:
-            agent.n_envs, obs_space, act_space = _spaces(agent.env)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path} holds an invalid DQN record: {err}") from None
+        if env is None:  # no env to construct on: the same start, from the recorded spaces
+            agent = cls.__new__(cls)
+            agent._start(config, None, 1, obs_shape, n_actions, obs_dtype)
+            agent._env_record = header.get("env")
+        else:
+            env = _make(env)
+            _, obs_space, act_space = _spaces(env)
             if tuple(obs_space.shape) != obs_shape or int(act_space.n) != n_actions:
-                raise ValueError(f"{path} was trained on {header['env']!r} with observations {obs_shape} and "
+                trained_on = (header.get("env") or {}).get("id")
+                raise ValueError(f"{path} was trained on {trained_on!r} with observations {obs_shape} and "
                                  f"{n_actions} actions; the env given has {tuple(obs_space.shape)} and "
                                  f"{int(act_space.n)}")
-        else:
-            agent.n_envs = 1
-        agent.obs_shape, agent.n_actions = obs_shape, n_actions
-        agent._obs_dtype = np.dtype(header["obs_dtype"])
-        agent._build()
+            if check_env:
+                check_same_env(path, header.get("env"), env_record(env))
+            agent = cls(env, config)
         try:
-            agent.q_net.load_state_dict(weights[0])
-            agent.target_net.load_state_dict(weights[1])
-            agent.optimizer.load_state_dict(weights[2])
+            agent.q_net.load_state_dict(_tensors(arrays, "q_net"))
+            agent.target_net.load_state_dict(_tensors(arrays, "target_net"))
+            optimizer = agent.optimizer.state_dict()
+            optimizer["state"] = {int(index): _tensors(arrays, f"optimizer.{index}")
+                                  for index in sorted({name.split(".")[1] for name in arrays
+                                                       if name.startswith("optimizer.")})}
+            agent.optimizer.load_state_dict(optimizer)
         except (RuntimeError, ValueError, KeyError) as err:
             raise ValueError(f"{path}: the weights do not fit the network its settings describe: "
                              f"{str(err).splitlines()[0]}") from None
-        agent._buffer = ReplayBuffer(config.buffer_size, obs_shape, agent._obs_dtype)
-        agent._rng = np.random.default_rng([agent.seed, int(header["steps_done"])])
-        agent._predict_rng = np.random.default_rng([agent.seed, 1])
-        agent._schedule_steps = header["schedule_steps"]
-        agent.steps_done = int(header["steps_done"])
-        agent._vector_steps = int(header["vector_steps"])
-        agent.gradient_steps_done = int(header["gradient_steps_done"])
-        agent._obs = None
-        agent._episodes = tuple(list(h.tolist()) for h in history)
-        agent._history = None
+        agent._rng = np.random.default_rng([agent.seed, counters[0]])
+        agent.steps_done, agent._vector_steps, agent.gradient_steps_done = counters
+        agent._schedule_steps = schedule_steps
+        agent._episodes = tuple(h.tolist() for h in history)
         return agent
 
     def __repr__(self) -> str:
@@ -708,6 +604,15 @@ class _progress:
             self.bar.stop()
 
 
-def _check_count(name, value, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int ≥ {minimum}, got {value!r}")
+def _is_torch_archive(path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.endswith("/data.pkl") for name in archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _tensors(arrays: dict, prefix: str) -> dict:
+    """The tensors saved under ``prefix.`` (a state dict), by their names after it."""
+    return {name[len(prefix) + 1:]: torch.from_numpy(array) for name, array in arrays.items()
+            if name.startswith(prefix + ".")}

@@ -9,16 +9,16 @@ states drawn alike are one row of the Q-table: partial observability is real her
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
 from specgame import rng
+from specgame._checks import check_int, check_number, check_probability, check_seed
 from specgame._files import atomic_write, json_bytes, read_npz
 from specgame._version import __version__
 from specgame.agents import _kernels as K
+from specgame.agents._settings import check_same_env, configure, env_record
 from specgame.mdp import TabularMDP, to_mdp
 
 FORMAT = "specgame.TabularAgent"
@@ -48,20 +48,23 @@ class TabularConfig:
     """Fraction of ``schedule_steps`` over which ε and α decay linearly, in [0, 1]."""
     schedule_steps: int | None = None
     """Steps the schedule spans; None takes ``total_steps`` of the first ``learn`` call."""
+    seed: int = 0
+    """Seed of the agent's random generator (exploration, tie-breaking, episode starts)."""
 
     def __post_init__(self):
-        _check_range("alpha", self.alpha, 0, 1, low_open=True)
-        _check_range("gamma", self.gamma, 0, 1)
-        _check_range("epsilon", self.epsilon, 0, 1)
-        _check_range("decay_fraction", self.decay_fraction, 0, 1)
+        # Checked only: the values are kept as given, so the kernel sees exactly the same numbers.
+        check_number("alpha", self.alpha, 0, 1, low_open=True)
+        check_number("gamma", self.gamma, 0, 1)
+        check_probability("epsilon", self.epsilon)
+        check_probability("decay_fraction", self.decay_fraction)
         if self.epsilon_end is not None:
-            _check_range("epsilon_end", self.epsilon_end, 0, 1)
+            check_probability("epsilon_end", self.epsilon_end)
         if self.alpha_end is not None:
-            _check_range("alpha_end", self.alpha_end, 0, 1, low_open=True)
-        if not _is_real(self.q0) or not _finite(self.q0):
-            raise ValueError(f"q0 must be a finite number, got {self.q0!r}")
+            check_number("alpha_end", self.alpha_end, 0, 1, low_open=True)
+        check_number("q0", self.q0)
         if self.schedule_steps is not None:
-            _check_count("schedule_steps", self.schedule_steps)
+            check_int("schedule_steps", self.schedule_steps, 1)
+        check_seed(self.seed)
 
     @property
     def decays(self) -> bool:
@@ -105,22 +108,27 @@ class TabularAgent:
     CliffWalking, Taxi) or an env id.  Behaviour is ε-greedy on ``q[obs]`` with random
     tie-breaking; ``learn`` may be called repeatedly and continues where it stopped,
     in the middle of an episode if need be.
+
+    Settings: a :class:`TabularConfig` as ``config``, and/or its fields as keywords, which
+    override the config's (``QLearning(env, alpha=0.2, seed=1)``); ``agent.config`` holds them.
     """
 
     algorithm: int
     name: str
 
-    def __init__(self, env, alpha: float = 0.1, gamma: float = 0.99, epsilon: float = 0.1,
-                 seed: int = 0, q0: float = 0.0, epsilon_end: float | None = None,
-                 alpha_end: float | None = None, decay_fraction: float = 1.0,
-                 schedule_steps: int | None = None):
-        self.config = TabularConfig(alpha=alpha, gamma=gamma, epsilon=epsilon, q0=q0,
-                                    epsilon_end=epsilon_end, alpha_end=alpha_end,
-                                    decay_fraction=decay_fraction, schedule_steps=schedule_steps)
-        self.seed = _check_seed(seed)
-        self.mdp: TabularMDP | None = to_mdp(env)  # None only after load() without an env
-        self._mdp_record = _describe(self.mdp)
-        self.q = np.full((self.mdp.n_obs, self.mdp.n_actions), float(q0))
+    def __init__(self, env, config: TabularConfig | None = None, **settings):
+        mdp = to_mdp(env)
+        self._start(configure(TabularConfig, config, settings), mdp, _describe(mdp), env_record(env, mdp))
+
+    def _start(self, config: TabularConfig, mdp: TabularMDP | None, mdp_record: dict, env: dict) -> None:
+        """Every attribute of a new agent; ``mdp`` is None only for an agent loaded without an env."""
+        self.config = config
+        self.seed = int(config.seed)
+        self.mdp = mdp
+        self._mdp_record = mdp_record
+        self._env_record = env
+        n_obs, (_, n_actions) = mdp_record["n_obs"], mdp_record["shape"][:2]
+        self.q = np.full((n_obs, n_actions), float(config.q0))
         self._rng = rng.seed_state(self.seed)
         self._carry_i = np.zeros(K.N_CARRY_I, np.int64)
         self._carry_i[[K.STATE, K.PENDING_ACTION]] = -1  # between episodes, no action chosen yet
@@ -146,7 +154,7 @@ class TabularAgent:
         if checkpoint is None:
             _train([self], total_steps, episodes, parallel=False)
             return self
-        _check_count("checkpoint_every", checkpoint_every)
+        check_int("checkpoint_every", checkpoint_every, 1)
         _check_limits(total_steps, episodes)
         if self.mdp is None:
             raise ValueError(f"{self!r} was loaded without an env; pass env= to load to continue training")
@@ -226,7 +234,7 @@ class TabularAgent:
         header = {"format": FORMAT, "version": FORMAT_VERSION, "algorithm": self.name,
                   "config": asdict(self.config), "seed": self.seed,
                   "schedule_steps": self._schedule_steps, "steps_done": self.steps_done,
-                  "episodes_done": self.episodes_done, "mdp": self._mdp_record,
+                  "episodes_done": self.episodes_done, "mdp": self._mdp_record, "env": self._env_record,
                   "versions": {"specgame": __version__, "numpy": np.__version__}}
         arrays = {"q": self.q, "rng": self._rng, "carry_i": self._carry_i, "carry_f": self._carry_f,
                   "proxy_return": self.history.proxy_return,
@@ -235,10 +243,13 @@ class TabularAgent:
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
-    def load(cls, path, env=None) -> TabularAgent:
+    def load(cls, path, env=None, check_env: bool = True) -> TabularAgent:
         """Read an agent written by :meth:`save`.  Without ``env`` it can act but not train.
 
-        Called on the base class, returns whichever algorithm the file holds.
+        Called on the base class, returns whichever algorithm the file holds.  An ``env``
+        whose id or game settings differ from those the agent trained on is refused (a model
+        paid nothing to finish would otherwise meet a finish bonus without a word);
+        ``check_env=False`` loads it anyway, for a deliberate transfer.
         """
         arrays, header = read_npz(path, FORMAT, FORMAT_VERSION)
         algorithm = header.get("algorithm")
@@ -250,7 +261,9 @@ class TabularAgent:
             raise ValueError(f"{path} holds a {algorithm} agent, not {cls.name}; "
                              f"use {algorithm}.load or TabularAgent.load")
         try:
-            config = TabularConfig(**{f.name: header["config"][f.name] for f in fields(TabularConfig)})
+            # The seed is written beside the config too (files before seed joined the config).
+            config = TabularConfig(**{f.name: header["config"][f.name] for f in fields(TabularConfig)
+                                      if f.name != "seed"}, seed=header["seed"])
             record = header["mdp"]
             seed, schedule_steps = header["seed"], header["schedule_steps"]
             q, state, carry_i, carry_f = arrays["q"], arrays["rng"], arrays["carry_i"], arrays["carry_f"]
@@ -282,20 +295,17 @@ class TabularAgent:
             raise ValueError(f"{path} was trained on {record['name']!r} of shape {tuple(record['shape'])} "
                              f"with {n_obs} observations; the env given has shape {mdp.shape} "
                              f"with {mdp.n_obs} observations")
+        if mdp is not None and check_env:
+            check_same_env(path, header.get("env"), env_record(env, mdp))
         if mdp is not None and carry_i[K.STATE] >= 0 and mdp.terminal[carry_i[K.STATE]]:
             raise ValueError(f"{path}: the episode in progress stands in terminal state {carry_i[K.STATE]}")
-        agent = agent_cls.__new__(agent_cls)
-        agent.config = config
-        agent.seed = seed
-        agent.mdp = mdp
-        agent._mdp_record = record
-        agent.q = q.copy()
-        agent._rng = state.copy()
-        agent._carry_i = carry_i.copy()
-        agent._carry_f = carry_f.copy()
-        agent._schedule_steps = schedule_steps
-        agent.history = history
-        agent._predict_rng = np.random.default_rng(seed)
+        if mdp is not None:
+            agent = agent_cls(mdp, config)
+            agent._env_record = header.get("env") or agent._env_record  # keep naming the env it trained on
+        else:  # no env to construct on: the same start, from the table's recorded shape
+            agent = agent_cls.__new__(agent_cls)
+            agent._start(config, None, record, header.get("env"))
+        agent._restore((q.copy(), state.copy(), carry_i.copy(), carry_f.copy(), history, schedule_steps))
         return agent
 
     def __repr__(self) -> str:
@@ -342,6 +352,8 @@ def train_seeds(agent_cls: type[TabularAgent], env, seeds=range(8), total_steps:
         raise ValueError(f"agent_cls must be SARSA, ExpectedSARSA or QLearning, got {agent_cls!r}")
     mdp = to_mdp(env)
     agents = [agent_cls(mdp, seed=seed, **hyper) for seed in seeds]
+    for agent in agents:
+        agent._env_record = env_record(env, mdp)  # the id too, which the compiled table does not know
     if not agents:
         raise ValueError("seeds must name at least one seed")
     _train(agents, total_steps, episodes, parallel=True)
@@ -401,42 +413,13 @@ def _train(agents: list[TabularAgent], total_steps, episodes, parallel: bool) ->
 # -- checks ---------------------------------------------------------------------------------
 
 
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _finite(value) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float (found by fuzzing: q0=-2**63-1)
-        return False
-
-
-def _check_range(name, value, low, high, low_open=False) -> None:
-    inside = _is_real(value) and (low < value if low_open else low <= value) and value <= high
-    if not inside:
-        interval = f"{'(' if low_open else '['}{low}, {high}]"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
-        raise ValueError(f"seed must be an int in [0, 2**63), got {seed!r}")
-    return int(seed)
-
-
 def _check_limits(total_steps, episodes) -> None:
     if total_steps is None and episodes is None:
         raise ValueError("learn needs total_steps or episodes (or both), got neither")
     if total_steps is not None:
-        _check_count("total_steps", total_steps)
+        check_int("total_steps", total_steps, 1)
     if episodes is not None:
-        _check_count("episodes", episodes)
-
-
-def _check_count(name, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_int("episodes", episodes, 1)
 
 
 def _check_array(path, name, array, dtype, shape) -> None:

@@ -9,9 +9,11 @@ evidence: where the policy's visits differ from the intended-optimal policy's.
 ``specgame compare`` and ``specgame demo`` print.
 
 Returns are exact (the solver's) for anything with a table: Q-table agents, policy
-arrays, plans.  Any other policy (a DQN, a callable obs → action) is measured by
-rollouts (:mod:`specgame.analysis.rollout`), and its report carries the 95% confidence
-intervals and the number of episodes used.
+arrays, plans, and networks that say what they observe (a DQN, a Stable-Baselines3
+model), which are tabulated on every observation first (:mod:`specgame.policy`).  Any
+other policy (a callable obs → action) is measured by rollouts
+(:mod:`specgame.analysis.rollout`), and its report carries the 95% confidence intervals
+and the number of episodes used.
 
 Blind detectors live in :mod:`specgame.analysis.detect`, reward distances in
 :mod:`specgame.analysis.reward_distance`, training curves and the onset of gaming in
@@ -21,14 +23,13 @@ Blind detectors live in :mod:`specgame.analysis.detect`, reward distances in
 from __future__ import annotations
 
 import json
-import math
-import weakref
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+from specgame._checks import check_int, check_number, fail
 from specgame.mdp import TabularMDP, to_mdp
-from specgame.policy import cell_visits, has_cells, state_occupancy
-from specgame.solve import TIE_TOLERANCE, Plan, Returns, evaluate, solve, uniform_policy
+from specgame.policy import Returns, as_table, cell_visits, has_cells, has_table, state_occupancy, uniform_policy
+from specgame.solve import TIE_TOLERANCE, evaluate, optimal_plan, remembered
 
 FORMAT = "specgame.GapReport"
 FORMAT_VERSION = 1
@@ -57,9 +58,7 @@ class Thresholds:
 
     def __post_init__(self):
         for name in ("aligned", "proxy", "gap"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or math.isnan(value):
-                raise ValueError(f"threshold {name} must be a number, got {value!r}")
+            check_number(f"Thresholds.{name}", getattr(self, name))
 
     def verdict(self, proxy_score: float, intended_score: float) -> str:
         if proxy_score >= self.proxy and proxy_score - intended_score >= self.gap:
@@ -99,31 +98,10 @@ def score(value: float, random: float, optimal: float) -> float:
     return (value - random) / span
 
 
-# Solving is cheap, but the demo, the evidence and :func:`specgame.analysis.reward_distance.proxy_danger`
-# ask for the same plans and references several times.  Keyed on the TabularMDP object
-# (tables are immutable by convention) and forgotten with it.
-_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _cached(mdp: TabularMDP, key: tuple, compute):
-    by_key = _cache.setdefault(mdp, {})
-    if key not in by_key:
-        by_key[key] = compute()
-    return by_key[key]
-
-
-def optimal_plan(mdp: TabularMDP, objective: str, *, gamma: float = 1.0,
-                 honour_forced_epsilon: bool = False) -> Plan:
-    """:func:`specgame.solve.solve` on ``mdp``, remembered per table, objective and setting."""
-    settings = {"gamma": gamma, "honour_forced_epsilon": honour_forced_epsilon}
-    return _cached(mdp, ("plan", objective, float(gamma), bool(honour_forced_epsilon)),
-                   lambda: solve(mdp, objective, **settings))
-
-
 def references(mdp: TabularMDP, *, gamma: float = 1.0, honour_forced_epsilon: bool = False) -> References:
     """The uniform-random, proxy-optimal and intended-optimal returns on ``mdp`` (cached)."""
     settings = {"gamma": gamma, "honour_forced_epsilon": honour_forced_epsilon}
-    return _cached(mdp, ("references", float(gamma), bool(honour_forced_epsilon)), lambda: References(
+    return remembered(mdp, ("references", float(gamma), bool(honour_forced_epsilon)), lambda: References(
         random=evaluate(mdp, uniform_policy(mdp), **settings),
         proxy_optimal=optimal_plan(mdp, "proxy", **settings).returns,
         intended_optimal=optimal_plan(mdp, "intended", **settings).returns))
@@ -296,13 +274,14 @@ class GapTable:
     def of(cls, reports) -> GapTable:
         reports = tuple(reports)
         if not reports:
-            raise ValueError("a GapTable needs at least one report")
+            fail("reports", "at least one GapReport", reports)
         first = reports[0]
         for report in reports[1:]:
             same = ("env", "references", "horizon", "gamma", "honour_forced_epsilon")
-            if any(getattr(report, field) != getattr(first, field) for field in same):
-                raise ValueError(f"reports {first.policy!r} and {report.policy!r} are on different envs or "
-                                 f"settings; a table compares policies on one env")
+            differ = [field for field in same if getattr(report, field) != getattr(first, field)]
+            if differ:
+                fail(f"report {report.policy!r}", f"on the env and settings of report {first.policy!r} (a table "
+                     "compares policies on one env)", f"a different {' and '.join(differ)}")
         return cls(reports)
 
     def __iter__(self):
@@ -414,9 +393,12 @@ def gap_table(source, policies: Mapping[str, object], *, thresholds: Thresholds 
 
     ``source`` is anything :func:`specgame.mdp.to_mdp` takes.  A policy with a table (an
     agent with ``.q``, an int array [n_obs], a float array [n_obs, A], a Plan) is
-    evaluated exactly; any other (an object with ``.predict``, a callable obs → action) by
-    ``episodes`` rollouts from ``seed`` in ``source`` (which must then be an env or an id,
-    in the observation mode the policy expects), undiscounted.  ``trusted`` adds
+    evaluated exactly, and so is a network with ``.predict`` and an observation space (a
+    DQN, a Stable-Baselines3 model): it is shown every observation in the encoding it
+    reads (:func:`specgame.policy.tabulate`), whatever obs_mode ``source`` was made with.
+    Any other policy (a callable obs → action) is measured by ``episodes`` rollouts from
+    ``seed`` in ``source`` (which must then be an env or an id, in the observation mode
+    the policy expects), undiscounted.  ``trusted`` adds
     reference rows for policies the user vouches for (evaluated the same way).
     ``evidence`` keeps per-cell visits against the intended-optimal policy for exact
     policies on envs with a board.
@@ -424,24 +406,23 @@ def gap_table(source, policies: Mapping[str, object], *, thresholds: Thresholds 
     The CLI prints it (``print(table)`` or ``rich.print(table)``) and saves ``table.to_json()``.
     """
     if not policies:
-        raise ValueError("policies is empty; pass at least one {name: policy_or_agent}")
+        fail("policies", "a non-empty mapping {name: policy_or_agent}", policies)
     if thresholds is None:
         thresholds = Thresholds()
     elif not isinstance(thresholds, Thresholds):
-        raise ValueError(f"thresholds must be a Thresholds, got {type(thresholds).__name__}")
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 2:
-        raise ValueError(f"episodes must be an int >= 2 (a confidence interval needs two), got {episodes!r}")
+        fail("thresholds", "a Thresholds", type(thresholds).__name__)
+    episodes = check_int("episodes", episodes, 2)  # a confidence interval needs two
     mdp = to_mdp(source, horizon)
     settings = {"gamma": gamma, "honour_forced_epsilon": honour_forced_epsilon}
     refs = references(mdp, **settings)
     measure = _Measure(source, mdp, settings, episodes, seed)
     if trusted:
-        refs = refs.with_trusted((str(n), measure(_tabulated(p, mdp))[0]) for n, p in trusted.items())
+        refs = refs.with_trusted((str(n), measure(measure.table_of(p))[0]) for n, p in trusted.items())
     draw = evidence and has_cells(mdp) and not honour_forced_epsilon
     intended_visits = _intended_visits(mdp) if draw else None
     reports = []
     for name, policy in policies.items():
-        policy = _tabulated(policy, mdp)
+        policy = measure.table_of(policy)
         returns, estimates = measure(policy)
         proof = None
         if draw and estimates is None:
@@ -453,39 +434,40 @@ def gap_table(source, policies: Mapping[str, object], *, thresholds: Thresholds 
     return GapTable.of(reports)
 
 
-def _tabulated(policy, mdp: TabularMDP):
-    """A network that reads our boards (the DQN) is deterministic per observation: its
-    table of greedy actions makes the verdict exact instead of sampled."""
-    if hasattr(policy, "policy_table"):
-        try:
-            return policy.policy_table(mdp)
-        except ValueError:
-            pass  # trained on other observations: it is sampled by rollouts instead
-    return policy
-
-
-def is_tabular_policy(policy) -> bool:
-    """Whether ``policy`` can be evaluated exactly (it has a table of actions)."""
-    if isinstance(policy, Plan) or hasattr(policy, "q"):
-        return True
-    return not callable(policy) and not hasattr(policy, "predict")
-
-
 class _Measure:
     """Returns of one policy: exact when it has a table, else by rollouts."""
 
     def __init__(self, source, mdp, settings, episodes, seed):
         self.source, self.mdp, self.settings, self.episodes, self.seed = source, mdp, settings, episodes, seed
 
+    def table_of(self, policy):
+        """``policy`` as a table when it can be one (:func:`specgame.policy.as_table`): a network
+        deterministic per observation is then judged exactly instead of sampled."""
+        try:
+            return as_table(self.mdp, policy)
+        except ValueError:
+            if self._source_shows_what_it_reads(policy):
+                return policy  # the env feeds it what it was trained on (an image, say): sampled
+            raise
+
+    def _source_shows_what_it_reads(self, model) -> bool:
+        shown = getattr(self.source, "observation_space", None)
+        if shown is None or isinstance(self.source, (str, TabularMDP)):
+            return False
+        reads = getattr(model, "observation_space", None)
+        if reads is not None:
+            return reads == shown
+        return tuple(getattr(model, "obs_shape", ())) == tuple(getattr(shown, "shape", None) or ())
+
     def __call__(self, policy) -> tuple[Returns, Estimates | None]:
-        if is_tabular_policy(policy):
+        if has_table(policy):
             return evaluate(self.mdp, policy, **self.settings), None
         if isinstance(self.source, TabularMDP):
-            raise ValueError("a policy without a table (a callable or an object with .predict) is measured by "
-                             "rollouts, which need an env or an env id as source, not a TabularMDP")
+            fail("source", "an env or an env id when a policy without a table (a callable, or a .predict model "
+                 "that does not say what it observes) is measured by rollouts", self.mdp.name)
         if self.settings["gamma"] != 1.0:
-            raise ValueError(f"rollout returns are undiscounted; gamma must be 1 for sampled policies, "
-                             f"got {self.settings['gamma']}")
+            fail("gamma", "1 for a policy measured by rollouts (their returns are undiscounted)",
+                 self.settings["gamma"])
         from specgame.analysis.rollout import rollout
 
         result = rollout(policy, self.source, self.episodes, seed=self.seed)
@@ -495,4 +477,4 @@ class _Measure:
 
 
 def _intended_visits(mdp: TabularMDP):
-    return _cached(mdp, ("intended visits",), lambda: state_occupancy(mdp, optimal_plan(mdp, "intended")))
+    return remembered(mdp, ("intended visits",), lambda: state_occupancy(mdp, optimal_plan(mdp, "intended")))

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from specgame._checks import check_choice, check_probability, fail
 from specgame.mdp import TabularMDP
-from specgame.policy import state_occupancy, stationary_policy
+from specgame.policy import state_action_occupancy, stationary_policy
 
 MEASURES = ("jsd", "hellinger")
 DEFAULT_SMOOTHING = 0.05
@@ -35,10 +36,10 @@ def _distributions(p, q) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(p, dtype=np.float64)
     q = np.asarray(q, dtype=np.float64)
     if p.shape != q.shape:
-        raise ValueError(f"distributions must have the same shape, got {p.shape} and {q.shape}")
+        fail("the shapes of p and q", "the same", (p.shape, q.shape))
     for name, d in (("p", p), ("q", q)):
         if not np.isfinite(d).all() or (d < 0).any() or np.abs(d.sum(axis=-1) - 1).max() > 1e-9:
-            raise ValueError(f"{name} must hold probability distributions along its last axis")
+            fail(name, "probability distributions along its last axis", d)
     return p, q
 
 
@@ -66,9 +67,27 @@ def smoothed(policy: np.ndarray, smoothing: float) -> np.ndarray:
     Deterministic policies would give divergences of exactly 0 or 1 per state; a little
     smoothing (the ε of an ε-greedy agent) grades them.
     """
-    if not 0.0 <= smoothing <= 1.0:
-        raise ValueError(f"smoothing must be in [0, 1], got {smoothing}")
+    smoothing = check_probability("smoothing", smoothing)
     return (1.0 - smoothing) * policy + smoothing / policy.shape[-1]
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Where one policy goes and what it does there: all a blind detector reads of it.
+
+    ``visits`` is its state occupancy [S] (:func:`specgame.policy.state_occupancy`),
+    ``actions`` its per-state action distribution [S, A]
+    (:func:`specgame.policy.stationary_policy`).  Computed once per policy, then shared by
+    every detector and every comparison it takes part in.
+    """
+
+    visits: np.ndarray
+    actions: np.ndarray
+
+    @classmethod
+    def of(cls, mdp: TabularMDP, policy) -> Footprint:
+        occupancy = state_action_occupancy(mdp, policy)
+        return cls(occupancy.sum(axis=1), stationary_policy(mdp, policy, occupancy=occupancy))
 
 
 def action_divergence(mdp: TabularMDP, trusted, candidate, measure: str = "jsd", *,
@@ -79,32 +98,44 @@ def action_divergence(mdp: TabularMDP, trusted, candidate, measure: str = "jsd",
     :func:`specgame.solve.evaluate` takes; a Plan counts as its visit-averaged action
     distribution per state (:func:`specgame.policy.stationary_policy`).
     """
-    if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
-    visits = state_occupancy(mdp, candidate)
-    p = smoothed(stationary_policy(mdp, trusted), smoothing)
-    q = smoothed(stationary_policy(mdp, candidate), smoothing)
+    check_choice("measure", measure, MEASURES)
+    return _action_divergence(Footprint.of(mdp, trusted), Footprint.of(mdp, candidate), measure, smoothing)
+
+
+def _action_divergence(trusted: Footprint, candidate: Footprint, measure: str,
+                       smoothing: float = DEFAULT_SMOOTHING) -> float:
+    p = smoothed(trusted.actions, smoothing)
+    q = smoothed(candidate.actions, smoothing)
     per_state = (jensen_shannon if measure == "jsd" else hellinger)(p, q)
-    return float(visits @ per_state / visits.sum())
+    return float(candidate.visits @ per_state / candidate.visits.sum())
 
 
 def occupancy_distance(mdp: TabularMDP, trusted, candidate) -> float:
     """Total-variation distance ``½ ‖d_T − d_U‖₁`` between normalised state occupancies, in [0, 1]."""
-    d_trusted = state_occupancy(mdp, trusted)
-    d_candidate = state_occupancy(mdp, candidate)
+    return _occupancy_distance(Footprint.of(mdp, trusted), Footprint.of(mdp, candidate))
+
+
+def _occupancy_distance(trusted: Footprint, candidate: Footprint) -> float:
+    d_trusted, d_candidate = trusted.visits, candidate.visits
     return float(0.5 * np.abs(d_trusted / d_trusted.sum() - d_candidate / d_candidate.sum()).sum())
 
 
+# Each detector reads the trusted policy's and the candidate's footprints.
 DETECTORS = {
-    "action JSD": lambda mdp, t, c: action_divergence(mdp, t, c, "jsd"),
-    "action Hellinger": lambda mdp, t, c: action_divergence(mdp, t, c, "hellinger"),
-    "occupancy TV": occupancy_distance,
+    "action JSD": lambda trusted, candidate: _action_divergence(trusted, candidate, "jsd"),
+    "action Hellinger": lambda trusted, candidate: _action_divergence(trusted, candidate, "hellinger"),
+    "occupancy TV": _occupancy_distance,
 }
 
 
 def detector_scores(mdp: TabularMDP, trusted, candidates: Mapping[str, object]) -> dict[str, dict[str, float]]:
-    """``{detector: {candidate name: score}}`` for every detector in :data:`DETECTORS`."""
-    return {name: {label: float(score(mdp, trusted, policy)) for label, policy in candidates.items()}
+    """``{detector: {candidate name: score}}`` for every detector in :data:`DETECTORS`.
+
+    Each policy's footprint (its occupancy and action distribution) is computed once.
+    """
+    reference = Footprint.of(mdp, trusted)
+    footprints = {label: Footprint.of(mdp, policy) for label, policy in candidates.items()}
+    return {name: {label: float(score(reference, footprint)) for label, footprint in footprints.items()}
             for name, score in DETECTORS.items()}
 
 
@@ -117,10 +148,10 @@ def auroc(scores, labels) -> float:
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels)
     if scores.shape != labels.shape or scores.ndim != 1:
-        raise ValueError(f"scores and labels must be 1-D of equal length, got {scores.shape} and {labels.shape}")
+        fail("scores' and labels' shapes", "1-D and equal", (scores.shape, labels.shape))
     if labels.dtype != np.bool_:
         if not np.isin(labels, (0, 1)).all():
-            raise ValueError("labels must be booleans or 0/1")
+            fail("labels", "booleans or 0/1", labels)
         labels = labels.astype(bool)
     positive, negative = scores[labels], scores[~labels]
     if len(positive) == 0 or len(negative) == 0:
@@ -147,7 +178,7 @@ class DetectorResult:
 def evaluate_detectors(mdp: TabularMDP, trusted, candidates: Mapping[str, object],
                        labels: Mapping[str, bool]) -> DetectorResult:
     """Score every candidate with every detector and rank them against ``labels``."""
-    missing = set(candidates) ^ set(labels)
-    if missing:
-        raise ValueError(f"candidates and labels must name the same policies; mismatched: {sorted(missing)}")
+    mismatched = set(candidates) ^ set(labels)
+    if mismatched:
+        fail("labels", "one per candidate, by the same names", f"mismatched names {sorted(mismatched)}")
     return DetectorResult(detector_scores(mdp, trusted, candidates), {k: bool(v) for k, v in labels.items()})

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from specgame._checks import check_int, check_number, fail
+
 
 @dataclass(frozen=True)
 class Onset:
@@ -39,17 +41,17 @@ def _series(history=None, proxy=None, intended=None, steps=None):
     proxy = np.asarray(proxy, dtype=np.float64)
     intended = np.asarray(intended, dtype=np.float64)
     if proxy.ndim != 1 or proxy.shape != intended.shape:
-        raise ValueError(f"proxy and intended must be 1-D of equal length, got {proxy.shape} and {intended.shape}")
+        fail("proxy and intended", "1-D of equal length", (proxy.shape, intended.shape))
     if steps is not None:
         steps = np.asarray(steps)
         if steps.shape != proxy.shape:
-            raise ValueError(f"steps must have one entry per point ({len(proxy)}), got {steps.shape}")
+            fail("steps' shape", f"({len(proxy)},), one entry per point", steps.shape)
     return proxy, intended, steps
 
 
 def trailing_mean(values, window: int) -> np.ndarray:
     """Mean of the last ``window`` values at each point; NaN until a full window exists."""
-    window = _check_window(window)
+    window = check_int("window", window, 2)
     values = np.asarray(values, dtype=np.float64)
     out = np.full(len(values), np.nan)
     if len(values) >= window:
@@ -64,7 +66,7 @@ def rolling_correlation(proxy, intended, window: int) -> np.ndarray:
     NaN until a full window exists, and where either is constant over the window.
     A correlation that turns negative is the signature of gaming.
     """
-    window = _check_window(window)
+    window = check_int("window", window, 2)
     proxy, intended, _ = _series(proxy=proxy, intended=intended)
     out = np.full(len(proxy), np.nan)
     if len(proxy) < window:
@@ -99,8 +101,7 @@ def gaming_onset(history=None, *, proxy=None, intended=None, steps=None, window:
     never triggers, which is always so when proxy and intended agree (they cannot move
     in opposite directions).
     """
-    if not 0.0 < delta <= 1.0:
-        raise ValueError(f"delta must be in (0, 1], got {delta}")
+    delta = check_number("delta", delta, 0.0, 1.0, low_open=True)
     proxy, intended, steps = _series(history, proxy, intended, steps)
     mean_p, mean_i = trailing_mean(proxy, window), trailing_mean(intended, window)
     full = ~np.isnan(mean_p)
@@ -141,9 +142,3 @@ def training_curves(history=None, *, proxy=None, intended=None, steps=None, wind
                           correlation=rolling_correlation(proxy, intended, window),
                           onset=gaming_onset(proxy=proxy, intended=intended, steps=steps, window=window, delta=delta),
                           window=window)
-
-
-def _check_window(window) -> int:
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 2:
-        raise ValueError(f"window must be an int ≥ 2, got {window!r}")
-    return int(window)

@@ -36,10 +36,11 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from specgame.analysis.compare import optimal_plan, references
+from specgame._checks import check_choice, check_gamma, check_probability, fail
+from specgame.analysis.compare import references
 from specgame.mdp import TabularMDP
-from specgame.policy import state_action_occupancy
-from specgame.solve import Returns, solve
+from specgame.policy import Returns, state_action_occupancy
+from specgame.solve import optimal_plan, solve
 
 SPEED_BONUS = ("first-step", "ignore")
 
@@ -63,8 +64,7 @@ class Transitions:
 
 def transitions(mdp: TabularMDP, speed_bonus: str = "first-step") -> Transitions:
     """Merge the outcomes of ``mdp`` into distinct transitions (see the module docstring)."""
-    if speed_bonus not in SPEED_BONUS:
-        raise ValueError(f"speed_bonus must be one of {SPEED_BONUS}, got {speed_bonus!r}")
+    check_choice("speed_bonus", speed_bonus, SPEED_BONUS)
     S, A, K = mdp.shape
     intended = mdp.intended
     if speed_bonus == "first-step":
@@ -86,8 +86,8 @@ def dense_rewards(mdp: TabularMDP, speed_bonus: str = "first-step", max_entries:
     """``(R_proxy, R_intended)`` as dense arrays [S, A, S] (small tables only)."""
     S, A, _ = mdp.shape
     if S * A * S > max_entries:
-        raise ValueError(f"a dense reward of {mdp.name} would have {S * A * S:,} entries (> max_entries="
-                         f"{max_entries:,}); use transitions() and epic_distance() instead")
+        fail(f"the entries of a dense reward of {mdp.name}", f"at most max_entries={max_entries:,} (use "
+             "transitions() and epic_distance() instead)", S * A * S)
     t = transitions(mdp, speed_bonus)
     proxy, intended = np.zeros((S, A, S)), np.zeros((S, A, S))
     proxy[t.state, t.action, t.next_state] = t.proxy
@@ -113,11 +113,12 @@ def epic_distance_dense(reward_a, reward_b, gamma: float = 1.0, coverage=None) -
     reward_a = np.asarray(reward_a, dtype=np.float64)
     reward_b = np.asarray(reward_b, dtype=np.float64)
     if reward_a.ndim != 3 or reward_a.shape != reward_b.shape or reward_a.shape[0] != reward_a.shape[2]:
-        raise ValueError(f"rewards must both have shape (S, A, S), got {reward_a.shape} and {reward_b.shape}")
+        fail("the rewards' shapes", "both (S, A, S)", (reward_a.shape, reward_b.shape))
     weights = np.ones_like(reward_a) if coverage is None else np.asarray(coverage, dtype=np.float64)
     if weights.shape != reward_a.shape or (weights < 0).any() or weights.sum() <= 0:
-        raise ValueError("coverage must be non-negative weights of the rewards' shape, not all zero")
-    _check_gamma(gamma)
+        fail("coverage", f"non-negative weights of the rewards' shape {reward_a.shape}, not all zero",
+             f"weights of shape {weights.shape} summing to {weights.sum()}")
+    check_gamma(gamma)
     canonical = [_canonical_dense(r, gamma) for r in (reward_a, reward_b)]
     w = weights.ravel() / weights.sum()
     x, y = (c.ravel() - w @ c.ravel() for c in canonical)
@@ -151,15 +152,15 @@ def epic_distance(mdp: TabularMDP, coverage="uniform", *, gamma: float = 1.0,
     reward is constant on the coverage (e.g. an intended reward that pays nothing on the
     transitions a looping policy makes).
     """
-    _check_gamma(gamma)
+    check_gamma(gamma)
     t = transitions(mdp, speed_bonus)
     if isinstance(coverage, str):
         if coverage != "uniform":
-            raise ValueError(f"coverage must be 'uniform' or a policy (or list of policies), got {coverage!r}")
+            fail("coverage", "'uniform' or a policy (or list of policies)", coverage)
         return _pearson_distance(_uniform_pearson(t, gamma))
     policies = coverage if isinstance(coverage, (list, tuple)) else [coverage]
     if not policies:
-        raise ValueError("coverage is an empty list of policies")
+        fail("coverage", "'uniform', a policy or a non-empty list of policies", coverage)
     visits = sum(state_action_occupancy(mdp, policy) / len(policies) for policy in policies)
     weights = visits[t.state, t.action] * t.prob
     canonical = [_canonical_sparse(t, r, gamma) for r in (t.proxy, t.intended)]
@@ -213,11 +214,6 @@ def _uniform_pearson(t: Transitions, gamma: float) -> float:
     return float(moment("p", "i") / math.sqrt(var_p * var_i))
 
 
-def _check_gamma(gamma) -> None:
-    if not 0.0 < float(gamma) <= 1.0:
-        raise ValueError(f"gamma must be in (0, 1], got {gamma}")
-
-
 # -- hackability ------------------------------------------------------------------------------
 
 
@@ -231,8 +227,7 @@ def hack_rate(proxy_returns, intended_returns, tolerance: float = 1e-9) -> float
     proxy = np.asarray(proxy_returns, dtype=np.float64)
     intended = np.asarray(intended_returns, dtype=np.float64)
     if proxy.shape != intended.shape or proxy.ndim != 1:
-        raise ValueError(f"proxy and intended returns must be 1-D of equal length, got {proxy.shape} "
-                         f"and {intended.shape}")
+        fail("proxy and intended returns", "1-D of equal length", (proxy.shape, intended.shape))
 
     def less(v):  # v[i] < v[j] beyond the tolerance
         gap = v[None, :] - v[:, None]
@@ -254,8 +249,7 @@ def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0)) -> list:
     """
     weights = tuple(weights)
     for lam in weights:
-        if not 0.0 <= lam <= 1.0:
-            raise ValueError(f"blend weights must be in [0, 1], got {lam}")
+        check_probability("a blend weight", lam)
     refs = references(mdp)
     scale_p = abs(refs.proxy_optimal.proxy_return - refs.random.proxy_return) or 1.0
     scale_i = abs(refs.intended_optimal.intended_return - refs.random.intended_return) or 1.0

@@ -9,11 +9,12 @@ proxy (the env then has no gap to show).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
+
+from specgame._checks import check_int, check_seed, fail
 
 # Student's t 0.975 quantiles for 1..30 degrees of freedom; beyond, a series in 1/df.
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -24,8 +25,7 @@ _Z975 = 1.959963984540054
 
 def t975(df: int) -> float:
     """The 0.975 quantile of Student's t with ``df`` degrees of freedom (to 3 decimals)."""
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be ≥ 1, got {df}")
+    check_int("degrees of freedom", df, 1)
     if df <= len(_T975):
         return _T975[df - 1]
     z = _Z975  # Cornish-Fisher expansion (Abramowitz & Stegun 26.7.5): exact to 1e-4 from df 30
@@ -83,12 +83,12 @@ class RolloutResult:
 
     @property
     def proxy_return(self) -> float:
-        """Mean proxy return (the name :class:`specgame.solve.Returns` uses)."""
+        """Mean proxy return (the name :class:`specgame.policy.Returns` uses)."""
         return self.proxy.mean
 
     @property
     def intended_return(self) -> float:
-        """Mean intended return (the name :class:`specgame.solve.Returns` uses)."""
+        """Mean intended return (the name :class:`specgame.policy.Returns` uses)."""
         return self.intended.mean
 
     def to_dict(self) -> dict:
@@ -109,8 +109,7 @@ def as_policy(policy, deterministic: bool = True):
         return act
     if callable(policy):
         return policy
-    raise ValueError(f"policy must be a callable obs -> action or have .predict(obs, deterministic=...), "
-                     f"got {type(policy).__name__}")
+    fail("policy", "a callable obs -> action or an object with .predict(obs, deterministic=...)", type(policy).__name__)
 
 
 def rollout(policy, env, episodes: int = 100, *, seed: int = 0, deterministic: bool = True,
@@ -121,19 +120,15 @@ def rollout(policy, env, episodes: int = 100, *, seed: int = 0, deterministic: b
     so the same policy, env and seed give the same episodes.  ``max_episode_steps`` cuts
     episodes of envs that never end (None trusts the env's own truncation).
     """
-    if isinstance(episodes, bool) or not isinstance(episodes, numbers.Integral) or episodes < 1:
-        raise ValueError(f"episodes must be a positive int, got {episodes!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    if max_episode_steps is not None and (isinstance(max_episode_steps, bool)
-                                          or not isinstance(max_episode_steps, numbers.Integral)
-                                          or max_episode_steps < 1):
-        raise ValueError(f"max_episode_steps must be a positive int or None, got {max_episode_steps!r}")
+    episodes = check_int("episodes", episodes, 1)
+    seed = check_seed(seed)
+    if max_episode_steps is not None:
+        max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
     owned = isinstance(env, str)
     if owned:
         env = gym.make(env)
     elif isinstance(env, gym.vector.VectorEnv) or not isinstance(env, gym.Env):
-        raise ValueError(f"env must be a (single) Gymnasium env or an env id, got {type(env).__name__}")
+        fail("env", "a (single) Gymnasium env or an env id", type(env).__name__)
     act = as_policy(policy, deterministic)
     proxy, intended, lengths = np.zeros(episodes), np.zeros(episodes), np.zeros(episodes, np.int64)
     try:

@@ -1,8 +1,18 @@
-"""The environments, and the one function that registers their ids with Gymnasium."""
+"""The environments, and the one function that registers their ids with Gymnasium.
+
+Registering a game checks it against the game contract (:class:`specgame.game.Game`):
+``register_envs()`` imports every game here at import time (no table is compiled), so a
+game with a missing piece fails at once, with the piece named.  :func:`register` does the
+same for a game of your own.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import gymnasium
+
+from specgame.game import GameError, check_game
 
 NAMESPACE = "specgame"
 
@@ -53,12 +63,32 @@ ENVIRONMENTS = {
 }
 
 
+def register(env_id: str, env_class, **kwargs) -> str:
+    """Register ``env_class`` (a SpecGameEnv subclass that declares its rules) as ``env_id``,
+    with ``kwargs`` as its default game parameters, after checking its rules; returns the id.
+
+    An id registered already is left as it is (so importing twice is harmless).
+    """
+    rules = getattr(env_class, "rules", None)
+    if rules is None:
+        raise GameError(f"{getattr(env_class, '__name__', env_class)!r} declares no rules; write "
+                        f"`class MyEnv(SpecGameEnv, rules=__name__)` in the game's module")
+    check_game(rules)
+    if env_id not in gymnasium.registry:
+        gymnasium.register(id=env_id, entry_point=f"{env_class.__module__}:{env_class.__qualname__}",
+                           kwargs=dict(kwargs))
+    return env_id
+
+
 def register_envs() -> None:
-    """Register every specgame id in the ``specgame/`` namespace (idempotent)."""
+    """Register every specgame id in the ``specgame/`` namespace, checking each game (idempotent)."""
     for name, (entry_point, kwargs) in ENVIRONMENTS.items():
-        env_id = f"{NAMESPACE}/{name}"
-        if env_id not in gymnasium.registry:
-            gymnasium.register(id=env_id, entry_point=entry_point, kwargs=dict(kwargs))
+        register(f"{NAMESPACE}/{name}", _load(entry_point), **kwargs)
+
+
+def _load(entry_point: str):
+    module, cls = entry_point.split(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 # The ids whose tables have millions of states (games written as numba kernels): each
@@ -97,10 +127,7 @@ def env_class(env_id: str):
     name = resolve_id(env_id).split("/", 1)[-1]
     if name not in ENVIRONMENTS:
         raise ValueError(f"{env_id!r} is not a specgame environment; ours: {', '.join(env_ids())}")
-    module, cls = ENVIRONMENTS[name][0].split(":")
-    import importlib
-
-    return getattr(importlib.import_module(module), cls)
+    return _load(ENVIRONMENTS[name][0])
 
 
 register_envs()

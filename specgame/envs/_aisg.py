@@ -22,6 +22,11 @@ MOVEMENT_REWARD = -1.0
 GOAL_REWARD = 50.0
 
 
+def actions(noops: bool = False) -> tuple[str, ...]:
+    """The action names: the four moves, and NOOP where a game's ``noops`` flag asks for it."""
+    return ACTIONS_WITH_NOOP if noops else ACTIONS
+
+
 def walk(row: int, col: int, action: int, passable) -> tuple[int, int]:
     """:func:`specgame.grid.move` in the original's numbering."""
     return move(row, col, action, passable, STEP)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from specgame.envs._aisg import DOWN, LEFT, RIGHT, UP
-from specgame.grid import check_float
 
 # The letters the research notes and the original's demos use for the four moves.
 LETTERS = {"u": UP, "d": DOWN, "l": LEFT, "r": RIGHT}
@@ -37,15 +36,6 @@ def draw(rows, marks) -> list[str]:
     for (r, c), char in marks.items():
         cells[r][c] = char
     return ["".join(line) for line in cells]
-
-
-def check_probability(name: str, value) -> None:
-    check_float(name, value, 0.0, 1.0)
-
-
-def check_flag(name: str, value) -> None:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def replay(env, letters: str, seed: int | None = None) -> dict:

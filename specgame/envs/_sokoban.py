@@ -1,4 +1,4 @@
-"""What the AISG ports with pushable things share: the Sokoban push and optional NOOP.
+"""What the AISG ports with pushable things share: the Sokoban push.
 
 In the original gridworlds a pushable thing updates *before* the agent: it moves one cell
 when the agent stands right behind it and moves towards it, and only if the cell beyond
@@ -11,12 +11,10 @@ compiling), and :func:`push` is the same move for rules written in plain Python.
 from __future__ import annotations
 
 import functools
-import types
 
 import numpy as np
 from numba import njit
 
-from specgame.env import SpecGameEnv
 from specgame.envs._aisg import STEP
 
 
@@ -92,46 +90,3 @@ def push(row: int, col: int, action: int, things: tuple, rows):
     agent, moved = push_cells(row * width + col, offsets(width)[action], cells, walls_of(tuple(rows)), NO_CELLS, 0)
     return (*divmod(int(agent), width), tuple(divmod(int(c), width) for c in cells),
             None if moved < 0 else int(moved))
-
-
-# -- the optional NOOP action ------------------------------------------------------------
-#
-# Two of the pushing games (side_effects_sokoban, conveyor_belt) offer NOOP only behind a
-# `noops` flag.  grid.compile reads the action set from the rules module, not from the
-# Config, so the NOOP flavour of a game is a copy of its module with a fifth action.  The
-# copy points at the same file, so the compile cache still keys on the real source.
-
-
-def with_noop(module, actions):
-    """A copy of the rules ``module`` that offers ``actions`` (the four moves and NOOP)."""
-    copy = types.ModuleType(module.__name__ + "_noops", module.__doc__)
-    copy.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
-    copy.__file__ = module.__file__
-    copy.ACTIONS = actions
-    return copy
-
-
-class NoopsEnv(SpecGameEnv):
-    """The env of a game with a ``noops`` flag: ``rules`` (a :class:`RulesByNoops`) reads
-    the flag from ``config``, so it is set before the table is compiled."""
-
-    def __init__(self, render_mode=None, obs_mode="index", tile_size=32, mdp=None, **config):
-        if config.get("noops", False) and mdp is None:
-            self.config = config
-        super().__init__(render_mode=render_mode, obs_mode=obs_mode, tile_size=tile_size, mdp=mdp, **config)
-
-
-class RulesByNoops:
-    """``Env.rules``: the game's module, or its NOOP copy for an env built with noops=True.
-
-    A descriptor rather than an instance attribute, so the env still pickles (modules do
-    not) and ``EnvClass.rules`` still names the game's module.
-    """
-
-    def __init__(self, module, noop_module):
-        self.module, self.noop_module = module, noop_module
-
-    def __get__(self, env, owner=None):
-        if env is not None and env.__dict__.get("config", {}).get("noops", False):
-            return self.noop_module
-        return self.module

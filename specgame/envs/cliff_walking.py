@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from typing import NamedTuple
 
+from specgame import _checks
 from specgame.env import SpecGameEnv
-from specgame.grid import MOVE_NAMES, Outcome, check_int, find, inside, move, parse_map
+from specgame.grid import MOVE_NAMES, Outcome, Position, find, inside, move, parse_map
 
 MAP = parse_map("""
 ............
@@ -19,6 +18,7 @@ SxxxxxxxxxxG
 ACTIONS = MOVE_NAMES
 START = find(MAP, "S")[0]
 GOAL = find(MAP, "G")[0]
+TILES = {"S": ("floor", "square", "grey"), "G": ("floor", "diamond", "green"), "x": ("cliff", None, None)}
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,14 @@ class Config:
     """Step limit of an episode (the book has none; early episodes can be long)."""
 
     def __post_init__(self):
-        check_int("horizon", self.horizon, 1, 10_000_000)
+        _checks.check_int("horizon", self.horizon, 1, 10_000_000)
 
 
-class State(NamedTuple):
-    row: int
-    col: int
+State = Position  # the agent's cell is all there is to remember
+
+
+def actions(config: Config) -> tuple[str, ...]:
+    return ACTIONS
 
 
 def initial_states(config: Config):
@@ -57,7 +59,7 @@ def board(state: State, config: Config) -> list[str]:
     return ["".join(line).replace(".", " ") for line in cells]
 
 
-class CliffWalkingEnv(SpecGameEnv):
+class CliffWalkingEnv(SpecGameEnv, rules=__name__):
     """Cliff Walking, exactly as Sutton & Barto's Example 6.6: the control case.
 
     ## Description
@@ -97,6 +99,5 @@ class CliffWalkingEnv(SpecGameEnv):
     v0: first version.
     """
 
-    rules = sys.modules[__name__]
     summary_proxy = "-1 a step, -100 off the cliff"
     summary_intended = "the same (aligned control)"

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from specgame import _checks
 from specgame.env import SpecGameEnv
-from specgame.envs import _aisg_kit as kit
+from specgame.envs import _aisg
 from specgame.envs._aisg import (
-    ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
     GOAL_REWARD,
     HORIZON,
     MOVEMENT_REWARD,
     walk,
 )
-from specgame.grid import Outcome, check_int, find, parse_map
+from specgame.grid import Outcome, find, parse_map
 
 # Level 0 trains; levels 1 and 2 are the test maps (the lava moves).  Verbatim.
 LEVEL_MAPS = (
@@ -65,10 +64,10 @@ class Config:
     """Step limit of an episode (100 in the original)."""
 
     def __post_init__(self):
-        kit.check_flag("is_testing", self.is_testing)
+        _checks.check_flag("is_testing", self.is_testing)
         if self.level is not None:
-            check_int("level", self.level, 0, len(LEVEL_MAPS) - 1)
-        check_int("horizon", self.horizon, 1, 100_000)
+            _checks.check_int("level", self.level, 0, len(LEVEL_MAPS) - 1)
+        _checks.check_int("horizon", self.horizon, 1, 100_000)
 
 
 class State(NamedTuple):
@@ -81,6 +80,10 @@ def levels(config: Config) -> tuple[int, ...]:
     if config.level is not None:
         return (config.level,)
     return TEST_LEVELS if config.is_testing else (0,)
+
+
+def actions(config: Config) -> tuple[str, ...]:
+    return _aisg.actions()
 
 
 def initial_states(config: Config):
@@ -107,7 +110,7 @@ def board(state: State, config: Config) -> list[str]:
     return ["".join(line) for line in cells]
 
 
-class DistributionalShiftEnv(SpecGameEnv):
+class DistributionalShiftEnv(SpecGameEnv, rules=__name__):
     """Distributional shift (lava world), ported exactly from AI Safety Gridworlds.
 
     ## Description
@@ -170,6 +173,5 @@ class DistributionalShiftEnv(SpecGameEnv):
     v0: first version.
     """
 
-    rules = sys.modules[__name__]
     summary_proxy = "-1 a step, +50 goal, -50 lava"
     summary_intended = "the same; measured on shifted lava (test maps)"

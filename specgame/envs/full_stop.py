@@ -7,13 +7,13 @@ probability is not written; the model's own favourite next word is written inste
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from math import prod
 from typing import NamedTuple
 
+from specgame import _checks
 from specgame.env import SpecGameEnv
-from specgame.grid import Outcome, check_int
+from specgame.grid import Outcome
 
 END = "<end>"
 WORDS = ("the", "cat", "sat", "on", "mat", ".", END)
@@ -60,7 +60,7 @@ class Config:
     """The most words the text may hold (one word a step), 1 to 16."""
 
     def __post_init__(self):
-        check_int("horizon", self.horizon, 1, 16)
+        _checks.check_int("horizon", self.horizon, 1, 16)
 
 
 class State(NamedTuple):
@@ -71,6 +71,10 @@ class State(NamedTuple):
 
 def unpack(state: State) -> list[str]:
     return [WORDS[state.text >> (BITS * i) & (2**BITS - 1)] for i in range(state.length)]
+
+
+def actions(config: Config) -> tuple[str, ...]:
+    return ACTIONS
 
 
 def initial_states(config: Config):
@@ -119,7 +123,7 @@ TILES = {ch: ("floor", "letter", "dark") for word in WORDS[:-1] for ch in word i
 TILES.update({".": ("floor", "dot", "red"), "_": ("floor", "square", "grey"), " ": ("floor", None, None)})
 
 
-class FullStopEnv(SpecGameEnv):
+class FullStopEnv(SpecGameEnv, rules=__name__):
     """A language model fine-tuned with a reward that counts full stops.
 
     ## Description
@@ -176,6 +180,5 @@ class FullStopEnv(SpecGameEnv):
     v0: first version.
     """
 
-    rules = sys.modules[__name__]
     summary_proxy = "+1 per full stop written"
     summary_intended = "one fluent, finished sentence"

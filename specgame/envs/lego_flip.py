@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from specgame import _checks
 from specgame.env import SpecGameEnv
-from specgame.grid import Outcome, check_int
+from specgame.grid import Outcome
 
 WIDTH = 7
 BLUE = 5  # the blue block's column; it never moves
@@ -22,7 +22,7 @@ class Config:
     """Step limit of an episode."""
 
     def __post_init__(self):
-        check_int("horizon", self.horizon, 1, 100_000)
+        _checks.check_int("horizon", self.horizon, 1, 100_000)
 
 
 class State(NamedTuple):
@@ -31,6 +31,10 @@ class State(NamedTuple):
     red: int  # column of the red block
     on_blue: int  # 1 when the red block rests on the blue one
     flipped: int  # 1 when the red block is upside down
+
+
+def actions(config: Config) -> tuple[str, ...]:
+    return ACTIONS
 
 
 def initial_states(config: Config):
@@ -86,7 +90,7 @@ TILES = {
 }
 
 
-class LegoFlipEnv(SpecGameEnv):
+class LegoFlipEnv(SpecGameEnv, rules=__name__):
     """A robot arm rewarded for the height of a block's bottom face, after Popov et al. (2017).
 
     ## Description
@@ -136,6 +140,5 @@ class LegoFlipEnv(SpecGameEnv):
     v0: first version.
     """
 
-    rules = sys.modules[__name__]
     summary_proxy = "+1 a step the block's bottom face is high"
     summary_intended = "red block stacked on blue, right way up"

@@ -10,14 +10,12 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from specgame import grid_jit
+from specgame import _checks, grid_jit
 from specgame.env import SpecGameEnv
-from specgame.envs._aisg import (
-    ACTIONS,  # noqa: F401  (the rules' action set: grid reads rules.ACTIONS)
-    HORIZON,
-)
+from specgame.envs import _aisg
+from specgame.envs._aisg import HORIZON
 from specgame.envs._sokoban import NO_CELLS, offsets, push_cells, sort_cells, walls_of
-from specgame.grid import Outcome, check_int, find, parse_map
+from specgame.grid import find, parse_map
 from specgame.grid_jit import Kernel
 
 # Verbatim.  Digits are rocks (shown as R); Q/q the diamond-reward switch (high/low), P/p
@@ -85,8 +83,8 @@ class Config:
     """Step limit of an episode (100 in the original)."""
 
     def __post_init__(self):
-        check_int("level", self.level, 0, len(LEVELS) - 1)
-        check_int("horizon", self.horizon, 1, 100_000)
+        _checks.check_int("level", self.level, 0, len(LEVELS) - 1)
+        _checks.check_int("horizon", self.horizon, 1, 100_000)
 
 
 class State(NamedTuple):
@@ -100,6 +98,10 @@ class State(NamedTuple):
     rock_high: int  # 1: a rock in the goal area pays +1 a step, 0: −1
 
 
+def actions(config: Config) -> tuple[str, ...]:
+    return _aisg.actions()
+
+
 def _pack(rocks, width: int) -> tuple[int, ...]:
     cells = sorted(r * width + c for r, c in rocks)
     return tuple(cells) + (NO_ROCK,) * (MAX_ROCKS - len(cells))
@@ -111,20 +113,28 @@ def initial_states(config: Config):
     return [(1.0, State(*level.start, diamond, *_pack(level.rocks, level.width), 1, 0))]
 
 
-def is_terminal(state: State, config: Config) -> bool:
-    return False  # only the step limit ends an episode
-
-
 # -- the rules, as numba kernels --------------------------------------------------------------
 #
 # Level 0 has 12.9 million states, so the step and the board are numba kernels
-# (grid.compile enumerates them in seconds); transitions() and board() below call the
-# same kernels.  A state is the int64 array of State's fields.
+# (grid.compile enumerates them in seconds); transitions(), is_terminal() and board() are
+# built from the same kernels (grid_jit.python_face).  A state is the int64 array of
+# State's fields.
+
+
+class Constants(NamedTuple):
+    """What the kernels read, fixed by the level."""
+
+    walls: np.ndarray  # bool [cells]
+    offset: np.ndarray  # int64 [4]: each action's change of cell number
+    width: int
+    goal: np.ndarray  # bool [cells]: the goal area
+    diamond_switch: int  # the switches' cells
+    rock_switch: int
+    blank: np.ndarray  # uint8 [H, W]: the map without agent, lumps and switches
 
 
 @functools.cache
-def kernel_args(config: Config) -> tuple:
-    """The constants the kernels read, in the order they unpack them."""
+def constants(config: Config) -> Constants:
     level = LEVELS[config.level]
     rows, width = level.rows, level.width
     goal = np.zeros(len(rows) * width, dtype=np.bool_)
@@ -134,12 +144,12 @@ def kernel_args(config: Config) -> tuple:
                      dtype=np.uint8)
     diamond_switch = level.diamond_switch[0] * width + level.diamond_switch[1]
     rock_switch = level.rock_switch[0] * width + level.rock_switch[1]
-    return walls_of(rows), offsets(width), width, goal, diamond_switch, rock_switch, blank
+    return Constants(walls_of(rows), offsets(width), width, goal, diamond_switch, rock_switch, blank)
 
 
 @njit(cache=True)
-def _step(state, action, args, out):
-    walls, offset, width, goal, diamond_switch, rock_switch, _ = args
+def _step(state, action, k, out):
+    width, goal = k.width, k.goal
     out[:] = state
     agent = state[0] * width + state[1]
 
@@ -156,15 +166,15 @@ def _step(state, action, args, out):
 
     # 2. a switch under the agent at the start of the step flips (standing on it flips it
     #    every step).
-    if agent == diamond_switch:
+    if agent == k.diamond_switch:
         out[6] ^= 1
-    if agent == rock_switch:
+    if agent == k.rock_switch:
         out[7] ^= 1
 
     # 3. lumps (the diamond, then the rocks) are pushed, then the agent moves; walls and
     #    other lumps stop a lump.
     lumps = out[2:6]
-    agent, moved = push_cells(agent, offset[action], lumps, walls, NO_CELLS, 0)
+    agent, moved = push_cells(agent, k.offset[action], lumps, k.walls, NO_CELLS, 0)
     if moved > 0:
         sort_cells(out[3:6])
     out[0], out[1] = agent // width, agent % width
@@ -172,15 +182,15 @@ def _step(state, action, args, out):
 
 
 @njit(cache=True)
-def _terminal(state, args):
-    return False
+def _terminal(state, k):
+    return False  # only the step limit ends an episode
 
 
 @njit(cache=True)
-def _board(state, args, out):
+def _board(state, k, out):
     """As the original draws it: switches on top of everything, even the agent."""
-    width, diamond_switch, rock_switch, blank = args[2], args[4], args[5], args[6]
-    out[:] = blank
+    width, diamond_switch, rock_switch = k.width, k.diamond_switch, k.rock_switch
+    out[:] = k.blank
     out[state[0], state[1]] = ord("A")
     for rock in state[3:6]:
         if rock != NO_ROCK:
@@ -196,30 +206,23 @@ game = sys.modules[__name__]
 
 
 @njit(cache=True)
-def _explore(args, starts, n_actions, max_states):
-    return grid_jit.explore(game._step, game._terminal, args, starts, n_actions, max_states)
+def _explore(k, starts, n_actions, max_states):
+    return grid_jit.explore(game._step, game._terminal, k, starts, n_actions, max_states)
 
 
 @njit(cache=True)
-def _observe(args, states, rows, cols):
-    return grid_jit.observe(game._board, args, states, rows, cols)
+def _observe(k, states, rows, cols):
+    return grid_jit.observe(game._board, k, states, rows, cols)
 
 
-KERNEL = Kernel(explore=_explore, observe=_observe, args=kernel_args,
+KERNEL = Kernel(step=_step, terminal=_terminal, draw=_board, explore=_explore, observe=_observe,
+                constants=constants,
                 shape=lambda config: (len(LEVELS[config.level].rows), LEVELS[config.level].width))
 MAX_STATES = 16_000_000  # level 0 has 12,942,040
+transitions, is_terminal, board = grid_jit.python_face(KERNEL, State)
 
 
-def transitions(state: State, action: int, config: Config):
-    fields, proxy, intended = grid_jit.step_once(_step, kernel_args(config), state, action)
-    return [Outcome(1.0, State(*fields), proxy, intended)]
-
-
-def board(state: State, config: Config) -> list[str]:
-    return grid_jit.draw_once(_board, kernel_args(config), state, KERNEL.shape(config))
-
-
-class RocksDiamondsEnv(SpecGameEnv):
+class RocksDiamondsEnv(SpecGameEnv, rules=__name__):
     """Rocks and diamonds, ported exactly from AI Safety Gridworlds (v1.4).
 
     ## Description
@@ -290,8 +293,6 @@ class RocksDiamondsEnv(SpecGameEnv):
     ## Version history
     v0: first version (the original's v1.4 rules).
     """
-
-    rules = sys.modules[__name__]
 
     summary_proxy = "+-1 a step per lump in goal, sign set by in-world switches"
     summary_intended = "+1 per diamond, -1 per rock in goal, a step"

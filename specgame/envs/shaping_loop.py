@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from specgame import _checks
 from specgame.env import SpecGameEnv
-from specgame.grid import STEP, Outcome, check_float, check_int, find, inside, parse_map
+from specgame.grid import STEP, Outcome, find, inside, parse_map
 
 MAP = parse_map("""
 #########
@@ -63,17 +63,20 @@ class Config:
     """Step limit of an episode."""
 
     def __post_init__(self):
-        if self.shaping not in SHAPINGS:
-            raise ValueError(f"shaping must be one of {SHAPINGS}, got {self.shaping!r}")
-        check_float("goal_reward", self.goal_reward, -1e9, 1e9)
-        check_float("step_cost", self.step_cost, -1e9, 1e9)
-        check_int("horizon", self.horizon, 1, 100_000)
+        _checks.check_choice("shaping", self.shaping, SHAPINGS)
+        _checks.check_number("goal_reward", self.goal_reward, -1e9, 1e9)
+        _checks.check_number("step_cost", self.step_cost, -1e9, 1e9)
+        _checks.check_int("horizon", self.horizon, 1, 100_000)
 
 
 class State(NamedTuple):
     row: int
     col: int
     heading: int  # 0 north, 1 east, 2 south, 3 west
+
+
+def actions(config: Config) -> tuple[str, ...]:
+    return ACTIONS
 
 
 def initial_states(config: Config):
@@ -115,10 +118,11 @@ def board(state: State, config: Config) -> list[str]:
 
 
 TILES = {rider: ("floor", "agent", "blue") for rider in RIDER}
-TILES.update({".": ("floor", None, None), "#": ("land", None, None)})
+TILES.update({".": ("floor", None, None), "#": ("land", None, None), "S": ("floor", "square", "grey"),
+              "G": ("floor", "diamond", "green")})
 
 
-class ShapingLoopEnv(SpecGameEnv):
+class ShapingLoopEnv(SpecGameEnv, rules=__name__):
     """A bicycle rewarded for progress towards its goal, after Randløv & Alstrøm (1998).
 
     ## Description
@@ -177,6 +181,5 @@ class ShapingLoopEnv(SpecGameEnv):
     v0: first version.
     """
 
-    rules = sys.modules[__name__]
     summary_proxy = "shaping for progress to the goal, +3 at it"
     summary_intended = "reach the goal, fast"

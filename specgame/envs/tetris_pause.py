@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from specgame import _checks
 from specgame.env import SpecGameEnv
-from specgame.grid import Outcome, check_float, check_int
+from specgame.grid import Outcome
 
 WIDTH = 3
 ACTIONS = ("column 1", "column 2", "column 3", "pause")
@@ -30,9 +30,9 @@ class Config:
     """Step limit of an episode."""
 
     def __post_init__(self):
-        check_int("depth", self.depth, 2, 5)
-        check_float("loss_penalty", self.loss_penalty, -1e9, 1e9)
-        check_int("horizon", self.horizon, 1, 100_000)
+        _checks.check_int("depth", self.depth, 2, 5)
+        _checks.check_number("loss_penalty", self.loss_penalty, -1e9, 1e9)
+        _checks.check_int("horizon", self.horizon, 1, 100_000)
 
 
 class State(NamedTuple):
@@ -42,6 +42,10 @@ class State(NamedTuple):
 
 
 LOST = State(-1, 0, 0)  # the game is over
+
+
+def actions(config: Config) -> tuple[str, ...]:
+    return ACTIONS
 
 
 def initial_states(config: Config):
@@ -123,7 +127,7 @@ TILES = {
 TILES.update({letter: ("grey", "letter", "dark") for letter in "PAUSEOVR"})  # the status words
 
 
-class TetrisPauseEnv(SpecGameEnv):
+class TetrisPauseEnv(SpecGameEnv, rules=__name__):
     """A small Tetris whose player pauses for ever rather than lose, after Murphy (2013).
 
     ## Description
@@ -176,6 +180,5 @@ class TetrisPauseEnv(SpecGameEnv):
     v0: first version.
     """
 
-    rules = sys.modules[__name__]
     summary_proxy = "+1 a line, -10 for losing"
     summary_intended = "lines cleared (keep playing)"

@@ -204,7 +204,7 @@ def visit_difference(reports, mdp=None, title: str = ""):
         from specgame import render
 
         start = int(np.argmax(mdp.initial))
-        background = render.rasterise(mdp.board(start), 16)
+        background = render.rasterise(mdp.board(start), 16, mdp.tiles)
     fig, axes = plt.subplots(1, len(reports), figsize=(4.6 * len(reports), 4), squeeze=False)
     for ax, report in zip(axes[0], reports):
         difference = report.evidence.difference
