@@ -279,7 +279,7 @@ def test_the_command_refuses_a_run_folder_without_a_model(tmp_path, capsys):
     interpret_cmd.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["interpret", "BoatRaceLoop-v0", "--run", str(tmp_path), "--quick"])
     assert args.run(args) == 2
-    assert f"--run must be a run folder holding model.pt, got {str(tmp_path)!r}" in capsys.readouterr().err
+    assert f"--run must be a run folder holding model.npz, got {str(tmp_path)!r}" in capsys.readouterr().err
 
 
 def test_imitation_teaches_a_network_a_policy_on_every_board(mdp):

@@ -1,6 +1,6 @@
 """``specgame interpret ENV --agent dqn [--run DIR] [--quick] --out DIR``: look inside the gamer.
 
-Trains the README's board DQN (or loads ``DIR/model.pt`` from a ``specgame train`` run),
+Trains the README's board DQN (or loads ``DIR/model.npz`` from a ``specgame train`` run),
 then runs every method of :mod:`specgame.interpret` over every state of the table and
 writes ``interpret.json``, ``activations.npz``, ``features.npz`` and the figures.
 """
@@ -19,7 +19,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
     p.add_argument("--agent", default="dqn", help=f"one of {', '.join(NEURAL)} (default %(default)s)")
     p.add_argument("--run", dest="run_dir", metavar="DIR",
-                   help="a run folder with model.pt (from `specgame train`) to load instead of training")
+                   help="a run folder with model.npz (from `specgame train`) to load instead of training")
     p.add_argument("--steps", type=int, default=BOARD_DQN_STEPS,
                    help="training steps when no --run is given (default %(default)s)")
     p.add_argument("--seed", type=int, default=0)
@@ -47,9 +47,9 @@ def run(args) -> int:
     out = Path(args.out or f"runs/interpret-{env_id.split('/')[-1]}-{args.agent}-seed{args.seed}")
     started = time.perf_counter()
     if args.run_dir:
-        model = Path(args.run_dir) / "model.pt"
+        model = Path(args.run_dir) / "model.npz"
         if not model.is_file():
-            print(f"specgame: error: --run must be a run folder holding model.pt, got {args.run_dir!r}",
+            print(f"specgame: error: --run must be a run folder holding model.npz, got {args.run_dir!r}",
                   file=sys.stderr)
             return 2
         agent = DQN.load(model, env=env)
@@ -57,7 +57,7 @@ def run(args) -> int:
     else:
         agent = DQN(env, seed=args.seed, **BOARD_DQN_SETTINGS).learn(args.steps)
         out.mkdir(parents=True, exist_ok=True)
-        agent.save(out / "model.pt")
+        agent.save(out / "model.npz")
         print(f"trained {args.agent} on {env_id} for {args.steps:,} steps in {time.perf_counter() - started:.1f} s")
     interpret_network(agent.q_net, env.unwrapped.mdp, out, quick=args.quick, gamma=agent.config.gamma,
                       seed=args.seed)

@@ -14,6 +14,7 @@ import weakref
 
 import numpy as np
 
+from specgame import policy
 from specgame._checks import check_int, fail
 from specgame.mdp import TabularMDP
 
@@ -48,8 +49,7 @@ def observations(mdp: TabularMDP) -> np.ndarray:
     """
     if not isinstance(mdp, TabularMDP) or mdp.boards is None:
         fail("mdp", "a TabularMDP with boards (one of our grid games)", mdp)
-    codes = np.arange(len(mdp.alphabet), dtype=mdp.boards.dtype)[None, :, None, None]
-    return (mdp.boards[:, None] == codes).astype(np.float32)
+    return policy.observations(mdp, "onehot")
 
 
 def layer_names(net, sample=None) -> list[str]:

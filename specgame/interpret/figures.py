@@ -43,7 +43,7 @@ def boards_figure(mdp, states, captions, title: str = "", tile_size: int = 16):
     n = len(states)
     fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.6), squeeze=False)
     for ax, state, caption in zip(axes[0], states, captions):
-        ax.imshow(render.rasterise(mdp.board(int(state)), tile_size))
+        ax.imshow(render.rasterise(mdp.board(int(state)), tile_size, mdp.tiles))
         ax.set_title(caption, fontsize=8)
         ax.axis("off")
     fig.suptitle(title)
@@ -54,9 +54,9 @@ def visualisation_figure(mdp, vis, title: str = "", tile_size: int = 16):
     """The optimised board beside the best real state, with the activation each reaches."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(6, 3))
-    axes[0].imshow(render.rasterise(vis.board, tile_size))
+    axes[0].imshow(render.rasterise(vis.board, tile_size, mdp.tiles))
     axes[0].set_title(f"optimised input: {vis.activation:.2f}", fontsize=9)
-    axes[1].imshow(render.rasterise(mdp.board(vis.best_state), tile_size))
+    axes[1].imshow(render.rasterise(mdp.board(vis.best_state), tile_size, mdp.tiles))
     axes[1].set_title(f"best real state: {vis.best_activation:.2f}", fontsize=9)
     for ax in axes:
         ax.axis("off")

@@ -29,7 +29,8 @@ from specgame.grid import STEP
 from specgame.interpret.activations import Steer, activations, greedy_table
 from specgame.interpret.answer_key import rules_of
 from specgame.mdp import TabularMDP
-from specgame.solve import evaluate, expected_total, occupancy
+from specgame.policy import state_occupancy
+from specgame.solve import evaluate, expected_total
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def occupancy_vector(net, mdp: TabularMDP, layer: str, toward, away) -> np.ndarr
     acts = activations(net, mdp).of(layer).astype(np.float64)
     means = []
     for policy in (toward, away):
-        visits = occupancy(mdp, policy) * ~mdp.terminal
+        visits = state_occupancy(mdp, policy)  # decision steps per state (terminal states: 0)
         means.append(visits @ acts / visits.sum())
     return (means[0] - means[1]).astype(np.float32)
 
