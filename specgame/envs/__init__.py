@@ -19,6 +19,7 @@ NAMESPACE = "specgame"
 # id -> (entry point, default keyword arguments).  Variants are extra ids with kwargs.
 ENVIRONMENTS = {
     "BoatRaceLoop-v0": ("specgame.envs.boat_race_loop:BoatRaceLoopEnv", {}),
+    "BoatRaceLoop-Mixed-v0": ("specgame.envs.boat_race_mixed:BoatRaceMixedEnv", {}),
     "CliffWalking-v0": ("specgame.envs.cliff_walking:CliffWalkingEnv", {}),
     "FullStop-v0": ("specgame.envs.full_stop:FullStopEnv", {}),
     "ShapingLoop-v0": ("specgame.envs.shaping_loop:ShapingLoopEnv", {}),
