@@ -53,7 +53,7 @@ def test_compare_over_seeds_prints_one_row_per_agent(tmp_path, capsys):
     (["train", "BoatRaceLoop-v0", "--agent", "dqn", "--alpha", "0.5"], "--alpha is not a setting of dqn"),
     (["train", "BoatRaceLoop-v0", "--double-dqn", "maybe"], "--double-dqn must be bool, got 'maybe'"),
     (["train", "BoatRaceLoop-v0", "--alpha", "1.5", "--steps", "10"], "alpha must be in (0, 1], got 1.5"),
-    (["train", "BoatRaceLoop-v0", "--set", "laps=0"], "laps must be [1, 12], got 0"),
+    (["train", "BoatRaceLoop-v0", "--set", "laps=0"], "laps must be an int in [1, 12], got 0"),
     (["compare", "BoatRaceLoop-v0", "--agents", "q-learning,dqn-x"], "got 'dqn-x'"),
     (["compare", "BoatRaceLoop-v0", "--agents", "sarsa", "--learning-rate", "0.1"],
      "--learning-rate is not a setting of any of sarsa"),
@@ -104,7 +104,8 @@ def test_train_and_compare_accept_the_dqn(tmp_path, capsys):
     config = json.loads((out / "config.json").read_text())
     from specgame.agents import BOARD_DQN_SETTINGS, DQNConfig
 
-    assert set(config["agent_settings"]) == {f.name for f in dataclasses.fields(DQNConfig)}  # not alpha, q0, ...
+    # not alpha, q0, ...; the seed is recorded apart
+    assert set(config["agent_settings"]) | {"seed"} == {f.name for f in dataclasses.fields(DQNConfig)}
     assert config["agent_settings"]["learning_rate"] == BOARD_DQN_SETTINGS["learning_rate"]
     assert "dqn seed 0: 1,500 of 1,500 steps" in capsys.readouterr().err  # progress while it trains
     report = json.loads((out / "report.json").read_text())["reports"][0]
@@ -118,8 +119,10 @@ def test_train_records_only_the_settings_its_agent_uses(tmp_path):
     assert main(["train", "CliffWalking-v0", "--steps", "2000", "--alpha", "0.5", "--out", str(out), "-q"]) == 0
     from specgame.agents import TabularConfig
 
-    settings = json.loads((out / "config.json").read_text())["agent_settings"]
-    assert settings == {**dataclasses.asdict(TabularConfig()), "alpha": 0.5}
+    config = json.loads((out / "config.json").read_text())
+    fields = {**dataclasses.asdict(TabularConfig()), "alpha": 0.5}
+    assert config["seed"] == fields.pop("seed")  # the seed is recorded apart, as --seed sets it
+    assert config["agent_settings"] == fields
 
 
 def test_agent_options_are_the_config_fields_with_their_docstrings(capsys):

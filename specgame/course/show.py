@@ -101,8 +101,7 @@ def _gif(frames: list, fps: float) -> Picture:
 
 
 def _figure(figure) -> Picture:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    figure.savefig(buffer := io.BytesIO(), format="png", dpi=80, bbox_inches="tight")  # memory, not a file
     import matplotlib.pyplot as plt
 
     plt.close(figure)
