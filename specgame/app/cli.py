@@ -505,6 +505,11 @@ def cmd_record(args) -> None:
 
 
 def cmd_bench(args) -> None:
+    if args.large:
+        from specgame.app import bench_large
+
+        bench_large.run(args)
+        return
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     try:
         import bench_tabular
@@ -640,6 +645,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="speed: kernel vs C vs plain Python, threads, solver, start-up")
     bench.add_argument("--quick", action="store_true")
+    from specgame.app import bench_large
+
+    bench_large.add_arguments(bench)
     bench.set_defaults(run=cmd_bench)
 
     sweep = sub.add_parser("sweep", help="train env x parameters x agent x seeds in parallel, results to a CSV")

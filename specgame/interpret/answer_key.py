@@ -127,11 +127,11 @@ def policy_values(mdp: TabularMDP, table: np.ndarray, gamma: float = 1.0) -> tup
         fail("table", f"an int array of one action per observation id, shape ({mdp.n_obs},)", table.shape)
     states = np.arange(mdp.n_states)
     action = table[mdp.obs]
-    prob = mdp.prob[states, action]  # [S, K]
+    prob = mdp.prob_of((states, action))  # [S, K]
     following = mdp.next_state[states, action]
-    proxy = (prob * mdp.proxy[states, action]).sum(axis=1)
-    intended = (prob * mdp.intended[states, action]).sum(axis=1)
-    speed = (prob * mdp.speed_bonus[states, action]).sum(axis=1)
+    proxy = (prob * mdp.proxy_of((states, action))).sum(axis=1)
+    intended = (prob * mdp.intended_of((states, action))).sum(axis=1)
+    speed = (prob * mdp.speed_bonus_of((states, action))).sum(axis=1)
     live = ~mdp.terminal
     proxy_value, intended_value = np.zeros(mdp.n_states), np.zeros(mdp.n_states)
     for t in range(mdp.horizon, 0, -1):  # step t of the episode, backwards

@@ -18,7 +18,6 @@ cells where the steered policy still does what the unsteered one does.  No sampl
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -149,7 +148,7 @@ def evaluate_table(mdp: TabularMDP, table: np.ndarray, baseline: np.ndarray, det
                    where: np.ndarray | None = None, thresholds: Thresholds | None = None) -> dict:
     """The exact measures of one greedy ``table`` beside the unsteered ``baseline`` table."""
     returns = evaluate(mdp, table)
-    laps = expected_total(mdp, table, mdp.intended)
+    laps = expected_total(mdp, table, mdp.intended_of())
     refs = references(mdp)
     verdict = (thresholds or Thresholds()).verdict(
         score(returns.proxy_return, refs.random.proxy_return, refs.proxy_optimal.proxy_return),
@@ -187,7 +186,7 @@ def starting_in(mdp: TabularMDP, mask: np.ndarray) -> TabularMDP:
     initial = np.where(mask, mdp.initial, 0.0)
     if initial.sum() <= 0:
         fail("mask", "true on at least one start state", f"{int(np.sum(mask))} states, none a start")
-    return dataclasses.replace(mdp, initial=initial / initial.sum())
+    return mdp.replace(initial=initial / initial.sum())
 
 
 def boat_vectors(net, mdp: TabularMDP, layers) -> dict:
