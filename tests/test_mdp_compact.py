@@ -28,7 +28,7 @@ def random_table(seed: int, S=6, A=3, K=2, values=None) -> dict:
 
 
 def test_a_deterministic_game_keeps_one_byte_rewards_and_nothing_that_is_constant():
-    mdp = to_mdp(CLIFF)
+    mdp = to_mdp(CLIFF).replace()  # a copy of the shared table, without full arrays other tests asked for
     S, A, K = mdp.shape
     assert K == 1 and mdp.deterministic and mdp.outcome_prob is None
     assert mdp.speed_code is None and mdp.forced is None  # no speed bonus, no forced exploration

@@ -87,7 +87,7 @@ def state_features(mdp: TabularMDP) -> list[Feature]:
     if mdp.states is None:
         fail("mdp", "a table with decoded states (compiled from one of our games)", mdp.name)
     fields = list(mdp.state_fields)
-    columns = {name: mdp.states[:, i] for i, name in enumerate(fields)}
+    columns = {name: mdp.states[:, i].astype(np.int64) for i, name in enumerate(fields)}  # states may be int8
     features = []
     if "row" in columns and "col" in columns:
         cells = columns["row"] * 10_000 + columns["col"]

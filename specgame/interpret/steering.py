@@ -66,7 +66,7 @@ def _positions(mdp: TabularMDP):
     fields = list(mdp.state_fields)
     if not {"row", "col"} <= set(fields):
         fail("mdp", "a table whose states have row and col fields", mdp.name)
-    return mdp.states[:, fields.index("row")], mdp.states[:, fields.index("col")]
+    return mdp.states[:, fields.index("row")].astype(np.int64), mdp.states[:, fields.index("col")].astype(np.int64)
 
 
 def at_decision(mdp: TabularMDP, detour: Detour) -> np.ndarray:
