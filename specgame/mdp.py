@@ -385,6 +385,36 @@ _DESCRIPTION = ("terminal", "initial", "obs", "horizon", "n_obs", "name", "actio
                 "states", "boards", "alphabet", "tiles", "meta")
 _FULL_FIELDS = ("next_state", "prob", "proxy", "intended", "speed_bonus", "forced_epsilon") + _DESCRIPTION
 _ONE = np.ones((1, 1, 1))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _FullForm:
+    """The full form's keywords, as dataclass fields: ``dataclasses.replace(mdp, proxy=…)`` and
+    ``dataclasses.fields(mdp)`` keep working on a TabularMDP (``mdp.replace`` shares more)."""
+
+    next_state: np.ndarray
+    prob: np.ndarray
+    proxy: np.ndarray
+    intended: np.ndarray
+    terminal: np.ndarray
+    initial: np.ndarray
+    obs: np.ndarray
+    horizon: int
+    speed_bonus: np.ndarray | None = None
+    forced_epsilon: np.ndarray | None = None
+    n_obs: int | None = None
+    name: str = "mdp"
+    action_names: tuple | None = None
+    state_fields: tuple = ()
+    states: np.ndarray | None = None
+    boards: np.ndarray | None = None
+    alphabet: str = ""
+    tiles: dict | None = None
+    meta: dict | None = None
+
+
+TabularMDP.__dataclass_fields__ = _FullForm.__dataclass_fields__
+TabularMDP.__dataclass_params__ = _FullForm.__dataclass_params__
 _NO_FORCED = np.full(1, np.nan)
 
 
