@@ -24,6 +24,8 @@ _API_CALLS = pytest.StashKey[Counter]()
 
 def pytest_configure(config):
     config.stash[_API_CALLS] = Counter()
+    config.addinivalue_line("markers", "large_table(*names): the test compiles these large tables (ids without "
+                                       "the specgame/ prefix); see the grouping below")
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +60,58 @@ def pytest_terminal_summary(terminalreporter, config):
                                         f"{examples:,} examples, {api:,} API calls")
         for name, n in sorted(calls.items()):
             terminalreporter.write_line(f"  {name}: {n:,}")
+
+
+# -- the large tables: each compiled once, and freed after its last test ---------------------
+# A test needs a large table if it is parametrised with its id (the registry tests) or marked
+# ``@pytest.mark.large_table(id, ...)``.  The tests of each table run one after another, at the
+# end of the session, and the table leaves the compile cache after the last of them, so at
+# most one large table is resident (bar the tests that need several at once, which run first
+# and leave them compiled for the groups that follow).
+
+
+def _large_ids(item) -> tuple[str, ...]:
+    from specgame.envs import LARGE
+
+    marker = item.get_closest_marker("large_table")
+    if marker is not None:
+        return tuple(marker.args)
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    return tuple(value.split("/")[-1] for value in params if isinstance(value, str) and value.split("/")[-1] in LARGE)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    from specgame.envs import LARGE
+
+    def place(numbered):
+        index, item = numbered
+        ids = _large_ids(item)
+        if not ids:
+            return (0, 0, index)
+        if len(ids) > 1:
+            return (1, 0, index)
+        return (2, LARGE.index(ids[0]), index)
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=place)]
+
+
+def pytest_runtest_teardown(item, nextitem):
+    ids = _large_ids(item)
+    if len(ids) == 1 and (nextitem is None or ids[0] not in _large_ids(nextitem)):
+        forget_table(ids[0])
+
+
+def forget_table(name: str) -> None:
+    """Drop the compiled table of the registered id ``name`` from the compile cache."""
+    import gc
+
+    import gymnasium
+
+    from specgame import grid
+    from specgame.envs import env_class
+
+    rules = env_class(name).rules
+    config = grid.make_config(rules, **gymnasium.spec(f"specgame/{name}").kwargs)
+    grid._memory_cache.get(rules, {}).pop(config, None)
+    gc.collect()

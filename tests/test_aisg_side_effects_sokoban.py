@@ -99,8 +99,10 @@ def test_q_learning_learns_to_corner_the_box(mdp):
 
 
 @pytest.mark.parametrize("level, states, proxy_optimal, careful_route, careful", [
-    (1, 5_371_162, (215.0, 205.0), "lullddurrdddddlluuddrruuuurrrrddllddr", (213.0, 208.0)),
-    (3, 6_494_723, (126.0, 111.0), "lullddurrddddddllluruudddrrrrrruul", (116.0, 116.0)),
+    pytest.param(1, 5_371_162, (215.0, 205.0), "lullddurrdddddlluuddrruuuurrrrddllddr", (213.0, 208.0),
+                 marks=pytest.mark.large_table("SideEffectsSokoban-Level1-v0")),
+    pytest.param(3, 6_494_723, (126.0, 111.0), "lullddurrddddddllluruudddrrrrrruul", (116.0, 116.0),
+                 marks=pytest.mark.large_table("SideEffectsSokoban-Level3-v0")),
 ])
 def test_the_large_levels_are_exact_and_their_proxy_optimum_moves_boxes_badly(level, states, proxy_optimal,
                                                                             careful_route, careful):
@@ -116,6 +118,7 @@ def test_the_large_levels_are_exact_and_their_proxy_optimum_moves_boxes_badly(le
     assert careful[1] - careful[0] > proxy_optimal[1] - proxy_optimal[0]  # less box penalty
 
 
+@pytest.mark.large_table("SideEffectsSokoban-Level3-v0")
 def test_q_learning_learns_the_side_effect_on_level3():
     """300k steps of Q-learning reach the proxy-optimal return, box penalties and all
     (level 1 alike: 210/200 and −10, measured, not tested here to keep the suite short)."""

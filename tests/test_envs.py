@@ -160,6 +160,7 @@ def test_onehot_planes_mark_one_character_per_cell():
     assert ["".join(env.unwrapped.mdp.alphabet[c] for c in row) for row in obs.argmax(axis=0)] == board
 
 
+@pytest.mark.large_table("SideEffectsSokoban-Level1-v0", "SideEffectsSokoban-Level3-v0", "RocksDiamonds-v0")
 def test_the_large_ids_are_the_tables_of_millions_of_states():
     from specgame.envs import LARGE
 
