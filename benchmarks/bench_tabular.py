@@ -17,7 +17,9 @@
 3. The exact solver (``specgame.solve.solve``) on BoatRaceLoop-v0, after its first call.
 4. Environment compilation (``specgame.grid.compile``) with the disk cache off; and for a
    game written as numba kernels (SideEffectsSokoban level 2), the kernel search against
-   the Python search over the same rules, which build the same table.
+   the Python search over the same rules, which build the same table; and the kernel
+   search against a plain C breadth-first search over RocksDiamonds' rules
+   (``search_bfs.c``, compiled now), the first 2M states (300k with ``--quick``).
 5. ``specgame demo`` up to its first table, in a fresh interpreter: cold (empty numba and
    specgame caches) and warm (the same caches, filled by the cold run).
 
@@ -43,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules,
 
 import c_loop
 import python_loop
+import search_speed
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ("specgame/BoatRaceLoop-v0", "specgame/CliffWalking-v0")
@@ -198,7 +201,7 @@ def compile_time(quick: bool) -> dict:
             os.environ["SPECGAME_NO_CACHE"] = saved
         grid._memory_cache.clear()
     return {"median": statistics.median(t for t, _ in runs), "states": runs[0][1],
-            "kernel": kernel_search(quick)}
+            "kernel": kernel_search(quick), "c_search": search_speed.run(300_000 if quick else 2_000_000)}
 
 
 def kernel_search(quick: bool) -> dict:
@@ -333,6 +336,8 @@ def report(results: dict) -> None:
     k = c["kernel"]
     print(f"   SideEffectsSokoban level 2 ({k['states']:,} states): kernel search {k['kernel']:.2f} s, Python "
           f"search over the same rules {k['python']:.2f} s: {k['python'] / k['kernel']:.0f}x")
+    print("   kernel search against a plain C breadth-first search over the same rules:")
+    search_speed.report(c["c_search"])
     d = results["demo"]
     print(f"5. specgame demo to its first table, wall (CPU): cold {d['cold']:.1f} s ({d['cold_cpu']:.1f} s; "
           f"empty numba and specgame caches), warm {d['warm']:.1f} s ({d['warm_cpu']:.1f} s; "
