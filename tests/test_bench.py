@@ -43,3 +43,15 @@ def test_the_quick_auroc_benchmark_leaves_out_the_tables_of_millions_of_states()
     assert quick and not {f"specgame/{name}" for name in LARGE} & set(quick)
     assert set(detector_auroc.chosen_envs(None, quick=False)) >= {f"specgame/{name}" for name in LARGE}
     assert detector_auroc.chosen_envs("CliffWalking-v0", quick=True) == ["specgame/CliffWalking-v0"]
+
+
+def test_the_c_search_builds_the_kernel_searchs_table(tmp_path):
+    """The C breadth-first search walks RocksDiamonds' rules in the kernel search's order, so the
+    two write the same rows: their speeds compare like for like."""
+    if c_loop.compiler() is None:
+        pytest.skip("no C compiler")
+    import search_speed
+
+    result = search_speed.run(20_000, search_speed.build(str(tmp_path)))
+    assert result["states"] == 20_000 and result["expanded"] > 5_000
+    assert result["same"]
