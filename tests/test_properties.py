@@ -129,10 +129,10 @@ def merged_outcomes(rules, state, action, cfg):
 
 def table_outcomes(mdp, s, a):
     row: dict = {}
-    for k in np.flatnonzero(mdp.prob[s, a] > 0):
-        key = (tuple(int(v) for v in mdp.states[mdp.next_state[s, a, k]]), float(mdp.proxy[s, a, k]),
-               float(mdp.intended[s, a, k]), float(mdp.speed_bonus[s, a, k]))
-        row[key] = row.get(key, 0.0) + float(mdp.prob[s, a, k])
+    for k in np.flatnonzero(mdp.prob_of((s, a)) > 0):
+        key = (tuple(int(v) for v in mdp.states[mdp.next_state[s, a, k]]), float(mdp.proxy_of((s, a, k))),
+               float(mdp.intended_of((s, a, k))), float(mdp.speed_bonus_of((s, a, k))))
+        row[key] = row.get(key, 0.0) + float(mdp.prob_of((s, a, k)))
     return row
 
 
@@ -150,7 +150,7 @@ def test_the_table_steps_like_the_rules(env_id, data, api_calls):
     assert bool(mdp.terminal[s]) == bool(rules.is_terminal(state, cfg))
     assert mdp.board(s) == list(rules.board(state, cfg))
     if mdp.terminal[s]:
-        assert (mdp.next_state[s, a][mdp.prob[s, a] > 0] == s).all(), "a terminal state only loops"
+        assert (mdp.next_state[s, a][mdp.prob_of((s, a)) > 0] == s).all(), "a terminal state only loops"
         return
     expected = merged_outcomes(rules, state, a, cfg)
     api_calls["transitions"] += 1
@@ -178,10 +178,10 @@ def test_toy_text_tables_convert_exactly(size, p, map_seed, slippery, data, api_
         key = (mdp.obs[ns] if not done else int(ns), bool(done), float(reward))
         want[key] = want.get(key, 0.0) + prob
     got: dict = {}
-    for k in np.flatnonzero(mdp.prob[s, a] > 0):
+    for k in np.flatnonzero(mdp.prob_of((s, a)) > 0):
         ns = int(mdp.next_state[s, a, k])
-        key = (int(mdp.obs[ns]), bool(mdp.terminal[ns]), float(mdp.proxy[s, a, k]))
-        got[key] = got.get(key, 0.0) + float(mdp.prob[s, a, k])
+        key = (int(mdp.obs[ns]), bool(mdp.terminal[ns]), float(mdp.proxy_of((s, a, k))))
+        got[key] = got.get(key, 0.0) + float(mdp.prob_of((s, a, k)))
     total = sum(want.values())
     assert got.keys() == want.keys()
     for key in want:
