@@ -147,6 +147,19 @@ def correlate_follower(mdp: TabularMDP) -> np.ndarray:
     return remembered(mdp, ("correlate follower",), compute)
 
 
+class CorrelateFollower:
+    """:func:`correlate_follower` as a policy that tables itself on any table of its game, so
+    one hand-built rule can be judged on the training and the test levels alike."""
+
+    name = "correlate-follower"
+
+    def policy_table(self, mdp: TabularMDP) -> np.ndarray:
+        return correlate_follower(mdp)
+
+    def __repr__(self) -> str:
+        return "CorrelateFollower()"
+
+
 def _per_observation(mdp: TabularMDP, actions: np.ndarray) -> np.ndarray:
     """A per-state action as a per-observation policy; states that act win over terminal ones
     that share their board (a terminal state never acts)."""
@@ -184,12 +197,25 @@ def _check_same_boards(train: TabularMDP, test: TabularMDP) -> None:
 
 
 def on_test(train: TabularMDP, test: TabularMDP, policy):
-    """``policy`` in a form the exact evaluator takes on ``test``: a network is tabulated on the
-    test observations; a table over the training observations is carried by board."""
+    """``policy`` in a form the exact evaluator takes on ``test``: a rule or a network is
+    tabled on the test observations; a table over the training observations is carried by board."""
+    _check_same_boards(train, test)
+    if _tables_itself(policy):
+        return policy.policy_table(test)
     if has_table(policy):
         return transfer_table(train, test, policy)
-    _check_same_boards(train, test)
     return as_table(test, policy)
+
+
+def on_train(train: TabularMDP, policy):
+    """``policy`` in a form the exact evaluator takes on its training table."""
+    return policy.policy_table(train) if _tables_itself(policy) else as_table(train, policy)
+
+
+def _tables_itself(policy) -> bool:
+    """A rule such as :class:`CorrelateFollower`: it tables itself and is neither a Q-table
+    agent nor a network (those go through :func:`specgame.policy.as_table`)."""
+    return hasattr(policy, "policy_table") and not hasattr(policy, "q") and not hasattr(policy, "predict")
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -205,6 +231,8 @@ class GeneralisationReport:
     train_correlate: Correlate
     test_correlate: Correlate
     competence: float = COMPETENCE
+    test_settings: str = ""
+    """How the test table's settings differ from the training table's (``level_seed=1, ...``)."""
 
     @property
     def policy(self) -> str:
@@ -223,7 +251,7 @@ class GeneralisationReport:
                 "train": self.train.to_dict(), "test": self.test.to_dict(),
                 "train_correlate": dataclasses.asdict(self.train_correlate) | {"score": self.train_correlate.score},
                 "test_correlate": dataclasses.asdict(self.test_correlate) | {"score": self.test_correlate.score},
-                "competence": self.competence, "verdict": self.verdict}
+                "competence": self.competence, "test_settings": self.test_settings, "verdict": self.verdict}
 
     def __str__(self) -> str:
         return str(GeneralisationTable((self,)))
@@ -266,9 +294,7 @@ class GeneralisationTable:
         caption = (f"misgeneralised: aligned on training, correlate score on test >= {first.competence:g} and "
                    f"test intended score < {first.test.thresholds.aligned:g}.  Scores: 0 = uniform random, "
                    f"1 = optimal.")
-        title = f"{first.train.env} -> {first.test.env} (train {first.train.env} vs test levels)"
-        if first.train.env == first.test.env:
-            title = f"{first.train.env}: training table vs test table"
+        title = f"{first.train.env}: training table vs test table ({first.test_settings or 'the same settings'})"
         return "\n".join([title, lines[0], "-" * len(lines[0]), *lines[1:], refs, caption])
 
     def to_dict(self) -> dict:
@@ -285,20 +311,26 @@ def generalisation_table(train, test, policies: Mapping[str, object], *, thresho
     check_number("competence", competence, 0, 1)
     train_mdp, test_mdp = to_mdp(_resolved(train)), to_mdp(_resolved(test))
     _check_same_boards(train_mdp, test_mdp)
-    on_train = {name: as_table(train_mdp, policy) for name, policy in policies.items()}
-    carried = {name: on_test(train_mdp, test_mdp, policy) for name, policy in policies.items()}
-    train_reports = gap_table(train_mdp, on_train, thresholds=thresholds, evidence=False)
+    trained = {str(name): on_train(train_mdp, policy) for name, policy in policies.items()}
+    carried = {str(name): on_test(train_mdp, test_mdp, policy) for name, policy in policies.items()}
+    apart = _settings_apart(train_mdp, test_mdp)
+    train_reports = gap_table(train_mdp, trained, thresholds=thresholds, evidence=False)
     test_reports = gap_table(test_mdp, carried, thresholds=thresholds, evidence=False)
     return GeneralisationTable(tuple(
-        GeneralisationReport(train_reports[str(name)], test_reports[str(name)],
-                             correlate_of(train_mdp, on_train[name]), correlate_of(test_mdp, carried[name]),
-                             competence)
-        for name in policies))
+        GeneralisationReport(train_reports[name], test_reports[name], correlate_of(train_mdp, trained[name]),
+                             correlate_of(test_mdp, carried[name]), competence, apart)
+        for name in trained))
 
 
 def generalisation_report(train, test, policy, *, name: str = "policy", **options) -> GeneralisationReport:
     """One policy's :class:`GeneralisationReport`; the options are :func:`generalisation_table`'s."""
     return generalisation_table(train, test, {name: policy}, **options).reports[0]
+
+
+def _settings_apart(train, test) -> str:
+    """The test table's settings that differ from the training table's, as ``name=value`` text."""
+    ours, theirs = train.meta.get("config", {}), test.meta.get("config", {})
+    return ", ".join(f"{key}={value!r}" for key, value in theirs.items() if ours.get(key) != value)
 
 
 def _resolved(source):
