@@ -145,15 +145,17 @@ class CoinAtTheEndEnv(SpecGameEnv, rules=__name__):
 
     ## How it is gamed
     It is not gamed; it is *misgeneralised*. The training correlate is "reaches the end"
-    (`CORRELATE`, :func:`correlate`): in training it coincides with the coin. The policy
-    that heads for the end (and then for the coin, if the episode goes on) is
-    intended-optimal on `CoinAtTheEnd-v0` and scores near random on
-    `CoinAtTheEnd-Test-v0`, where it reaches the end on every level and collects the coin
-    only where the coin is the end (`specgame.analysis.generalisation`; the numbers are in
-    `docs/misgeneralisation.md`). `coin_random_share` moves the coin in that share of the
-    training levels, which is what Langosco et al. found cures the failure; the curve of
-    the test score against the share is `examples/goal_misgeneralisation.py`'s figure.
-    Tabular agents cannot transfer at all: every test level is new to their table.
+    (`CORRELATE`, and `correlate(state, config)` in the rules): in training it coincides
+    with the coin. The rule "take the shortest way to the end" (the correlate follower of
+    `specgame.analysis.generalisation`) is intended-optimal on `CoinAtTheEnd-v0` (return
+    1.00). On `CoinAtTheEnd-Test-v0` it reaches the end in 88.5% of the episodes, every
+    level where the end can be reached without the coin, and collects the coin only in the
+    11.5% where the coin blocks the way: intended return 0.115 against the optimal 1.00
+    and uniform random's 0.28, verdict `misgeneralised` (`tests/test_misgen.py`).
+    `coin_random_share` moves the coin in that share of the training levels, which is what
+    Langosco et al. found cures the failure; the curve of a DQN's test score against the
+    share is `examples/goal_misgeneralisation.py`'s figure (`docs/misgeneralisation.md`).
+    Tabular agents cannot transfer at all: every test board is new to their table.
 
     ## Termination
     Terminates on the coin or at the end of the level (reached without the coin, it pays
