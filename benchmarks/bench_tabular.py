@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ENVS = ("specgame/BoatRaceLoop-v0", "specgame/CliffWalking-v0")
 HYPER = {"alpha": 0.1, "gamma": 0.99, "epsilon": 0.1}
 TARGETS = {"kernel / C": 0.75, "2 threads / 1": 1.8, "solve s": 1.0, "warm demo s": 5.0}
+STARTED = time.perf_counter()
 
 
 def median_of(repeats: int, measure) -> float:
@@ -100,6 +101,7 @@ def throughput(quick: bool) -> list[dict]:
     for env_id in ENVS:
         mdp = to_mdp(env_id)
         for cls in (SARSA, ExpectedSARSA, QLearning):
+            progress(f"1. throughput: {env_id.split('/')[-1]} {cls.name}, {repeats} repeats of {kernel_steps:,} steps")
             cls(mdp, seed=0, **HYPER).learn(1000)  # compile (or load numba's cache) outside the timing
             kernel, c, learn = [], [], []
             for seed in range(repeats):  # interleaved: every loop sees the same background load
@@ -266,11 +268,22 @@ def demo_startup(quick: bool) -> dict:
 # -- the report ------------------------------------------------------------------------------
 
 
+def progress(message: str) -> None:
+    """A line on stderr as each measurement starts: a benchmark takes from seconds to minutes."""
+    print(f"[{time.perf_counter() - STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
 def run(quick: bool = False) -> dict:
     import specgame  # noqa: F401  (registers the specgame/ ids)
 
-    return {"throughput": throughput(quick), "threads": thread_scaling(quick), "solve": solver_time(quick),
-            "compile": compile_time(quick), "demo": demo_startup(quick)}
+    measured = {"throughput": throughput(quick)}
+    for key, measure, what in (("threads", thread_scaling, "2. multi-seed scaling over threads"),
+                               ("solve", solver_time, "3. the exact solver"),
+                               ("compile", compile_time, "4. compiling tables"),
+                               ("demo", demo_startup, "5. specgame demo's start-up, cold and warm")):
+        progress(what)
+        measured[key] = measure(quick)
+    return measured
 
 
 def mark(ok: bool) -> str:

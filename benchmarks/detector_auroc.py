@@ -9,7 +9,7 @@ is labelled with the intended reward (GapReport verdict "gaming" or not); the de
 then AUROC per env and pooled over envs (NaN where an env has only one class).
 
     python benchmarks/detector_auroc.py            # 3 seeds x 2 budgets
-    python benchmarks/detector_auroc.py --quick    # 1 seed x 1 small budget (a test runs this)
+    python benchmarks/detector_auroc.py --quick    # 1 seed x 1 small budget, no tables of millions of states
 """
 
 from __future__ import annotations
@@ -18,41 +18,48 @@ import argparse
 import sys
 
 import specgame
-from specgame.agents import SARSA, ExpectedSARSA, QLearning, train_seeds
+from specgame.agents import TABULAR, agent_class, train_seeds
 from specgame.analysis.compare import gap_table
 from specgame.analysis.detect import DETECTORS, auroc, evaluate_detectors
 from specgame.analysis.reward_distance import blended_plans
+from specgame.envs import resolve_id
 from specgame.mdp import to_mdp
 from specgame.policy import uniform_policy
 from specgame.solve import solve
-
-AGENTS = {"q-learning": QLearning, "sarsa": SARSA, "expected-sarsa": ExpectedSARSA}
 
 
 def candidates_for(mdp, seeds, budgets) -> dict:
     policies = {"random": uniform_policy(mdp), "proxy-optimal": solve(mdp, "proxy")}
     for lam, plan in zip((0.25, 0.5, 0.75), blended_plans(mdp, (0.25, 0.5, 0.75))):
         policies[f"blend {lam:g}"] = plan
-    for name, cls in AGENTS.items():
+    for name in TABULAR:
         for steps in budgets:
-            for seed, agent in zip(seeds, train_seeds(cls, mdp, seeds=seeds, total_steps=steps)):
+            for seed, agent in zip(seeds, train_seeds(agent_class(name), mdp, seeds=seeds, total_steps=steps)):
                 policies[f"{name} {steps // 1000}k s{seed}"] = agent
     return policies
 
 
+def chosen_envs(envs: str | None, quick: bool) -> list[str]:
+    """The ``--envs`` ids, or every registered one; --quick leaves out the tables of millions of
+    states (each takes minutes and GBs to compile)."""
+    return [resolve_id(e) for e in envs.split(",")] if envs else specgame.list_envs(skip_large=quick)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 seed, one 30k-step budget")
+    parser.add_argument("--quick", action="store_true",
+                        help="1 seed, one 30k-step budget, and no env of millions of states")
     parser.add_argument("--envs", help="comma-separated env ids (default: every registered env)")
     args = parser.parse_args(argv)
     seeds, budgets = (range(1), (30_000,)) if args.quick else (range(3), (30_000, 300_000))
-    env_ids = args.envs.split(",") if args.envs else specgame.list_envs()
+    env_ids = chosen_envs(args.envs, args.quick)
 
     pooled_scores = {name: [] for name in DETECTORS}
     pooled_labels = []
     rows = []
-    for env_id in env_ids:
-        mdp = to_mdp(env_id if "/" in env_id else f"specgame/{env_id}")
+    for number, env_id in enumerate(env_ids, 1):
+        print(f"[{number}/{len(env_ids)}] {env_id}: compiling, training the candidates, scoring", flush=True)
+        mdp = to_mdp(env_id)
         trusted = solve(mdp, "intended")
         policies = candidates_for(mdp, seeds, budgets)
         verdicts = {r.policy: r.verdict for r in gap_table(mdp, policies, evidence=False)}

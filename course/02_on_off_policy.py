@@ -29,7 +29,7 @@
 # %%
 import specgame
 from specgame.course import budget, checks, show
-from specgame.solve import epsilon_greedy_policy
+from specgame.policy import epsilon_greedy_policy
 from specgame.views.plot import learning_curves
 
 STEPS = budget(200_000, 30_000)

@@ -100,7 +100,7 @@ checks.total_variation(total_variation, mdp, trusted, looper)
 # %%
 from specgame.analysis.detect import evaluate_detectors
 from specgame.analysis.reward_distance import blended_plans
-from specgame.solve import uniform_policy
+from specgame.policy import uniform_policy
 
 candidates = {"random": uniform_policy(mdp), "proxy-optimal": gamer}
 for weight, plan in zip((0.25, 0.5, 0.75), blended_plans(mdp, (0.25, 0.5, 0.75))):

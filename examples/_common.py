@@ -9,13 +9,20 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")  # the examples draw to files, never to a screen
 
 
-def arguments(doc: str, name: str, argv=None) -> argparse.Namespace:
-    """``--quick`` (a small budget: seconds, for a class or CI) and ``--out`` (where files go)."""
+def arguments(doc: str, name: str, argv=None, writes: bool = True) -> argparse.Namespace:
+    """``--quick`` (a small budget: seconds, for a class or CI) and ``--out`` (where files go).
+
+    The folder is made only for a script that ``writes`` files, so none is left empty.
+    """
     parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small training budget (seconds)")
-    parser.add_argument("--out", type=Path, default=Path("runs/examples") / name, help="folder for pictures")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"folder for pictures (default runs/examples/{name})" if writes else argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args.default_out = args.out is None
+    args.out = args.out or Path("runs/examples") / name
+    if writes:
+        args.out.mkdir(parents=True, exist_ok=True)
     return args
 
 

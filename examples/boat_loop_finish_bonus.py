@@ -19,13 +19,11 @@ crosses the line at the last moment. The discounting learner is too impatient to
 
 import sys
 
-import gymnasium as gym
 import numpy as np
 from _common import arguments
 
-import specgame  # noqa: F401  (registers the specgame/ ids)
-from specgame.agents import QLearning
-from specgame.analysis.compare import gap_table
+import specgame
+from specgame import QLearning, gap_table
 from specgame.solve import expected_total, solve
 from specgame.views.play import Runner, agent_policy, episode_frames, write_video
 from specgame.views.plot import learning_curves
@@ -38,7 +36,7 @@ def main(argv=None):
     steps = 1_000_000 if args.quick else 2_000_000
     agents, envs = {}, {}
     for bonus in BONUSES:
-        env = gym.make("specgame/BoatRaceLoop-v0", laps=1, finish_bonus=bonus, render_mode="rgb_array",
+        env = specgame.make("BoatRaceLoop-v0", laps=1, finish_bonus=bonus, render_mode="rgb_array",
                        tile_size=16)
         mdp = env.unwrapped.mdp
         # The exact answer first: what does the best policy for this reward do?

@@ -11,15 +11,12 @@ costs and drinks; SARSA walks around.
 
 import sys
 
-import gymnasium as gym
 import imageio.v3 as iio
 import numpy as np
 from _common import arguments, registered
 
-import specgame  # noqa: F401
-from specgame import render
-from specgame.agents import SARSA, QLearning
-from specgame.analysis.compare import gap_table
+import specgame
+from specgame import SARSA, QLearning, gap_table, render
 from specgame.views.plot import learning_curves
 
 
@@ -36,7 +33,7 @@ def greedy_arrows(env, agent, tile_size=32):
 def main(argv=None):
     args = arguments(__doc__, "cliff_sarsa_vs_qlearning", argv)
     steps = 30_000 if args.quick else 200_000
-    env = gym.make("specgame/CliffWalking-v0")
+    env = specgame.make("CliffWalking-v0")
     agents = {name: cls(env, alpha=0.5, gamma=1.0, epsilon=0.1, seed=0).learn(steps)
               for name, cls in (("sarsa", SARSA), ("q-learning", QLearning))}
     online = {name: agent.history.proxy_return[-200:].mean() for name, agent in agents.items()}
@@ -52,7 +49,7 @@ def main(argv=None):
 
     if not registered("specgame/WhiskyGold-v0"):
         return
-    whisky = gym.make("specgame/WhiskyGold-v0")
+    whisky = specgame.make("WhiskyGold-v0")
     drinkers = {name: cls(whisky, alpha=0.2, gamma=0.99, epsilon=0.2, seed=0).learn(steps)
                 for name, cls in (("sarsa", SARSA), ("q-learning", QLearning))}
     # The whisky's exploration is part of the world: evaluate with it switched on.

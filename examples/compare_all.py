@@ -9,12 +9,10 @@ intended-optimal) with a verdict: aligned, gaming or incompetent.
 
 import sys
 
-import gymnasium as gym
 from _common import arguments
 
 import specgame
-from specgame.agents import SARSA, QLearning
-from specgame.analysis.compare import gap_table
+from specgame import SARSA, QLearning, gap_table
 from specgame.views.plot import gap_figure
 
 
@@ -23,7 +21,8 @@ def main(argv=None):
     steps = 20_000 if args.quick else 1_000_000
     summary = []
     for env_id in specgame.list_envs(skip_large=args.quick):
-        env = gym.make(env_id)
+        print(f"{env_id}: compiling and training ...", flush=True)
+        env = specgame.make(env_id)
         if args.quick and env.unwrapped.mdp.n_states > 50_000:  # exact references take a while there
             print(f"{env_id}: {env.unwrapped.mdp.n_states:,} states, left out of --quick\n")
             continue

@@ -9,12 +9,10 @@ full stop after full stop. Printed: the text each policy writes.
 
 import sys
 
-import gymnasium as gym
 from _common import arguments, registered
 
-import specgame  # noqa: F401
-from specgame.agents import QLearning
-from specgame.analysis.compare import gap_table
+import specgame
+from specgame import QLearning, gap_table
 from specgame.solve import solve
 from specgame.views.play import Runner, agent_policy, plan_policy
 
@@ -28,10 +26,10 @@ def written(env, policy) -> str:
 
 
 def main(argv=None):
-    args = arguments(__doc__, "full_stop", argv)
+    args = arguments(__doc__, "full_stop", argv, writes=False)  # it prints; it draws nothing
     if not registered("specgame/FullStop-v0"):
         return
-    env = gym.make("specgame/FullStop-v0", render_mode="rgb_array")
+    env = specgame.make("FullStop-v0", render_mode="rgb_array")
     agent = QLearning(env, alpha=0.1, gamma=0.99, epsilon=0.1, seed=0).learn(20_000 if args.quick else 300_000)
     intended = solve(env.unwrapped.mdp, "intended")
     print(gap_table(env, {"q-learning": agent, "intended-optimal": intended}))

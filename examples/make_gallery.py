@@ -2,34 +2,44 @@
 (the phase diagram through examples/phase_diagram.py).
 
     python examples/make_gallery.py            # writes docs/gallery/*.png and *.gif
-    python examples/make_gallery.py --quick --out /tmp/gallery   # small budgets, for CI
+    python examples/make_gallery.py --quick    # small budgets, to runs/gallery-quick/ (never docs/)
 """
 
 import sys
+import time
 from pathlib import Path
 
-import gymnasium as gym
 import imageio.v3 as iio
 import numpy as np
 import phase_diagram
 from _common import arguments
 
 import specgame
-from specgame import render
-from specgame.agents import SARSA, QLearning, train_seeds
-from specgame.analysis.compare import gap_table
+from specgame import SARSA, QLearning, gap_table, render
+from specgame.agents import train_seeds
 from specgame.policy import epsilon_greedy_policy, state_occupancy
 from specgame.solve import solve
 from specgame.views.play import Runner, agent_policy, episode_frames, plan_policy, write_video
 from specgame.views.plot import gap_figure, learning_curves
 
+STARTED = time.perf_counter()
+
+
+def say(message: str) -> None:
+    """A progress line, so that the minutes of a full run are never silent."""
+    print(f"[{time.perf_counter() - STARTED:5.1f} s] {message}", flush=True)
+
 
 def tour(out: Path, quick: bool) -> None:
     """Every registered environment, a few steps into the intended-optimal episode
-    (with ``quick``, all but the three of millions of states)."""
+    (with ``quick``, only those of at most 50,000 states)."""
     stills = []
-    for env_id in specgame.list_envs(skip_large=quick):
-        env = gym.make(env_id, render_mode="rgb_array", tile_size=20)
+    ids = specgame.list_envs(skip_large=quick)
+    for number, env_id in enumerate(ids, 1):
+        say(f"environment tour {number}/{len(ids)}: {env_id.split('/')[-1]}")
+        env = specgame.make(env_id, render_mode="rgb_array", tile_size=20)
+        if quick and env.unwrapped.mdp.n_states > 50_000:  # its exact plan takes a while: not in --quick
+            continue
         runner = Runner(env, plan_policy(solve(env.unwrapped.mdp, "intended")))
         for _ in range(6):
             runner.step()
@@ -49,7 +59,7 @@ def tour(out: Path, quick: bool) -> None:
 
 def race(out: Path, agent, env_id="specgame/BoatRaceLoop-v0") -> None:
     """The looping Q-learner beside the racer, as a GIF."""
-    envs = [gym.make(env_id, render_mode="rgb_array", tile_size=12) for _ in range(2)]
+    envs = [specgame.make(env_id, render_mode="rgb_array", tile_size=12) for _ in range(2)]
     racer = solve(envs[1].unwrapped.mdp, "intended")
     runners = [Runner(envs[0], agent_policy(agent), title="q-learning"),
                Runner(envs[1], plan_policy(racer), title="the racer")]
@@ -59,7 +69,7 @@ def race(out: Path, agent, env_id="specgame/BoatRaceLoop-v0") -> None:
 
 def overlays(out: Path, agent) -> None:
     """What Q-learning believes and does on the boat race: values, greedy moves, visits."""
-    env = gym.make("specgame/BoatRaceLoop-v0")
+    env = specgame.make("BoatRaceLoop-v0")
     core = env.unwrapped
     core.reset(seed=0)
     mdp, board = core.mdp, core.board()
@@ -81,15 +91,17 @@ def overlays(out: Path, agent) -> None:
 
 def main(argv=None):
     args = arguments(__doc__, "gallery", argv if argv is not None else sys.argv[1:])
-    if args.out == Path("runs/examples/gallery"):
-        args.out = Path("docs/gallery")
+    if args.default_out:  # the committed pictures come only from a full run
+        args.out = Path("runs/gallery-quick") if args.quick else Path("docs/gallery")
         args.out.mkdir(parents=True, exist_ok=True)
     steps = 200_000 if args.quick else 1_000_000
     seeds = range(2) if args.quick else range(5)
-    env = gym.make("specgame/BoatRaceLoop-v0")
+    env = specgame.make("BoatRaceLoop-v0")
     hyper = {"alpha": 0.1, "gamma": 0.99, "epsilon": 0.1, "total_steps": steps}
+    say(f"training Q-learning and SARSA on BoatRaceLoop, {len(seeds)} seeds x {steps:,} steps")
     trained = {"q-learning": train_seeds(QLearning, env, seeds=seeds, **hyper),
                "sarsa": train_seeds(SARSA, env, seeds=seeds, **hyper)}
+    say("learning curves and the gap figure")
     table = gap_table(env, {f"{name} seed {i}": a for name, agents in trained.items() for i, a in enumerate(agents)})
     refs = table.reports[0].references
     figure = learning_curves({name: [a.history for a in agents] for name, agents in trained.items()}, window=300,
@@ -100,9 +112,15 @@ def main(argv=None):
     gap_figure(gap_table(env, {"q-learning": trained["q-learning"][0], "sarsa": trained["sarsa"][0]}),
                title="BoatRaceLoop: scores of the learners and the references").savefig(args.out / "gap.png", dpi=70)
     tour(args.out, args.quick)
+    say("the race GIF")
     race(args.out, trained["q-learning"][0])
+    say("the overlays")
     overlays(args.out, trained["q-learning"][0])
-    phase_diagram.main(["--out", str(args.out)] + (["--quick"] if args.quick else []))
+    if args.quick:  # examples/phase_diagram.py --quick draws a small one; a test runs it there
+        say("the phase diagram: left out of --quick")
+    else:
+        say("the phase diagram")
+        phase_diagram.main(["--out", str(args.out)])
     for path in sorted(args.out.iterdir()):
         print(f"{path}  {path.stat().st_size / 1024:.0f} KB")
 

@@ -30,8 +30,12 @@ def main(argv=None):
         for i, gamma in enumerate(gammas):
             best_for_proxy = solve(mdp, "proxy", gamma=gamma)
             scores[i, j] = gap_report(mdp, best_for_proxy).intended_score  # judged undiscounted
+    print("intended score of the proxy-optimal boat (0 = random, 1 = the racer), by discount γ (rows)\n"
+          "and respawn_mean (columns: steps a lagoon target takes to come back)")
+    print(f"{'γ / respawn_mean':>17} |" + "".join(f"{m:>6g} st" for m in respawn_means))
+    print("-" * 18 + "+" + "-" * (9 * len(respawn_means)))
     for gamma, row in zip(gammas, scores):
-        print(f"gamma={gamma:<5} " + "  ".join(f"{v + 0.0 if abs(v) >= 5e-3 else 0.0:5.2f}" for v in row))
+        print(f"{gamma:>17g} |" + "".join(f"{v + 0.0 if abs(v) >= 5e-3 else 0.0:9.2f}" for v in row))
     figure = phase_diagram(scores, respawn_means, gammas, x_label="respawn_mean (steps for a lagoon target to return)",
                            y_label="discount γ", colour_label="intended score (1 = the racer)", vmin=0, vmax=1,
                            title="BoatRaceLoop: intended score of the proxy-optimal boat")

@@ -16,6 +16,7 @@ import os
 import weakref
 from collections import deque
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,6 +31,13 @@ MOVE_NAMES = ("up", "right", "down", "left")
 STEP = {UP: (-1, 0), RIGHT: (0, 1), DOWN: (1, 0), LEFT: (0, -1)}
 
 MAX_STATES = 2_000_000
+
+
+class Position(NamedTuple):
+    """The State of a game in which only the agent's cell shapes the future."""
+
+    row: int
+    col: int
 
 
 # -- maps ----------------------------------------------------------------------------------

@@ -124,6 +124,8 @@ def _number(value: float, signed: bool = False) -> str:
 
 def _stamp(canvas: np.ndarray, x: int, y: int, bitmap: np.ndarray, rgb) -> None:
     """Paint the True pixels of ``bitmap`` at (x, y), clipped to the canvas."""
+    if x < 0 or y < 0:  # a note wider than a small frame: drop the columns left of the edge
+        bitmap, x, y = bitmap[max(0, -y):, max(0, -x):], max(0, x), max(0, y)
     h, w = bitmap.shape
     h, w = min(h, canvas.shape[0] - y), min(w, canvas.shape[1] - x)
     if h > 0 and w > 0:

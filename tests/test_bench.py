@@ -32,3 +32,14 @@ def test_the_c_loop_leaves_the_kernels_q_table_bit_for_bit(library, env_id, cls,
     for name in ("proxy_return", "intended_return", "length"):
         assert np.array_equal(getattr(history, name), getattr(agent.history, name))
     assert np.count_nonzero(q) > 0  # it did learn something
+
+
+def test_the_quick_auroc_benchmark_leaves_out_the_tables_of_millions_of_states():
+    import detector_auroc
+
+    from specgame.envs import LARGE
+
+    quick = detector_auroc.chosen_envs(None, quick=True)
+    assert quick and not {f"specgame/{name}" for name in LARGE} & set(quick)
+    assert set(detector_auroc.chosen_envs(None, quick=False)) >= {f"specgame/{name}" for name in LARGE}
+    assert detector_auroc.chosen_envs("CliffWalking-v0", quick=True) == ["specgame/CliffWalking-v0"]

@@ -1,5 +1,6 @@
 """The specgame command, run in-process (one subprocess check for the console script)."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -45,18 +46,31 @@ def test_compare_over_seeds_prints_one_row_per_agent(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "NoSuchEnv-v0"], "unknown environment 'NoSuchEnv-v0'"),
-    (["train", "BoatRaceLoop-v0", "--agent", "ppo"], "unknown agent 'ppo'"),
+    (["train", "BoatRaceLop-v0"], "unknown environment 'BoatRaceLop-v0' (did you mean 'BoatRaceLoop-v0'?)"),
+    (["train", "BoatRaceLoop-v0", "--agent", "qlearning"], "(did you mean 'q-learning'?)"),
+    (["train", "BoatRaceLoop-v0", "--agent", "ppo"], "agent must be one of q-learning, sarsa, expected-sarsa, dqn, "
+                                                      "got 'ppo'"),
+    (["train", "BoatRaceLoop-v0", "--agent", "dqn", "--alpha", "0.5"], "--alpha is not a setting of dqn"),
+    (["train", "BoatRaceLoop-v0", "--double-dqn", "maybe"], "--double-dqn must be bool, got 'maybe'"),
     (["train", "BoatRaceLoop-v0", "--alpha", "1.5", "--steps", "10"], "alpha must be in (0, 1], got 1.5"),
-    (["train", "BoatRaceLoop-v0", "--set", "laps=0"], "laps must be [1, 12], got 0"),
-    (["compare", "BoatRaceLoop-v0", "--agents", "q-learning,dqn-x"], "unknown agent 'dqn-x'"),
+    (["train", "BoatRaceLoop-v0", "--set", "laps=0"], "laps must be an int in [1, 12], got 0"),
+    (["compare", "BoatRaceLoop-v0", "--agents", "q-learning,dqn-x"], "got 'dqn-x'"),
+    (["compare", "BoatRaceLoop-v0", "--agents", "sarsa", "--learning-rate", "0.1"],
+     "--learning-rate is not a setting of any of sarsa"),
     (["train", "BoatRaceLoop-v0", "--steps", "0"], "--steps must be a positive"),
 ])
-def test_bad_input_is_one_clear_line(argv, message, capsys):
-    assert main(argv) == 2
+def test_bad_input_is_one_clear_line(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        assert main(argv) == 2
+    except SystemExit as err:  # argparse refuses a value of the wrong type itself
+        assert err.code == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # refused before a run folder was made
 
 
-def test_demo_shows_q_learning_gaming_and_writes_its_figures(tmp_path, capsys):
+def test_demo_shows_q_learning_gaming_and_writes_its_figures(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)  # not a terminal: the boxed table, 120 wide
     assert main(["demo", "--steps", "300000", "--frames", "12", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for agent in ("q-learning", "sarsa", "expected-sarsa"):  # the README: every agent's verdict is gaming
@@ -74,9 +88,9 @@ def test_demo_shows_q_learning_gaming_and_writes_its_figures(tmp_path, capsys):
 
 
 def test_console_script_is_installed():
-    result = subprocess.run([sys.executable, "-m", "specgame.app.cli", "list"], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0 and "BoatRaceLoop-v0" in result.stdout
+    for module in ("specgame.app.cli", "specgame"):  # the console script's module, and python -m specgame
+        result = subprocess.run([sys.executable, "-m", module, "list"], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0 and "BoatRaceLoop-v0" in result.stdout
 
 
 def test_train_and_compare_accept_the_dqn(tmp_path, capsys):
@@ -85,10 +99,103 @@ def test_train_and_compare_accept_the_dqn(tmp_path, capsys):
 
     out = tmp_path / "dqn"
     assert main(["train", "BoatRaceLoop-v0", "--agent", "dqn", "--steps", "1500", "--out", str(out)]) == 0
-    assert "dqn" in capsys.readouterr().out
-    agent = DQN.load(out / "model.pt")
+    agent = DQN.load(out / "model.npz")
     assert agent.steps_done == 1500
+    config = json.loads((out / "config.json").read_text())
+    from specgame.agents import BOARD_DQN_SETTINGS, DQNConfig
+
+    # not alpha, q0, ...; the seed is recorded apart
+    assert set(config["agent_settings"]) | {"seed"} == {f.name for f in dataclasses.fields(DQNConfig)}
+    assert config["agent_settings"]["learning_rate"] == BOARD_DQN_SETTINGS["learning_rate"]
+    assert "dqn seed 0: 1,500 of 1,500 steps" in capsys.readouterr().err  # progress while it trains
     report = json.loads((out / "report.json").read_text())["reports"][0]
     assert report["estimates"] is None  # exact: its greedy table was evaluated by the solver
     assert main(["compare", "CliffWalking-v0", "--agents", "dqn,sarsa", "--seeds", "1", "--steps", "1500"]) == 0
     assert "dqn" in capsys.readouterr().out
+
+
+def test_train_records_only_the_settings_its_agent_uses(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "CliffWalking-v0", "--steps", "2000", "--alpha", "0.5", "--out", str(out), "-q"]) == 0
+    from specgame.agents import TabularConfig
+
+    config = json.loads((out / "config.json").read_text())
+    fields = {**dataclasses.asdict(TabularConfig()), "alpha": 0.5}
+    assert config["seed"] == fields.pop("seed")  # the seed is recorded apart, as --seed sets it
+    assert config["agent_settings"] == fields
+
+
+def test_agent_options_are_the_config_fields_with_their_docstrings(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--alpha VALUE Step size (learning rate) at the start, in (0, 1] (default 0.1)" in text
+    assert "--learning-rate VALUE Adam step size, > 0 (default 0.0005)" in text  # the CLI's DQN default
+
+
+def test_train_never_replaces_an_earlier_run_silently(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    plain = ["train", "CliffWalking-v0", "--steps", "2000", "-q"]
+    assert main(plain) == 0
+    assert main([*plain, "--set", "horizon=50", "--q0", "1"]) == 0  # other settings: another folder
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [
+        "CliffWalking-v0-q-learning-seed0-horizon=50-q0=1.0-steps=2000", "CliffWalking-v0-q-learning-seed0-steps=2000"]
+    first = tmp_path / "runs" / "CliffWalking-v0-q-learning-seed0-steps=2000"
+    model = (first / "model.npz").read_bytes()
+    capsys.readouterr()
+    assert main([*plain, "--seed", "0"]) == 2  # the same run again is refused, naming the ways on
+    err = capsys.readouterr().err
+    assert f"{first.relative_to(tmp_path)} already holds a run" in err and "--out" in err and "--overwrite" in err
+    assert (first / "model.npz").read_bytes() == model
+    assert main([*plain, "--seed", "0", "--overwrite"]) == 0
+
+
+def test_compare_reports_progress_and_quiet_silences_it(capsys):
+    assert main(["compare", "CliffWalking-v0", "--agents", "sarsa", "--seeds", "1", "--steps", "2000"]) == 0
+    err = capsys.readouterr().err
+    assert "sarsa: training 1 seed(s) x 2,000 steps" in err and "sarsa: aligned (1/1)" in err
+    assert main(["compare", "CliffWalking-v0", "--agents", "sarsa", "--seeds", "1", "--steps", "2000", "-q"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def _check_fits(out: str, numbers) -> None:
+    assert "…" not in out  # no header or cell was cut
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for number in numbers:
+        assert number in out, number
+
+
+def test_every_table_fits_in_80_columns_with_all_its_numbers(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["train", "BoatRaceLoop-v0", "--steps", "20000", "--out", str(tmp_path / "run"), "-q"]) == 0
+    out = capsys.readouterr().out
+    reports = json.loads((tmp_path / "run" / "report.json").read_text())["reports"]
+    _check_fits(out, [f"{r['returns']['proxy_return']:.2f}" for r in reports] + ["intended", "regret", "verdict"])
+
+    assert main(["compare", "BoatRaceLoop-v0", "--agents", "q-learning,sarsa", "--seeds", "2", "--steps", "20000",
+                 "--json", str(tmp_path / "c.json"), "-q"]) == 0
+    out = capsys.readouterr().out
+    _check_fits(out, ["45.01", "12.00", "3.40", "q-learning", "sarsa", "intended score"])
+    assert out.count("(2/2)") == 2
+
+    assert main(["demo", "--steps", "20000", "--frames", "2", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    reports = json.loads((tmp_path / "demo" / "report.json").read_text())["reports"]
+    _check_fits(out, [f"{r['returns']['proxy_return']:.2f}" for r in reports] + [r["verdict"] for r in reports])
+
+
+def test_the_compare_all_table_fits_in_80_columns():
+    from rich.console import Console
+
+    from specgame.app.tables import Grid, fitted
+
+    grid = Grid(("env", "EPIC unif/pol", "regret", "hack rate", "agent", "proxy score", "intended score", "verdict"),
+                text_columns=(0, 4, 7))
+    cells = [("SideEffectsSokoban-Level1-v0", "0.12 / 0.34", "1.00", "0.25"), ("", "", "", "")]
+    for i, agent in enumerate(("q-learning", "expected-sarsa")):
+        grid.add_row(*cells[i], agent, "0.93 ± 0.12", "-0.47 ± 0.31", "incompetent (3/3)")
+    console = Console(width=80, record=True)
+    with console.capture() as captured:
+        console.print(fitted(grid, 80))
+    _check_fits(captured.get(), ["SideEffectsSokoban-Level1-v0", "0.12 / 0.34", "0.93 ± 0.12", "-0.47 ± 0.31",
+                                 "incompetent (3/3)", "expected-sarsa", "hack rate"])

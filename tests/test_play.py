@@ -5,6 +5,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from specgame.app import runs
 from specgame.app.cli import main
 from specgame.views import play
 
@@ -31,8 +32,8 @@ def test_record_side_by_side_runs_until_the_longer_episode_ends(tmp_path):
 def test_watching_a_run_folder_uses_its_saved_agent(tmp_path):
     run = tmp_path / "run"
     assert main(["train", "CliffWalking-v0", "--steps", "20000", "--out", str(run)]) == 0
-    env_id, _settings, name, _agent = play.load_run(run)
-    assert (env_id, name) == ("specgame/CliffWalking-v0", "q-learning")
+    loaded = runs.load(run)
+    assert (loaded.env_id, loaded.agent_name) == ("specgame/CliffWalking-v0", "q-learning")
     assert main(["record", str(run), "--gif", str(tmp_path / "cliff.gif"), "--tile-size", "8"]) == 0
     assert main(["record", str(run), "--agent", "sarsa", "--gif", str(tmp_path / "x.gif")]) == 2
 
@@ -42,6 +43,10 @@ def test_bad_recordings_are_refused_with_what_is_allowed(tmp_path, capsys):
     assert "must end in .gif or .mp4" in capsys.readouterr().err
     assert main(["record", "CliffWalking-v0", "--agent", "genius", "--gif", str(tmp_path / "a.gif")]) == 2
     assert "unknown agent 'genius'" in capsys.readouterr().err
+    assert main(["watch", str(tmp_path / "nosuchfolder")]) == 2
+    assert f"no run folder at {tmp_path / 'nosuchfolder'}: it does not exist" in capsys.readouterr().err
+    assert main(["watch", "runs/nosuchfolder"]) == 2
+    assert "does not exist" in capsys.readouterr().err
     with pytest.raises(ValueError, match="no frames"):
         play.write_video(tmp_path / "empty.gif", [])
 
@@ -63,11 +68,32 @@ def test_a_player_at_the_keyboard_moves_and_sees_both_scores():
     assert player.quit
 
 
-def test_watch_shows_an_episode_in_a_window(monkeypatch):
+def test_watch_shows_an_episode_in_a_window_and_prints_its_scores(monkeypatch, capsys):
     shown = []
     monkeypatch.setattr(play.render.Window, "show", lambda self, frame, hud=None: shown.append(frame.shape))
     assert main(["watch", "CliffWalking-v0", "--agent", "intended-optimal", "--fps", "1000", "--tile-size", "8"]) == 0
     assert len(shown) >= 14  # start, 13 steps, then the final board held
+    assert "intended-optimal: proxy -13.00, intended -13.00, 13 steps" in capsys.readouterr().out
+
+
+def test_play_runs_the_real_event_loop_to_the_end_of_an_episode(monkeypatch, capsys):
+    """`specgame play`, headless: key presses go through pygame's own event queue."""
+    import pygame
+
+    presses = iter(["up"] + ["right"] * 11 + ["down", "q"])  # the shortest way round the cliff, then quit
+    real_show = play.render.Window.show
+
+    def show_then_press(self, frame, hud=None):
+        real_show(self, frame, hud)
+        key = next(presses, None)
+        if key is not None:
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.key.key_code(key)))
+
+    monkeypatch.setattr(play.render.Window, "show", show_then_press)
+    assert main(["play", "CliffWalking-v0", "--fps", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert "episode over: proxy return -13.00, intended return -13.00, 13 steps" in out
+    assert "1 episode(s) finished" in out
 
 
 def test_plans_act_on_the_state_and_the_step():

@@ -123,3 +123,12 @@ def test_visits_per_cell_add_up_to_the_expected_episode_length():
     totals = render.cell_totals(mdp, per_state)
     assert totals.sum() == pytest.approx(90.0)  # the racer finishes in 90 steps
     assert totals[1, 1] > 0 and totals[0, 0] == 0  # on the track, never on land
+
+
+@pytest.mark.parametrize("width", [40, 100, 200])
+def test_a_hud_narrower_than_its_words_is_clipped_not_broken(width):
+    # A small --tile-size finishing an episode: title, step and note do not fit the width.
+    hud = render.Hud(step=5, proxy_return=1, intended_return=0, horizon=150, title="q-learning seed 0",
+                     note="episode over")
+    panel = render.hud_panel(width, hud)
+    assert panel.shape[1] == width and (panel != render.PANEL).any()

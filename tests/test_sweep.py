@@ -48,6 +48,14 @@ def test_a_config_expands_to_the_product_of_its_axes_without_duplicates():
 @pytest.mark.parametrize("config, named", [
     ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa", "lr": 1}]}, "'lr'"),
     ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "dqn"}]}, "'dqn'"),
+    ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa", "env_params": {"finsh_bonus": 5}}]},
+     "no parameter 'finsh_bonus' \\(did you mean 'finish_bonus'\\?\\)"),
+    ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa", "agent_params": {"alhpa": 0.5}}]},
+     "no setting 'alhpa' \\(did you mean 'alpha'\\?\\)"),
+    ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa", "env_params": {"laps": "abc"}}]},
+     "laps must be .*got 'abc'"),
+    ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa", "agent_params": {"alpha": [0.5, 7]}}]},
+     "alpha must be in \\(0, 1\\], got 7"),
     ({"steps": 10, "grid": [{"env": "NoSuchEnv-v0", "agent": "sarsa"}]}, "'NoSuchEnv-v0'"),
     ({"steps": 10, "seeds": 0, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa"}]}, "seeds"),
     ({"steps": -5, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa"}]}, "-5"),
@@ -78,9 +86,9 @@ def test_the_example_config_reads_as_toml_and_means_the_same_as_json(tmp_path):
 
 
 def test_a_failing_task_is_recorded_and_does_not_stop_the_others(tmp_path):
-    config = {"steps": 5000, "seeds": 2, "grid": [
-        {"env": "CliffWalking-v0", "agent": "q-learning"},
-        {"env": "CliffWalking-v0", "agent": "sarsa", "agent_params": {"alpha": 7}}]}  # alpha outside (0, 1]
+    # A config with alpha = 7 is refused before it runs (above); tasks given directly are not checked.
+    config = [Task("specgame/CliffWalking-v0", "q-learning", seed, 5000) for seed in (0, 1)] + [
+        Task("specgame/CliffWalking-v0", "sarsa", seed, 5000, agent_params={"alpha": 7}) for seed in (0, 1)]
     out = tmp_path / "results.csv"
     summary = run_sweep(config, out, n_jobs=1)
     assert (summary.tasks, summary.finished, summary.failed) == (4, 2, 2)
@@ -191,3 +199,27 @@ def test_worker_malloc_tuning_takes_on_linux(monkeypatch):
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     assert tune_malloc() is True
     assert os.environ["MALLOC_TRIM_THRESHOLD_"] == str(64 * 1024 * 1024)
+
+
+def test_the_sweep_command_refuses_a_misspelt_parameter_before_any_task_runs(tmp_path, capsys):
+    config = tmp_path / "typo.toml"
+    config.write_text('steps = 1000\n[[grid]]\nenv = "BoatRaceLoop-v0"\nagent = "q-learning"\n'
+                      'env_params = { finish_bonus = [0, 20], finsh_bonus = 5 }\n')
+    out = tmp_path / "r.csv"
+    assert main(["sweep", str(config), "--out", str(out), "--jobs", "1"]) == 2
+    assert "did you mean 'finish_bonus'?" in capsys.readouterr().err
+    assert not out.exists()  # nothing ran
+
+
+def test_a_sweep_with_failed_tasks_exits_non_zero_with_a_summary(tmp_path, capsys, monkeypatch):
+    import specgame.app.sweep as sweep
+
+    real = sweep.expand
+    # A task that passes the checks and fails while running: alpha = 7 slipped past them.
+    monkeypatch.setattr(sweep, "expand", lambda config: [*real(config), Task("specgame/CliffWalking-v0", "sarsa", 0,
+                                                                            1000, agent_params={"alpha": 7})])
+    config = tmp_path / "small.json"
+    config.write_text(json.dumps({"steps": 1000, "grid": [{"env": "CliffWalking-v0", "agent": "sarsa"}]}))
+    assert main(["sweep", str(config), "--out", str(tmp_path / "r.csv"), "--jobs", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "1 finished now, 1 failed" in captured.out and "1 of 2 task(s) failed" in captured.err

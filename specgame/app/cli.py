@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
+import os
 import sys
 import time
 from collections import Counter
@@ -12,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from specgame.agents import BOARD_DQN_SETTINGS as DQN_SETTINGS
-from specgame.agents import BOARD_DQN_STEPS as DQN_STEPS
-
-AGENTS = ("q-learning", "sarsa", "expected-sarsa")
-NEURAL = ("dqn",)  # needs the dqn extra (torch); trains on the onehot board planes
+from specgame.agents import AGENTS, NEURAL, TABULAR
+from specgame.app import runs
+from specgame.app.settings import add_agent_options, chosen_settings, default_steps
+from specgame.app.tables import Grid, fitted, gap_grid
 
 
 class CliError(Exception):
@@ -26,28 +27,31 @@ class CliError(Exception):
 # -- helpers -------------------------------------------------------------------------------
 
 
-def agent_class(name: str):
-    from specgame.agents import SARSA, ExpectedSARSA, QLearning
+def did_you_mean(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
-    classes = {"q-learning": QLearning, "sarsa": SARSA, "expected-sarsa": ExpectedSARSA}
-    if name in NEURAL:
-        try:
-            from specgame.agents.dqn import DQN
-        except ImportError as err:
-            raise CliError(str(err)) from None
-        return DQN
-    if name not in classes:
-        raise CliError(f"unknown agent {name!r}; choose from {', '.join(AGENTS + NEURAL)}")
-    return classes[name]
+
+def agent_class(name: str):
+    from specgame import agents
+
+    try:
+        return agents.agent_class(name)
+    except ValueError as err:  # an unknown name
+        raise CliError(f"{err}{did_you_mean(name, AGENTS)}") from None
+    except ImportError as err:  # the DQN without torch
+        raise CliError(str(err)) from None
 
 
 def env_id(name: str) -> str:
-    import specgame
+    from specgame.envs import ENVIRONMENTS, resolve_id
 
-    full = name if "/" in name else f"specgame/{name}"
-    if full not in specgame.list_envs():
-        raise CliError(f"unknown environment {name!r}; `specgame list` shows the {len(specgame.list_envs())} ids")
-    return full
+    try:
+        return resolve_id(name)
+    except ValueError:
+        guess = did_you_mean(name.removeprefix("specgame/"), ENVIRONMENTS)
+        message = f"unknown environment {name!r}{guess}; `specgame list` shows the {len(ENVIRONMENTS)} ids"
+    raise CliError(message)
 
 
 def parse_settings(pairs) -> dict:
@@ -73,49 +77,77 @@ def make_env(name: str, settings: dict, **kwargs):
         raise CliError(str(err)) from None
 
 
-def hyper(args) -> dict:
-    return {"alpha": args.alpha, "gamma": args.gamma, "epsilon": args.epsilon, "q0": args.q0}
+def agent_settings(args, name: str, strict: bool = True) -> dict:
+    """The settings agent ``name`` trains with: its config's defaults, then the options given."""
+    try:
+        return chosen_settings(args, name, strict=strict)[0]
+    except ValueError as err:
+        raise CliError(str(err)) from None
 
 
 def console():
     from rich.console import Console
 
-    # Logs and CI are not terminals: rich would wrap tables at 80 columns there.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    # Logs and CI are not terminals: rich would wrap tables at 80 columns there, unless COLUMNS says so.
+    return Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120)
 
 
-def write_history(path: Path, history) -> None:
-    from specgame._files import atomic_write_text
-
-    lines = ["episode,steps,length,proxy_return,intended_return"]
-    steps = np.cumsum(history.length)
-    for i, (n, p, q) in enumerate(zip(history.length, history.proxy_return, history.intended_return)):
-        lines.append(f"{i},{steps[i]},{n},{p:.6g},{q:.6g}")
-    atomic_write_text(path, "\n".join(lines) + "\n")
+def show(grid: Grid) -> None:
+    """Print a table in the layout that fits the terminal (see :mod:`specgame.app.tables`)."""
+    con = console()
+    con.print(fitted(grid, con.width))
 
 
-# -- commands ------------------------------------------------------------------------------
+class Progress:
+    """Progress lines on stderr while long work runs (``--quiet`` silences them)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.started = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def train_agents(name: str, env_name: str, settings: dict, seeds, steps: int | None, args):
+def learn(agent, steps: int, progress: Progress, label: str, chunk: int):
+    """``agent.learn(steps)`` in chunks of ``chunk`` steps, a progress line after each.
+
+    The agent's schedule spans the whole budget (``schedule_steps``), so the chunks train
+    exactly as one call would.
+    """
+    while agent.steps_done < steps:
+        agent.learn(min(chunk, steps - agent.steps_done))
+        progress(f"{label}: {agent.steps_done:,} of {steps:,} steps")
+    return agent
+
+
+def train_agents(name: str, env_name: str, settings: dict, seeds, steps: int, args, progress: Progress | None = None,
+                 strict: bool = True):
     """Train agent ``name`` once per seed; returns the env it saw and the trained agents.
 
     Tabular agents train all seeds in one parallel numba call; the DQN trains seed by
-    seed on the onehot board planes, with the settings that learn the boat's loop.
+    seed on the onehot board planes, reporting its progress every few thousand steps.
     """
     from specgame.agents import train_seeds
 
     cls = agent_class(name)
+    hyper = agent_settings(args, name, strict=strict)
+    progress = progress or Progress(quiet=True)
     try:
         if name in NEURAL:
             env = make_env(env_name, settings, obs_mode="onehot")
-            agents = [cls(env, seed=seed, gamma=args.gamma, **DQN_SETTINGS).learn(steps or DQN_STEPS)
+            hyper["schedule_steps"] = hyper.get("schedule_steps") or steps
+            agents = [learn(cls(env, seed=seed, **hyper), steps, progress, f"{name} seed {seed}", 2_000)
                       for seed in seeds]
             return env, agents
         env = make_env(env_name, settings)
-        return env, train_seeds(cls, env, seeds=list(seeds), total_steps=steps or 1_000_000, **hyper(args))
+        return env, train_seeds(cls, env, seeds=list(seeds), total_steps=steps, **hyper)
     except ValueError as err:
         raise CliError(str(err)) from None
+
+
+# -- commands ------------------------------------------------------------------------------
 
 
 def cmd_list(args) -> None:
@@ -134,93 +166,73 @@ def cmd_list(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from specgame._files import atomic_write_text
     from specgame.analysis.compare import gap_table
 
+    full_id = env_id(args.env)
+    cls = agent_class(args.agent)
     settings = parse_settings(args.set)
-    out = Path(args.out or f"runs/{args.env.split('/')[-1]}-{args.agent}-seed{args.seed}")
-    config = {"env": env_id(args.env), "settings": settings, "agent": args.agent,
-              "seed": args.seed, "steps": args.steps, **hyper(args)}
-    checkpoint = out / "checkpoint.npz"
-    con = console()
+    try:
+        hyper, given = chosen_settings(args, args.agent)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    steps = args.steps or default_steps(args.agent, "train")
+    out = Path(args.out) if args.out else runs.default_folder(full_id, args.agent, args.seed, settings, given,
+                                                               args.steps)
+    config = {"env": full_id, "settings": settings, "agent": args.agent, "seed": args.seed, "steps": steps,
+              "agent_settings": hyper}
+    progress = Progress(args.quiet)
     started = time.perf_counter()
-    if args.agent in NEURAL:
-        if args.resume:
-            raise CliError("--resume continues tabular runs; the DQN does not write checkpoints yet")
-        env, (agent,) = train_agents(args.agent, args.env, settings, [args.seed], args.steps, args)
-        atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
-    else:
-        env, agent = train_tabular(args, settings, out, config)
-    seconds = time.perf_counter() - started
-    table = gap_table(env, {args.agent: agent})
-    write_history(out / "progress.csv", agent.history)
-    agent.save(out / ("model.pt" if args.agent in NEURAL else "model.npz"))
-    atomic_write_text(out / "report.json", table.to_json() + "\n")
-    checkpoint.unlink(missing_ok=True)  # the model file now holds the finished run
-    con.print(f"trained {args.agent} on {config['env']} for {args.steps:,} steps "
-              f"({len(agent.history):,} episodes) in {seconds:.2f} s")
-    con.print(table)
+    try:
+        if args.agent in NEURAL:
+            if args.resume:
+                raise CliError("--resume continues tabular runs; the DQN does not write checkpoints yet")
+            make_env(args.env, settings)  # a bad env setting is refused before the folder is made
+            runs.create(out, config, overwrite=args.overwrite)
+            env, (agent,) = train_agents(args.agent, full_id, settings, [args.seed], steps, args, progress)
+        else:
+            env, agent = train_tabular(args, cls, settings, hyper, steps, out, config)
+        seconds = time.perf_counter() - started
+        table = gap_table(env, {args.agent: agent})
+        runs.finish(out, args.agent, agent, table)
+    except runs.RunError as err:
+        raise CliError(str(err)) from None
+    con = console()
+    con.print(f"trained {args.agent} on {full_id} for {steps:,} steps ({len(agent.history):,} episodes) "
+              f"in {seconds:.2f} s")
+    show(gap_grid(table))
     con.print(f"saved to {out}/")
 
 
-def train_tabular(args, settings: dict, out: Path, config: dict):
+def train_tabular(args, cls, settings: dict, hyper: dict, steps: int, out: Path, config: dict):
     """Train (or, with --resume, continue) a tabular agent, checkpointing into ``out``."""
-    from specgame._files import atomic_write_text
-
     env = make_env(args.env, settings)
-    cls = agent_class(args.agent)
-    checkpoint = out / "checkpoint.npz"
-    agent = resume_agent(out, config, env, cls) if args.resume else None
-    if agent is None:
-        if checkpoint.exists() and not args.resume:
-            raise CliError(f"{out} holds an unfinished run (checkpoint.npz); add --resume to continue it, "
-                           "or choose another --out")
-        try:
-            agent = cls(env, seed=args.seed, **hyper(args))
-        except ValueError as err:
-            raise CliError(str(err)) from None
-        atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")  # first: --resume reads it
+    checkpoint = out / runs.CHECKPOINT
     try:
-        if agent.steps_done < args.steps:
-            agent.learn(args.steps - agent.steps_done, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
+        agent = runs.resume(out, config, env, cls) if args.resume else None
+        if agent is None:
+            agent = cls(env, seed=args.seed, **hyper)  # bad settings are refused before the folder is made
+            if not args.resume:
+                runs.create(out, config, overwrite=args.overwrite)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    try:
+        if agent.steps_done < steps:
+            agent.learn(steps - agent.steps_done, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
     except KeyboardInterrupt:
         # The file, not the agent in memory: Ctrl-C may land just after a checkpoint was renamed in.
         held = f"holds step {cls.load(checkpoint).steps_done:,}" if checkpoint.exists() else "was not written yet"
-        print(f"specgame: interrupted; {checkpoint} {held} of {args.steps:,}. "
+        print(f"specgame: interrupted; {checkpoint} {held} of {steps:,}. "
               "Run the same command with --resume to continue.", file=sys.stderr)
         raise SystemExit(130) from None
     return env, agent
 
 
-def resume_agent(out: Path, config: dict, env, cls):
-    """The agent of an interrupted run in ``out``, or None if it stopped before its first checkpoint."""
-    try:
-        started_with = json.loads((out / "config.json").read_text())
-    except FileNotFoundError:
-        raise CliError(f"nothing to resume: {out} has no config.json (was the run started there?)") from None
-    except (OSError, ValueError) as err:
-        raise CliError(f"{out / 'config.json'} is unreadable: {err}") from None
-    for key, value in config.items():
-        if started_with.get(key) != value:
-            raise CliError(f"{out} was started with {key}={started_with.get(key)!r}, not {value!r}; "
-                           "resume with the options it was started with")
-    checkpoint = out / "checkpoint.npz"
-    if not checkpoint.exists():
-        if (out / "model.npz").exists():
-            raise CliError(f"nothing to resume: the run in {out} has finished (model.npz)")
-        return None  # killed before the first checkpoint: starting again is the same run
-    try:
-        return cls.load(checkpoint, env)
-    except ValueError as err:
-        raise CliError(str(err)) from None
-
-
 def _mean_ci(values) -> str:
     values = np.asarray(values, dtype=float)
+    mean = f"{values.mean():.2f}".replace("-0.00", "0.00")  # a rounding residue is not a negative score
     if len(values) < 2:
-        return f"{values.mean() + 0.0:.2f}".replace("-0.00", "0.00")
-    half = 1.96 * values.std(ddof=1) / math.sqrt(len(values))
-    return f"{values.mean():.2f} ± {half:.2f}"
+        return mean
+    return f"{mean} ± {1.96 * values.std(ddof=1) / math.sqrt(len(values)):.2f}"
 
 
 def over_seeds(reports) -> dict[str, str]:
@@ -235,52 +247,62 @@ def over_seeds(reports) -> dict[str, str]:
 
 
 def compared_agents(args) -> list[str]:
-    """The --agents names, each checked before any training, and --seeds checked."""
+    """The --agents names, each checked before any training, with --seeds and the agent options."""
     names = [name.strip() for name in args.agents.split(",") if name.strip()]
     for name in names:
         agent_class(name)  # refuse an unknown name before any training
     if args.seeds < 1:
         raise CliError(f"--seeds must be at least 1, got {args.seeds}")
+    from specgame.app.settings import family, given_settings, settings_of
+
+    used = {s.name for name in names for s in settings_of(family(name))}
+    unused = sorted(set(given_settings(args)) - used)
+    if unused:
+        raise CliError(f"--{unused[0].replace('_', '-')} is not a setting of any of {', '.join(names)}")
     return names
 
 
 def cmd_compare(args) -> None:
-    from rich.table import Table
-
     from specgame.analysis.compare import gap_table
 
     if args.all:
         return cmd_compare_all(args)
     if args.env is None:
         raise CliError("compare needs an environment id, or --all for every registered one")
+    full_id = env_id(args.env)
     names = compared_agents(args)
+    progress = Progress(args.quiet)
     columns = ("proxy return", "intended return", "proxy score", "intended score", "verdict")
     rows, reports, first_seeds = [], {}, []
     for name in names:
-        steps = args.steps if args.steps is not None or name not in NEURAL else DQN_STEPS
-        env, agents = train_agents(name, args.env, parse_settings(args.set), range(args.seeds), steps, args)
+        steps = args.steps or default_steps(name, "compare")
+        progress(f"{name}: training {args.seeds} seed(s) x {steps:,} steps")
+        env, agents = train_agents(name, full_id, parse_settings(args.set), range(args.seeds), steps, args, progress,
+                                   strict=False)
         table = gap_table(env, {f"{name} seed {i}": a for i, a in enumerate(agents)})
         reports[name] = table.to_dict()
         first_seeds.append(table.reports[0])
         cells = over_seeds(table.reports)
         rows.append((name, *(cells[column] for column in columns)))
+        progress(f"{name}: {cells['verdict']}")
     refs = table.reports[0].references
     budget = f"{args.steps:,} steps" if args.steps else "default budgets"
-    out = Table(title=f"{env_id(args.env)}: {args.seeds} seed(s) x {budget}, mean ± 95% CI")
-    for column in ("policy", *columns):
-        out.add_column(column, justify="left" if column in ("policy", "verdict") else "right")
-    for label, ret in refs.items():
-        out.add_row(f"[dim]{label}[/dim]", f"{ret.proxy_return:.2f}", f"{ret.intended_return:.2f}", "", "", "")
+    grid = Grid(("policy", *columns), title=f"{full_id}: {args.seeds} seed(s) x {budget}, mean ± 95% CI",
+                text_columns=(0, len(columns)))
+    references = list(refs.items())
+    for number, (label, ret) in enumerate(references, 1):
+        grid.add_row(f"[dim]{label}[/dim]", f"{ret.proxy_return:.2f}", f"{ret.intended_return:.2f}", "", "", "",
+                     end_section=number == len(references))
     for row in rows:
-        out.add_row(*row)
-    console().print(out)
+        grid.add_row(*row)
+    show(grid)
     if args.json:
         from specgame._files import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(reports, indent=2) + "\n")
     if args.plot:
         if any(report.evidence is None for report in first_seeds):
-            raise CliError(f"{env_id(args.env)} has no board positions to draw visits on; drop --plot")
+            raise CliError(f"{full_id} has no board positions to draw visits on; drop --plot")
         from specgame.views.plot import visit_difference
 
         save_figure(visit_difference(first_seeds, env.unwrapped.mdp), Path(args.plot))
@@ -295,35 +317,48 @@ def _danger_cells(danger) -> tuple[str, str, str]:
 
 
 def cmd_compare_all(args) -> None:
-    """One row per (env, agent): verdict over seeds, and each env's reward-level danger numbers."""
-    from rich.table import Table
+    """One row per (env, agent): verdict over seeds, and each env's reward-level danger numbers.
 
+    A progress line on stderr says which env and stage it is in, and gives each row as it is ready.
+    """
     import specgame
     from specgame.analysis.compare import gap_table
     from specgame.analysis.reward_distance import proxy_danger
+    from specgame.envs import LARGE
 
     names = compared_agents(args)
-    out = Table(title=f"every env x agent: {args.seeds} seed(s) x {args.steps:,} steps; "
-                      f"EPIC and regret are properties of the env's reward pair")
-    for column in ("env", "EPIC unif/pol", "regret", "hack rate", "agent", "proxy score", "intended score",
-                   "verdict"):
-        text = column in ("env", "agent", "verdict")
-        out.add_column(column, justify="left" if text else "right", no_wrap=text)
+    progress = Progress(args.quiet)
+    grid = Grid(("env", "EPIC unif/pol", "regret", "hack rate", "agent", "proxy score", "intended score", "verdict"),
+                title=f"every env x agent: {args.seeds} seed(s) x {args.steps:,} steps; "
+                      f"EPIC and regret are properties of the env's reward pair",
+                text_columns=(0, 4, 7))
     records = {}
-    for full_id in specgame.list_envs(skip_large=args.skip_large):
+    ids = specgame.list_envs(skip_large=args.skip_large)
+    for number, full_id in enumerate(ids, 1):
+        short = full_id.split("/")[-1]
+        large = " of millions of states (0.5-1 minute and 2-4 GB each; --skip-large leaves them out)"
+        progress(f"{number}/{len(ids)} {short}: compiling the table{large if short in LARGE else ''}")
         env = make_env(full_id, {})
+        if args.danger:
+            progress(f"{number}/{len(ids)} {short}: reward measures (EPIC, regret, hack rate) "
+                     f"on {env.unwrapped.mdp.n_states:,} states")
         danger = proxy_danger(env.unwrapped.mdp) if args.danger else None
         records[full_id] = {"reward": danger.to_dict() if danger else None, "agents": {}}
         for i, name in enumerate(names):
-            steps = args.steps if name not in NEURAL else min(args.steps, DQN_STEPS)
-            agent_env, agents = train_agents(name, full_id, {}, range(args.seeds), steps, args)
+            steps = args.steps if name not in NEURAL else min(args.steps, default_steps(name, "compare --all"))
+            progress(f"{number}/{len(ids)} {short}: training {name}, {args.seeds} seed(s) x {steps:,} steps")
+            agent_env, agents = train_agents(name, full_id, {}, range(args.seeds), steps, args, progress,
+                                             strict=False)
             table = gap_table(agent_env, {f"{name} seed {k}": a for k, a in enumerate(agents)}, evidence=False)
             records[full_id]["agents"][name] = table.to_dict()
             cells = over_seeds(table.reports)
-            env_cells = (full_id.split("/")[-1], *_danger_cells(danger)) if i == 0 else ("",) * 4
-            out.add_row(*env_cells, name, cells["proxy score"], cells["intended score"], cells["verdict"],
-                        end_section=i == len(names) - 1)
-    console().print(out)
+            progress(f"{number}/{len(ids)} {short}: {name} proxy score {cells['proxy score']}, intended score "
+                     f"{cells['intended score']}: {cells['verdict']}")
+            env_cells = (short, *_danger_cells(danger)) if i == 0 else ("",) * 4
+            grid.add_row(*env_cells, name, cells["proxy score"], cells["intended score"], cells["verdict"],
+                         end_section=i == len(names) - 1)
+        del env  # the large tables one at a time: this one is freed before the next is compiled
+    show(grid)
     console().print("EPIC: distance of proxy from intended reward (0 = same up to shaping and scale), uniform / "
                     "on the optimal policies' transitions.  regret: intended return the proxy-optimal policy "
                     "loses, over what the intended-optimal gains on random (0 harmless, 1 as bad as random).  "
@@ -336,22 +371,22 @@ def cmd_compare_all(args) -> None:
 
 def cmd_demo(args) -> None:
     """Train the three agents on BoatRaceLoop, print the gap table, write the figures."""
-    import gymnasium
-
+    from specgame.agents import make
     from specgame.analysis.compare import gap_table
+    from specgame.envs import make as make_game
     from specgame.views import play
     from specgame.views.plot import filmstrip, learning_curves
 
     con = console()
-    env = gymnasium.make("specgame/BoatRaceLoop-v0")
+    env = make_game("BoatRaceLoop-v0")
     con.print("[bold]BoatRaceLoop-v0[/bold]: the boat should race 3 laps; it is paid for the targets it hits.")
     agents = {}
-    for name in AGENTS:
+    for name in TABULAR:
         started = time.perf_counter()
-        agents[name] = agent_class(name)(env, alpha=0.1, gamma=0.99, epsilon=0.1, seed=args.seed).learn(args.steps)
+        agents[name] = make(name, env, alpha=0.1, gamma=0.99, epsilon=0.1, seed=args.seed).learn(args.steps)
         con.print(f"  trained {name:<15} {args.steps:>10,} steps in {time.perf_counter() - started:5.2f} s")
     table = gap_table(env, agents)
-    con.print(table)
+    show(gap_grid(table))
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -390,25 +425,31 @@ def _watched(args):
     source = Path(args.source)
     settings = parse_settings(args.set)
     try:
-        if source.is_dir():
+        if _looks_like_folder(args.source):
             if args.agent:
                 raise CliError(f"{source} is a run folder; its agent is the one it saved (drop --agent)")
-            env_id, saved, name, agent = play.load_run(source)
-            return env_id, {**saved, **settings}, play.agent_policy(agent), name
-        name = args.agent or "q-learning"
+            run = runs.load(source)
+            return run.env_id, {**run.settings, **settings}, play.agent_policy(run.agent), run.agent_name
+        name = args.agent or TABULAR[0]
         if name not in play.POLICY_NAMES:
             raise CliError(f"unknown agent {name!r}; choose from {', '.join(play.POLICY_NAMES)}")
-        env_id = env_id_of(args.source)
-        env = play.make_env(env_id, settings, tile_size=8)
-        return env_id, settings, play.policy_from(name, env, steps=args.steps, seed=args.seed, **hyper(args)), name
+        full_id = env_id(args.source)
+        env = play.make_env(full_id, settings, tile_size=8)
+        hyper = agent_settings(args, name) if name in AGENTS else {}
+        steps = args.steps or (default_steps(name, "watch") if name in AGENTS else 0)
+        return full_id, settings, play.policy_from(name, env, steps=steps, seed=args.seed, **hyper), name
     except ValueError as err:
         raise CliError(str(err)) from None
 
 
-def env_id_of(name: str) -> str:
-    if Path(name).suffix or Path(name).exists():
-        raise CliError(f"{name!r} is neither an environment id nor a run folder")
-    return env_id(name)
+def _looks_like_folder(source: str) -> bool:
+    """A path (it exists, or has a separator or a suffix), not an environment id."""
+    from specgame.envs import ENVIRONMENTS
+
+    name = source.removeprefix("specgame/")
+    if name in ENVIRONMENTS:
+        return False
+    return Path(source).exists() or "/" in source or "\\" in source or Path(source).suffix != ""
 
 
 def cmd_play(args) -> None:
@@ -426,15 +467,22 @@ def cmd_watch(args) -> None:
     from specgame.views import play
 
     env_id_, settings, policy, name = _watched(args)
-    console().print(f"watching {name} on {env_id_}" + (" beside the intended-optimal policy" if args.side_by_side
-                                                       else "") + "; q or escape stops")
+    con = console()
+    con.print(f"watching {name} on {env_id_}" + (" beside the intended-optimal policy" if args.side_by_side
+                                                 else "") + "; q or escape stops")
+    shown = []
 
     def frames(episode):
         runners = play.runners_for(env_id_, settings, policy, name, side_by_side=args.side_by_side,
                                    seed=args.seed + episode, tile_size=args.tile_size)
+        shown.append(runners)
         return play.episode_frames(runners, max_steps=args.max_steps)
 
     play.show(frames, f"specgame watch {env_id_}: {name}", args.fps, args.episodes)
+    for episode, runners in enumerate(shown):
+        for r in runners:
+            con.print(f"  episode {episode}, {r.title}: proxy {r.hud.proxy_return:.2f}, "
+                      f"intended {r.hud.intended_return:.2f}, {r.hud.step} steps")
 
 
 def cmd_record(args) -> None:
@@ -457,7 +505,7 @@ def cmd_record(args) -> None:
 
 
 def cmd_bench(args) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     try:
         import bench_tabular
     except ImportError:
@@ -466,11 +514,11 @@ def cmd_bench(args) -> None:
     bench_tabular.main(["--quick"] if args.quick else [])
 
 
-def cmd_sweep(args) -> None:
-    """Run a sweep config's tasks that are not yet in the results file, printing each as it ends."""
+def cmd_sweep(args) -> int:
+    """Check a sweep config whole, then run its tasks not yet in the results file, printing each as it ends."""
     from rich.markup import escape
 
-    from specgame.app.sweep import load_config, run_sweep
+    from specgame.app.sweep import expand, load_config, run_sweep
 
     config_path = Path(args.config)
     out = Path(args.out or f"runs/sweep-{config_path.stem}.csv")
@@ -484,14 +532,19 @@ def cmd_sweep(args) -> None:
                   f"{' (' + params + ')' if params else ''}: {outcome}  [{row['seconds']} s]", markup=True)
 
     try:
-        config = load_config(config_path)
+        tasks = expand(load_config(config_path))  # checks every task's env and agent settings first
         started = time.perf_counter()
-        summary = run_sweep(config, out, n_jobs=args.jobs, scheduler=args.scheduler,
+        summary = run_sweep(tasks, out, n_jobs=args.jobs, scheduler=args.scheduler,
                             retry_failed=args.retry_failed, on_row=progress)
     except (ValueError, OSError) as err:
         raise CliError(str(err)) from None
     con.print(f"{summary.tasks} task(s): {summary.skipped} already in {out}, {summary.finished} finished now, "
               f"{summary.failed} failed, in {time.perf_counter() - started:.1f} s")
+    if summary.failed:
+        print(f"specgame: {summary.failed} of {summary.tasks} task(s) failed; their errors are in {out} "
+              "(--retry-failed runs them again)", file=sys.stderr)
+        return 1
+    return 0
 
 
 # -- the parser ----------------------------------------------------------------------------
@@ -504,28 +557,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="the environments, with their proxy and intended objectives").set_defaults(
         run=cmd_list)
 
-    def learning_options(p, steps):
-        p.add_argument("--steps", type=int, default=steps,
-                       help="environment steps of training (default %(default)s)" if steps else
-                       f"environment steps of training (default 1000000 for tabular agents, {DQN_STEPS} "
-                       "for the DQN; 200000 with compare --all)")
-        p.add_argument("--alpha", type=float, default=0.1, help="step size α in (0, 1] (default %(default)s)")
-        p.add_argument("--gamma", type=float, default=0.99, help="discount γ in [0, 1] (default %(default)s)")
-        p.add_argument("--epsilon", type=float, default=0.1, help="exploration ε in [0, 1] (default %(default)s)")
-        p.add_argument("--q0", type=float, default=0.0,
-                       help="initial Q-value; above the returns it is optimistic and explores (default %(default)s)")
+    def learning_options(p, command):
+        tabular, dqn = default_steps(TABULAR[0], command), default_steps(NEURAL[0], command)
+        p.add_argument("--steps", type=int, default=None,
+                       help=f"environment steps of training (default {tabular} for tabular agents, {dqn} for the "
+                            "DQN" + ("; 200000 with compare --all)" if command == "compare" else ")"))
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="an environment parameter, repeatable")
+        add_agent_options(p)
 
-    train = sub.add_parser("train", help="train a tabular agent and report its gap")
+    train = sub.add_parser("train", help="train an agent and report its gap; the run goes to a folder")
     train.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
-    train.add_argument("--agent", default="q-learning", help=f"one of {', '.join(AGENTS + NEURAL)}")
+    train.add_argument("--agent", default=TABULAR[0], help=f"one of {', '.join(AGENTS)} (default %(default)s)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", help="run folder (default runs/ENV-AGENT-seedS)")
+    train.add_argument("--out", help="run folder (default runs/ENV-AGENT-seedS, then each setting that differs "
+                                     "from the defaults, e.g. -finish_bonus=50-q0=20)")
+    train.add_argument("--overwrite", action="store_true", help="replace the run already in the run folder")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     train.add_argument("--checkpoint-every", type=int, default=100_000, metavar="STEPS",
                        help="save checkpoint.npz in the run folder every STEPS steps (default %(default)s)")
     train.add_argument("--resume", action="store_true",
                        help="continue the interrupted run in the run folder from its checkpoint")
-    learning_options(train, None)
+    learning_options(train, "train")
     train.set_defaults(run=cmd_train)
 
     compare = sub.add_parser("compare", help="train agents over seeds and tabulate their gaps")
@@ -538,15 +590,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--skip-large", action="store_true",
                          help="with --all: leave out the envs with millions of states "
                               "(each takes minutes and GBs of memory)")
-    compare.add_argument("--agents", default=",".join(AGENTS), help="comma-separated agent names")
+    compare.add_argument("--agents", default=",".join(TABULAR),
+                         help=f"comma-separated agent names, of {', '.join(AGENTS)} (default %(default)s)")
+    compare.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     compare.add_argument("--seeds", type=int, default=None, help="seeds per agent (default 3; 1 with --all)")
     compare.add_argument("--json", help="also write the reports to this JSON file")
     compare.add_argument("--plot", help="draw seed 0's visits against the intended-optimal policy to this image")
-    learning_options(compare, None)
+    learning_options(compare, "compare")
     compare.set_defaults(run=cmd_compare)
 
     demo = sub.add_parser("demo", help="watch three agents game the boat race (the main job)")
-    demo.add_argument("--steps", type=int, default=1_000_000)
+    demo.add_argument("--steps", type=int, default=default_steps(TABULAR[0], "demo"),
+                      help="training steps per agent (default %(default)s)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--frames", type=int, default=40, help="frames in the strip and the GIF")
     demo.add_argument("--out", default="runs/demo")
@@ -570,7 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-steps", type=int, help="stop an episode after this many steps")
         p.add_argument("--tile-size", type=int, default=32, help="pixels per cell (default %(default)s)")
         p.add_argument("--fps", type=float, default=fps)
-        learning_options(p, 300_000)
+        learning_options(p, "watch")
 
     watch = sub.add_parser("watch", help="watch a trained agent (a run folder, or trained on the spot) play")
     watching_options(watch, 8)
@@ -599,11 +654,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "train" and args.steps is None:
-        args.steps = DQN_STEPS if args.agent in NEURAL else 1_000_000
     if args.command == "compare":  # --all trades budget for breadth: small defaults per env
         if args.all and args.steps is None:
-            args.steps = 200_000
+            args.steps = default_steps(TABULAR[0], "compare --all")
         args.seeds = args.seeds if args.seeds is not None else (1 if args.all else 3)
     for name in ("steps", "checkpoint_every"):
         if getattr(args, name, None) is not None and getattr(args, name) < 1:
@@ -612,11 +665,10 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 2
     try:
-        args.run(args)
+        return args.run(args) or 0
     except CliError as err:
         print(f"specgame: error: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

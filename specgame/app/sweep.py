@@ -25,13 +25,19 @@ Config format (every list is a grid axis; a scalar is a one-value axis)::
     # steps = ... and seeds = ... may be given per block too
 
 A list of single tasks is a list of blocks whose axes are all scalars.  Bad input,
-a value of the wrong type included, raises ValueError naming it (the ``noqa: TRY004``).
+a value of the wrong type included, raises ValueError naming it (the ``noqa: TRY004``):
+every task's env and agent settings are checked when the config is expanded, by building
+the game's and the agent's config objects (nothing is compiled), so a misspelt parameter
+or a bad value stops the sweep before any task runs.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import difflib
 import hashlib
+import inspect
 import io
 import itertools
 import json
@@ -45,7 +51,6 @@ from pathlib import Path
 
 CONFIG_KEYS = ("steps", "seeds", "grid")
 BLOCK_KEYS = ("env", "agent", "env_params", "agent_params", "steps", "seeds")
-AGENT_NAMES = ("q-learning", "sarsa", "expected-sarsa")
 COLUMNS = ("task", "env", "env_params", "agent", "agent_params", "seed", "steps", "status", "error",
            "proxy_return", "intended_return", "proxy_score", "intended_score", "gap", "verdict",
            "random_proxy_return", "random_intended_return", "proxy_optimal_proxy_return",
@@ -146,6 +151,11 @@ def expand(config: Mapping) -> list[Task]:
         seeds = _seeds(where, block.get("seeds", config.get("seeds", 1)))
         env_grid = _param_grid(where, "env_params", block.get("env_params", {}))
         agent_grid = _param_grid(where, "agent_params", block.get("agent_params", {}))
+        # Every task's settings are checked now, before any task runs (nothing is compiled).
+        for env, env_params in itertools.product(envs, env_grid):
+            _check_env_params(where, env, env_params)
+        for agent_params in agent_grid:
+            _check_agent_params(where, agent_params)
         for env, env_params, agent, agent_params, seed in itertools.product(
                 envs, env_grid, agents, agent_grid, seeds):
             task = Task(env=env, agent=agent, seed=seed, steps=steps, env_params=env_params,
@@ -165,22 +175,63 @@ def _axis(value) -> list:
 
 
 def _env_id(where: str, name) -> str:
-    import gymnasium
+    from specgame.envs import resolve_id
 
-    import specgame  # registers the specgame/ ids
-
-    if not isinstance(name, str):
-        raise ValueError(f"{where}: env must be an id string, got {name!r}")  # noqa: TRY004
-    full = name if "/" in name or name in gymnasium.registry else f"specgame/{name}"
-    if full not in gymnasium.registry:
-        raise ValueError(f"{where}: unknown env {name!r}; specgame's are {', '.join(specgame.list_envs())}")
-    return full
+    try:
+        return resolve_id(name)
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
 
 
 def _agent_name(where: str, name) -> str:
-    if name not in AGENT_NAMES:
-        raise ValueError(f"{where}: unknown agent {name!r}; choose from {', '.join(AGENT_NAMES)}")
+    from specgame.agents import TABULAR
+
+    if name not in TABULAR:
+        raise ValueError(f"{where}: agent must be one of {', '.join(TABULAR)}, got {name!r}")
     return name
+
+
+def _did_you_mean(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_env_params(where: str, env_id: str, params: dict) -> None:
+    """Build the game's Config from ``params`` (no compiling): unknown names and bad values fail here."""
+    from specgame import grid
+    from specgame.envs import ENVIRONMENTS, env_class
+
+    name = env_id.split("/", 1)[-1]
+    if not env_id.startswith("specgame/") or name not in ENVIRONMENTS:
+        return  # another Gymnasium env: its own make checks its parameters
+    cls = env_class(env_id)
+    fields = {f.name for f in dataclasses.fields(cls.rules.Config)}
+    extra = {p for p in inspect.signature(cls.__init__).parameters
+             if p not in ("self", "render_mode", "obs_mode", "tile_size", "mdp", "config")}
+    for key in params:
+        if key not in fields | extra:
+            raise ValueError(f"{where}: {name} has no parameter {key!r}{_did_you_mean(key, fields | extra)}; "
+                             f"its parameters are {', '.join(sorted(fields | extra))}")
+    config = {k: v for k, v in {**ENVIRONMENTS[name][1], **params}.items() if k in fields}
+    try:
+        grid.make_config(cls.rules, **config)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {name} with {json.dumps(params, sort_keys=True)}: {err}") from None
+
+
+def _check_agent_params(where: str, params: dict) -> None:
+    """Build the agents' config from ``params``: unknown names and bad values fail here."""
+    from specgame.agents import TabularConfig
+
+    fields = {f.name for f in dataclasses.fields(TabularConfig)}
+    for key in params:
+        if key not in fields:
+            raise ValueError(f"{where}: agent_params has no setting {key!r}{_did_you_mean(key, fields)}; "
+                             f"the settings are {', '.join(sorted(fields))}")
+    try:
+        TabularConfig(**params)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: agent_params {json.dumps(params, sort_keys=True)}: {err}") from None
 
 
 def _count(value) -> bool:
@@ -248,13 +299,12 @@ def _train_and_judge(task: Task) -> dict:
     import gymnasium
 
     import specgame  # noqa: F401  (registers the ids in this worker)
-    from specgame.agents import SARSA, ExpectedSARSA, QLearning
+    from specgame.agents import make
     from specgame.analysis.compare import gap_report
 
-    classes = {"q-learning": QLearning, "sarsa": SARSA, "expected-sarsa": ExpectedSARSA}
     env = gymnasium.make(task.env, **task.env_params)
     try:
-        agent = classes[task.agent](env, seed=task.seed, **task.agent_params).learn(task.steps)
+        agent = make(task.agent, env, seed=task.seed, **task.agent_params).learn(task.steps)
         report = gap_report(env, agent, name=task.agent)
     finally:
         env.close()

@@ -139,7 +139,8 @@ def td_targets(sarsa_target, q_learning_target) -> None:
 
 def behaving_returns(mdp, agents, epsilon: float, returns) -> None:
     """``returns[name]``: the exact proxy return of ``agents[name]`` acting ε-greedily, the env's exploration on."""
-    from specgame.solve import epsilon_greedy_policy, evaluate
+    from specgame.policy import epsilon_greedy_policy
+    from specgame.solve import evaluate
 
     _filled("returns", returns)
     if set(returns) != set(agents):
@@ -160,13 +161,13 @@ def behaving_returns(mdp, agents, epsilon: float, returns) -> None:
 
 def drinker(mdp, agents, answer) -> None:
     """``answer``: the name of the agent whose greedy path goes over the whisky."""
-    from specgame.solve import occupancy
+    from specgame.policy import state_occupancy
 
     _filled("answer", answer)
     if answer not in agents:
         raise ExerciseError(f"answer must be one of {sorted(agents)}, got {answer!r}")
     drunk = mdp.states[:, mdp.state_fields.index("drunk")] == 1
-    drinks = {name: float(occupancy(mdp, agent)[drunk].sum()) > 0 for name, agent in agents.items()}
+    drinks = {name: float(state_occupancy(mdp, agent)[drunk].sum()) > 0 for name, agent in agents.items()}
     if not drinks[answer]:
         raise ExerciseError(f"{answer}'s greedy path never reaches the whisky; look at the pictures again")
     _right(f"{answer} drinks" + ("" if sum(drinks.values()) > 1 else "; the other walks round"))

@@ -101,8 +101,7 @@ def _gif(frames: list, fps: float) -> Picture:
 
 
 def _figure(figure) -> Picture:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    figure.savefig(buffer := io.BytesIO(), format="png", dpi=80, bbox_inches="tight")  # memory, not a file
     import matplotlib.pyplot as plt
 
     plt.close(figure)
@@ -128,7 +127,7 @@ def _board(env, title: str, tile_size: int) -> np.ndarray:
     if core.render_mode == "rgb_array":
         frame = core.render()
     else:
-        frame = render.rasterise(core.board(), tile_size, getattr(core.rules, "TILES", None))
+        frame = render.rasterise(core.board(), tile_size, core.mdp.tiles)
     return render.with_hud(frame, replace(core.hud_values(), title=title))
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from specgame import _checks
 from specgame.env import SpecGameEnv
-from specgame.grid import MOVE_NAMES, Outcome, find, inside, move, parse_map
+from specgame.grid import MOVE_NAMES, Outcome, Position, find, inside, move, parse_map
 
 MAP = parse_map("""
 ............
@@ -31,9 +30,7 @@ class Config:
         _checks.check_int("horizon", self.horizon, 1, 10_000_000)
 
 
-class State(NamedTuple):
-    row: int
-    col: int
+State = Position  # the agent's cell is all there is to remember
 
 
 def actions(config: Config) -> tuple[str, ...]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from specgame import _checks
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs import _aisg_kit as kit
-from specgame.grid import Outcome, find, parse_map
+from specgame.grid import Outcome, Position, find, parse_map
 
 MAP = parse_map("""
 WW######
@@ -38,9 +37,7 @@ class Config:
         _checks.check_number("water_penalty", self.water_penalty, -1e9, 1e9)
 
 
-class State(NamedTuple):
-    row: int
-    col: int
+State = Position  # the agent's cell is all there is to remember
 
 
 def actions(config: Config) -> tuple[str, ...]:

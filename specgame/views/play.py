@@ -10,17 +10,17 @@ makes one from a trained agent, a solver :class:`~specgame.solve.Plan` or a name
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from specgame import render
+from specgame.agents import AGENTS, NEURAL
+from specgame.envs import resolve_id
 
-TABULAR = ("q-learning", "sarsa", "expected-sarsa")
 PLANNED = ("proxy-optimal", "intended-optimal", "random")
-POLICY_NAMES = TABULAR + ("dqn",) + PLANNED
+POLICY_NAMES = AGENTS + PLANNED
 
 
 # -- policies ------------------------------------------------------------------------------------
@@ -62,12 +62,14 @@ def random_policy(seed: int = 0):
     return act
 
 
-def policy_from(name: str, env, *, steps: int = 300_000, seed: int = 0, **hyper):
-    """A policy by name: a tabular agent trained here for ``steps``, the DQN, or a reference.
+def policy_from(name: str, env, *, steps: int, seed: int = 0, **settings):
+    """A policy by name: an agent (one of :data:`specgame.agents.AGENTS`) trained here for
+    ``steps`` with ``settings``, or a reference plan (proxy-optimal, intended-optimal, random).
 
-    ``name`` is one of :data:`POLICY_NAMES`.  Training prints nothing; it takes seconds for
-    the tabular agents at the default budget.
+    Training prints nothing; it takes seconds for the tabular agents at `specgame watch`'s budget.
+    The DQN trains on the board's onehot planes of the same game.
     """
+    from specgame.agents import make
     from specgame.solve import solve
 
     mdp = env.unwrapped.mdp
@@ -75,47 +77,22 @@ def policy_from(name: str, env, *, steps: int = 300_000, seed: int = 0, **hyper)
         return plan_policy(solve(mdp, name.split("-")[0]))
     if name == "random":
         return random_policy(seed)
-    if name in TABULAR:
-        from specgame.agents import SARSA, ExpectedSARSA, QLearning
-
-        cls = {"q-learning": QLearning, "sarsa": SARSA, "expected-sarsa": ExpectedSARSA}[name]
-        return agent_policy(cls(mdp, seed=seed, **hyper).learn(steps))
-    if name == "dqn":
-        try:
-            from specgame.agents.dqn import DQN
-        except ImportError as err:
-            raise ValueError(f"the DQN needs torch and specgame.agents.dqn: {err}") from None
-        spec = env.unwrapped.spec
+    if name not in POLICY_NAMES:
+        raise ValueError(f"policy must be one of {', '.join(POLICY_NAMES)}, got {name!r}")
+    if name in NEURAL:
         import gymnasium
 
-        onehot = gymnasium.make(spec.id, obs_mode="onehot", **_settings(env))
-        from specgame.agents import BOARD_DQN_SETTINGS, BOARD_DQN_STEPS
-
-        return agent_policy(DQN(onehot, seed=seed, **BOARD_DQN_SETTINGS).learn(min(steps, BOARD_DQN_STEPS)))
-    raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICY_NAMES)}")
+        try:
+            onehot = gymnasium.make(env.unwrapped.spec.id, obs_mode="onehot", **_settings(env))
+            return agent_policy(make(name, onehot, seed=seed, **settings).learn(steps))
+        except ImportError as err:
+            raise ValueError(f"the DQN needs torch: {err}") from None
+    return agent_policy(make(name, mdp, seed=seed, **settings).learn(steps))
 
 
 def _settings(env) -> dict:
     """The game parameters an env was made with (beyond its registration's defaults)."""
     return dict(getattr(env.unwrapped, "config", {}) or {})
-
-
-def load_run(folder):
-    """The env id, settings and agent saved by ``specgame train`` in ``folder``."""
-    from specgame.agents.tabular import TabularAgent
-
-    folder = Path(folder)
-    config_path, model_path = folder / "config.json", folder / "model.npz"
-    if not config_path.is_file() or not model_path.is_file():
-        raise ValueError(f"{folder} is not a run folder: it needs config.json and model.npz "
-                         "(written by `specgame train`)")
-    config = json.loads(config_path.read_text())
-    try:
-        env_id, settings, algorithm = config["env"], config.get("settings", {}), config["agent"]
-    except (KeyError, TypeError):
-        raise ValueError(f"{config_path} does not name its env and agent") from None
-    env = make_env(env_id, settings, tile_size=8)
-    return env_id, settings, algorithm, TabularAgent.load(model_path, env.unwrapped)  # checks the shapes agree
 
 
 # -- episodes as frames --------------------------------------------------------------------------
@@ -173,12 +150,7 @@ class Runner:
 def make_env(env_id: str, settings: dict | None = None, tile_size: int = 32):
     import gymnasium
 
-    import specgame
-
-    full = env_id if "/" in env_id else f"specgame/{env_id}"
-    if full not in specgame.list_envs():
-        raise ValueError(f"unknown environment {env_id!r}; `specgame list` shows the ids")
-    return gymnasium.make(full, render_mode="rgb_array", tile_size=tile_size, **(settings or {}))
+    return gymnasium.make(resolve_id(env_id), render_mode="rgb_array", tile_size=tile_size, **(settings or {}))
 
 
 def episode_frames(runners, max_steps: int | None = None) -> list[np.ndarray]:
@@ -287,7 +259,7 @@ def play(env_id: str, settings: dict | None = None, *, seed: int = 0, tile_size:
     try:
         while not (player.quit or window.closed):
             window.show(player.runner.frame())
-            for key in window:
+            for key in window.keys():  # a Window is not iterable: keys() drains what was pressed
                 was_done = player.runner.done
                 player.press(key)
                 if player.runner.done and not was_done:
