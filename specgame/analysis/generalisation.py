@@ -302,6 +302,14 @@ class GeneralisationTable:
                 "reports": [report.to_dict() for report in self.reports]}
 
 
+def check_variants(train, test) -> tuple[TabularMDP, TabularMDP]:
+    """The two tables, checked before any training: the same boards, and a declared correlate."""
+    train_mdp, test_mdp = to_mdp(_resolved(train)), to_mdp(_resolved(test))
+    _check_same_boards(train_mdp, test_mdp)
+    correlate_name(train_mdp)
+    return train_mdp, test_mdp
+
+
 def generalisation_table(train, test, policies: Mapping[str, object], *, thresholds: Thresholds | None = None,
                          competence: float = COMPETENCE) -> GeneralisationTable:
     """Judge each named policy (or agent) on ``train`` and on ``test`` (anything
@@ -309,8 +317,7 @@ def generalisation_table(train, test, policies: Mapping[str, object], *, thresho
     if not policies:
         fail("policies", "a non-empty mapping {name: policy_or_agent}", policies)
     check_number("competence", competence, 0, 1)
-    train_mdp, test_mdp = to_mdp(_resolved(train)), to_mdp(_resolved(test))
-    _check_same_boards(train_mdp, test_mdp)
+    train_mdp, test_mdp = check_variants(train, test)
     trained = {str(name): on_train(train_mdp, policy) for name, policy in policies.items()}
     carried = {str(name): on_test(train_mdp, test_mdp, policy) for name, policy in policies.items()}
     apart = _settings_apart(train_mdp, test_mdp)
