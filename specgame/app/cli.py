@@ -650,8 +650,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--retry-failed", action="store_true", help="run again the tasks that failed before")
     sweep.set_defaults(run=cmd_sweep)
 
-    from specgame.app import lm_cmd
+    from specgame.app import interpret_cmd, lm_cmd
 
+    interpret_cmd.add_parser(sub)
     lm_cmd.add_parser(sub)
     return parser
 
