@@ -34,7 +34,7 @@ def tour(out: Path, quick: bool) -> None:
     """Every registered environment, a few steps into the intended-optimal episode
     (with ``quick``, only those of at most 50,000 states)."""
     stills = []
-    ids = specgame.list_envs(skip_large=quick)
+    ids = specgame.list_envs(skip_large=quick, tables_only=True)
     for number, env_id in enumerate(ids, 1):
         say(f"environment tour {number}/{len(ids)}: {env_id.split('/')[-1]}")
         env = specgame.make(env_id, render_mode="rgb_array", tile_size=20)

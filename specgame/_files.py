@@ -72,6 +72,21 @@ def json_bytes(record) -> np.ndarray:
     return np.frombuffer(json.dumps(record, default=plain).encode(), dtype=np.uint8)
 
 
+def user_cache_dir() -> Path | None:
+    """Where specgame keeps what it can rebuild (compiled tables, pretrained models), or None.
+
+    ``SPECGAME_CACHE_DIR`` if set, else the XDG cache folder (``~/.cache/specgame``);
+    ``SPECGAME_NO_CACHE=1`` switches the disk cache off.
+    """
+    if os.environ.get("SPECGAME_NO_CACHE"):
+        return None
+    root = os.environ.get("SPECGAME_CACHE_DIR")
+    if root is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(base, "specgame")
+    return Path(root)
+
+
 def atomic_write_text(path, text: str) -> Path:
     return atomic_write(path, lambda f: f.write(text.encode()))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
-import os
 import weakref
 from collections import deque
 from pathlib import Path
@@ -173,13 +172,12 @@ def _within(mdp: TabularMDP, rules, cfg, max_states: int) -> TabularMDP:
 
 
 def _cache_path(rules, cfg) -> Path | None:
-    if os.environ.get("SPECGAME_NO_CACHE"):
-        return None
-    root = os.environ.get("SPECGAME_CACHE_DIR")
-    if root is None:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(base, "specgame")
+    from specgame._files import user_cache_dir
     from specgame._version import __version__
+
+    root = user_cache_dir()
+    if root is None:
+        return None
 
     try:
         source = inspect.getsource(rules)
@@ -189,7 +187,7 @@ def _cache_path(rules, cfg) -> Path | None:
     # TILES too: a game may take its look from another module (the AISG games share tiles).
     for part in (__version__, source, inspect.getsource(_enumerate), repr(cfg), repr(sorted(rules.TILES.items()))):
         digest.update(part.encode())
-    return Path(root) / f"{game_name(rules)}-{digest.hexdigest()[:20]}.npz"
+    return root / f"{game_name(rules)}-{digest.hexdigest()[:20]}.npz"
 
 
 def _enumerate(rules, cfg, max_states: int) -> TabularMDP:

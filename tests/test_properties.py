@@ -33,7 +33,7 @@ from specgame.env import SpecGameEnv
 from specgame.envs import env_class
 from specgame.mdp import TabularMDP, to_mdp
 
-ENV_IDS = specgame.list_envs()
+ENV_IDS = specgame.list_envs(tables_only=True)  # FullStopLM-v0: tests/test_lm_env.py
 GAME_IDS = [i for i in ENV_IDS if getattr(env_class(i), "rules", None) is not None]
 
 # Values of every kind a user (or a typo) might pass for a parameter.

@@ -11,7 +11,7 @@ from specgame import render
 from specgame.policy import state_occupancy
 from specgame.solve import solve
 
-ENV_IDS = specgame.list_envs()
+ENV_IDS = specgame.list_envs(tables_only=True)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

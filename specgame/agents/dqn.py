@@ -58,35 +58,42 @@ F = torch.nn.functional
 class MLP(nn.Module):
     """Linear layers with ReLU between them; input flattened from the second axis.
 
-    ``forward`` calls ``F.linear`` directly instead of going through each layer's module
-    call: for nets this small the per-module dispatch costs as much as the arithmetic.
+    Every step is a named submodule called as a module (``layers.0``, ``relus.0``, …,
+    ``layers.N``), so forward hooks on any of them fire: :mod:`specgame.interpret` reads
+    and steers the activations through those hooks.
     """
 
     def __init__(self, n_in: int, widths, n_out: int):
         super().__init__()
         sizes = [n_in, *widths, n_out]
+        self.flatten = nn.Flatten(1)
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.relus = nn.ModuleList(nn.ReLU() for _ in widths)  # no parameters: the initialisation is unchanged
 
     def forward(self, x):
-        x = x.flatten(1)
+        x = self.flatten(x)
         *hidden, last = self.layers
-        for layer in hidden:
-            x = torch.relu(F.linear(x, layer.weight, layer.bias))
-        return F.linear(x, last.weight, last.bias)
+        for layer, relu in zip(hidden, self.relus):
+            x = relu(layer(x))
+        return last(x)
 
 
 class CNN(nn.Module):
-    """3×3 convolutions (padding 1, stride 1, ReLU) over C×H×W planes, then an MLP head."""
+    """3×3 convolutions (padding 1, stride 1, ReLU) over C×H×W planes, then an MLP head.
+
+    Named submodules as in :class:`MLP`: ``convs.i`` and ``relus.i``, then ``head.…``.
+    """
 
     def __init__(self, obs_shape, channels, widths, n_out: int):
         super().__init__()
         sizes = [obs_shape[0], *channels]
         self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.relus = nn.ModuleList(nn.ReLU() for _ in channels)
         self.head = MLP(sizes[-1] * obs_shape[1] * obs_shape[2], widths, n_out)
 
     def forward(self, x):
-        for conv in self.convs:
-            x = torch.relu(F.conv2d(x, conv.weight, conv.bias, padding=1))
+        for conv, relu in zip(self.convs, self.relus):
+            x = relu(conv(x))
         return self.head(x)
 
 

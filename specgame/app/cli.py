@@ -352,7 +352,7 @@ def cmd_compare_all(args) -> None:
                       f"EPIC and regret are properties of the env's reward pair",
                 text_columns=(0, 4, 7))
     records = {}
-    ids = specgame.list_envs(skip_large=args.skip_large)
+    ids = specgame.list_envs(skip_large=args.skip_large, tables_only=True)
     for number, full_id in enumerate(ids, 1):
         short = full_id.split("/")[-1]
         large = " of millions of states (0.5-1 minute and 2-4 GB each; --skip-large leaves them out)"
@@ -671,6 +671,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786) to run on its workers")
     sweep.add_argument("--retry-failed", action="store_true", help="run again the tasks that failed before")
     sweep.set_defaults(run=cmd_sweep)
+
+    from specgame.app import interpret_cmd, lm_cmd
+
+    interpret_cmd.add_parser(sub)
+    lm_cmd.add_parser(sub)
     return parser
 
 

@@ -19,6 +19,7 @@ NAMESPACE = "specgame"
 # id -> (entry point, default keyword arguments).  Variants are extra ids with kwargs.
 ENVIRONMENTS = {
     "BoatRaceLoop-v0": ("specgame.envs.boat_race_loop:BoatRaceLoopEnv", {}),
+    "BoatRaceLoop-Mixed-v0": ("specgame.envs.boat_race_mixed:BoatRaceMixedEnv", {}),
     "CliffWalking-v0": ("specgame.envs.cliff_walking:CliffWalkingEnv", {}),
     "FullStop-v0": ("specgame.envs.full_stop:FullStopEnv", {}),
     "ShapingLoop-v0": ("specgame.envs.shaping_loop:ShapingLoopEnv", {}),
@@ -70,6 +71,13 @@ ENVIRONMENTS = {
                               {"level_seed": 1, "keys": 4, "chests": 1}),
 }
 
+# Environments that are not table games (a language model's decoding, in specgame.lm):
+# registered by their entry point only, so importing the games never imports a layer
+# above them, and left out of the table-only tools (compare --all, the gallery).
+MODEL_ENVIRONMENTS = {
+    "FullStopLM-v0": ("specgame.lm.env:FullStopLMEnv", {}),
+}
+
 
 def register(env_id: str, env_class, **kwargs) -> str:
     """Register ``env_class`` (a SpecGameEnv subclass that declares its rules) as ``env_id``,
@@ -92,6 +100,9 @@ def register_envs() -> None:
     """Register every specgame id in the ``specgame/`` namespace, checking each game (idempotent)."""
     for name, (entry_point, kwargs) in ENVIRONMENTS.items():
         register(f"{NAMESPACE}/{name}", _load(entry_point), **kwargs)
+    for name, (entry_point, kwargs) in MODEL_ENVIRONMENTS.items():
+        if f"{NAMESPACE}/{name}" not in gymnasium.registry:
+            gymnasium.register(id=f"{NAMESPACE}/{name}", entry_point=entry_point, kwargs=dict(kwargs))
 
 
 def _load(entry_point: str):
@@ -105,8 +116,13 @@ def _load(entry_point: str):
 LARGE = ("SideEffectsSokoban-Level1-v0", "SideEffectsSokoban-Level3-v0", "RocksDiamonds-v0")
 
 
-def env_ids(skip_large: bool = False) -> list[str]:
-    return [f"{NAMESPACE}/{name}" for name in ENVIRONMENTS if not (skip_large and name in LARGE)]
+def env_ids(skip_large: bool = False, tables_only: bool = False) -> list[str]:
+    """Every specgame id: the table games (without the :data:`LARGE` ones if ``skip_large``),
+    then, unless ``tables_only``, the environments that have no table (:data:`MODEL_ENVIRONMENTS`)."""
+    names = [name for name in ENVIRONMENTS if not (skip_large and name in LARGE)]
+    if not tables_only:
+        names += list(MODEL_ENVIRONMENTS)
+    return [f"{NAMESPACE}/{name}" for name in names]
 
 
 def resolve_id(env_id: str) -> str:
@@ -118,7 +134,7 @@ def resolve_id(env_id: str) -> str:
     if not isinstance(env_id, str) or not env_id:
         raise ValueError(f"env_id must be an environment id such as 'BoatRaceLoop-v0', got {env_id!r}")
     name = env_id.removeprefix(f"{NAMESPACE}/")
-    if name in ENVIRONMENTS:
+    if name in ENVIRONMENTS or name in MODEL_ENVIRONMENTS:
         return f"{NAMESPACE}/{name}"
     if env_id in gymnasium.registry:
         return env_id
@@ -133,9 +149,10 @@ def make(env_id: str, **kwargs):
 def env_class(env_id: str):
     """The class behind an id (``specgame/`` prefix optional), for its docs and summaries."""
     name = resolve_id(env_id).split("/", 1)[-1]
-    if name not in ENVIRONMENTS:
+    entries = {**ENVIRONMENTS, **MODEL_ENVIRONMENTS}
+    if name not in entries:
         raise ValueError(f"{env_id!r} is not a specgame environment; ours: {', '.join(env_ids())}")
-    return _load(ENVIRONMENTS[name][0])
+    return _load(entries[name][0])
 
 
 register_envs()

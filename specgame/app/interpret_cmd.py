@@ -1,0 +1,66 @@
+"""``specgame interpret ENV --agent dqn [--run DIR] [--quick] --out DIR``: look inside the gamer.
+
+Trains the README's board DQN (or loads ``DIR/model.npz`` from a ``specgame train`` run),
+then runs every method of :mod:`specgame.interpret` over every state of the table and
+writes ``interpret.json``, ``activations.npz``, ``features.npz`` and the figures.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from specgame.agents import BOARD_DQN_SETTINGS, BOARD_DQN_STEPS, NEURAL
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("interpret", help="look inside a trained network, scored against the answer key")
+    p.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
+    p.add_argument("--agent", default="dqn", help=f"one of {', '.join(NEURAL)} (default %(default)s)")
+    p.add_argument("--run", dest="run_dir", metavar="DIR",
+                   help="a run folder with model.npz (from `specgame train`) to load instead of training")
+    p.add_argument("--steps", type=int, default=BOARD_DQN_STEPS,
+                   help="training steps when no --run is given (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="small budgets for every method (same methods)")
+    p.add_argument("--out", help="output folder (default runs/interpret-ENV-AGENT-seedS)")
+    p.set_defaults(run=run)  # the cli calls args.run(args); its int is the exit status
+
+
+def run(args) -> int:
+    import gymnasium as gym
+
+    from specgame.envs import resolve_id
+    from specgame.interpret.report import interpret_network
+
+    if args.agent not in NEURAL:
+        print(f"specgame: error: --agent must be one of {', '.join(NEURAL)}, got {args.agent!r}", file=sys.stderr)
+        return 2
+    if args.steps < 1:
+        print(f"specgame: error: --steps must be a positive number of steps, got {args.steps}", file=sys.stderr)
+        return 2
+    from specgame.agents.dqn import DQN
+
+    env_id = resolve_id(args.env)
+    env = gym.make(env_id, obs_mode="onehot")
+    out = Path(args.out or f"runs/interpret-{env_id.split('/')[-1]}-{args.agent}-seed{args.seed}")
+    started = time.perf_counter()
+    if args.run_dir:
+        model = Path(args.run_dir) / "model.npz"
+        if not model.is_file():
+            print(f"specgame: error: --run must be a run folder holding model.npz, got {args.run_dir!r}",
+                  file=sys.stderr)
+            return 2
+        agent = DQN.load(model, env=env)
+        print(f"loaded {model}")
+    else:
+        agent = DQN(env, seed=args.seed, **BOARD_DQN_SETTINGS).learn(args.steps)
+        out.mkdir(parents=True, exist_ok=True)
+        agent.save(out / "model.npz")
+        print(f"trained {args.agent} on {env_id} for {args.steps:,} steps in {time.perf_counter() - started:.1f} s")
+    interpret_network(agent.q_net, env.unwrapped.mdp, out, quick=args.quick, gamma=agent.config.gamma,
+                      seed=args.seed)
+    print(f"wrote {out}/interpret.json, activations.npz, features.npz and the figures "
+          f"({time.perf_counter() - started:.1f} s in all)")
+    return 0

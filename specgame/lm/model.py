@@ -1,0 +1,167 @@
+"""A small causal transformer: pre-LayerNorm blocks, learned positions, tied embeddings.
+
+Small enough to pretrain on two CPU cores in seconds, big enough to learn the language's
+states from the context. Every intermediate that the probes read has a name:
+``model.residuals(tokens)`` returns the residual stream after the embedding and after
+each block.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from specgame._checks import check_choice, check_int, fail
+from specgame._files import atomic_write
+
+MODEL_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The shape of the network."""
+
+    n_words: int
+    """Vocabulary size (the language's words, ``<eot>`` included)."""
+    context: int = 32
+    """The longest token sequence the model reads (learned positions)."""
+    d_model: int = 64
+    """Width of the residual stream."""
+    n_layers: int = 2
+    """Transformer blocks."""
+    n_heads: int = 4
+    """Attention heads per block (must divide d_model)."""
+
+    def __post_init__(self):
+        check_int("n_words", self.n_words, 2)
+        check_int("context", self.context, 2)
+        check_int("d_model", self.d_model, 4)
+        check_int("n_layers", self.n_layers, 1)
+        check_int("n_heads", self.n_heads, 1)
+        if self.d_model % self.n_heads:
+            raise ValueError(f"n_heads must divide d_model={self.d_model}, got {self.n_heads}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Block(nn.Module):
+    """x + attention(LayerNorm(x)), then x + MLP(LayerNorm(x)): the pre-LayerNorm layout."""
+
+    def __init__(self, d_model: int, n_heads: int):
+        super().__init__()
+        self.n_heads = n_heads
+        self.norm1 = nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, length, width = x.shape
+        q, k, v = self.qkv(self.norm1(x)).split(width, dim=-1)
+        heads = [t.view(batch, length, self.n_heads, width // self.n_heads).transpose(1, 2) for t in (q, k, v)]
+        attended = F.scaled_dot_product_attention(*heads, is_causal=True)
+        x = x + self.out(attended.transpose(1, 2).reshape(batch, length, width))
+        return x + self.mlp(self.norm2(x))
+
+
+class TransformerLM(nn.Module):
+    """Next-token logits for token sequences of up to ``config.context`` tokens."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.n_words, config.d_model)
+        self.position = nn.Embedding(config.context, config.d_model)
+        self.blocks = nn.ModuleList(Block(config.d_model, config.n_heads) for _ in range(config.n_layers))
+        self.norm = nn.LayerNorm(config.d_model)
+        nn.init.normal_(self.embed.weight, std=0.02)
+        nn.init.normal_(self.position.weight, std=0.02)
+
+    def residuals(self, tokens: torch.Tensor, edit=None) -> list[torch.Tensor]:
+        """The residual stream after the embedding and after each block ([batch, length, d_model] each).
+
+        ``edit(layer, x) -> x``, if given, changes the stream after each layer (0 = embedding)
+        before the next block reads it: how a direction is subtracted from a model.
+        """
+        length = tokens.shape[1]
+        if length > self.config.context:
+            raise ValueError(f"tokens must be at most context={self.config.context} long, got {length}")
+        x = self.embed(tokens) + self.position(torch.arange(length, device=tokens.device))
+        stream = [x if edit is None else edit(0, x)]
+        for i, block in enumerate(self.blocks):
+            x = block(stream[-1])
+            stream.append(x if edit is None else edit(i + 1, x))
+        return stream
+
+    def forward(self, tokens: torch.Tensor, edit=None) -> torch.Tensor:
+        x = self.residuals(tokens, edit)[-1]
+        return self.norm(x) @ self.embed.weight.T  # tied: the output reads the input embeddings
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"cpu"`` (the default everywhere), ``"cuda"``, or ``"auto"``: a GPU when one is present."""
+    check_choice("device", device, ("cpu", "cuda", "auto"))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda" and not torch.cuda.is_available():
+        fail("device", "'cpu' or 'auto' on a machine without a GPU", device)
+    return torch.device(device)
+
+
+@contextlib.contextmanager
+def training_threads(threads: int = 1):
+    """Run with ``threads`` CPU threads (one by default: bit-reproducible and fair on shared cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def seeded(seed: int):
+    """torch's global generator seeded for the block and restored after (the user's stream is untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def save_model(model: TransformerLM, header: dict, path) -> None:
+    """Weights and a JSON header (with the model's shape) in one torch file, written atomically."""
+    header = {**header, "model": model.config.to_dict(), "model_version": MODEL_VERSION}
+    state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
+
+    def write(f):
+        buffer = io.BytesIO()
+        torch.save({"header": json.dumps(header), "weights": state}, buffer)
+        f.write(buffer.getvalue())
+
+    atomic_write(path, write)
+
+
+def load_model(path, device: str = "cpu") -> tuple[TransformerLM, dict]:
+    """A model saved by :func:`save_model`, read with ``weights_only=True`` (nothing unpickled).
+
+    Raises ``ValueError`` naming the file for anything damaged, foreign or of another version.
+    """
+    try:
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+        header = json.loads(stored["header"])
+        if header.get("model_version") != MODEL_VERSION:
+            raise ValueError(f"model version {header.get('model_version')!r}, this specgame reads {MODEL_VERSION}")
+        model = TransformerLM(ModelConfig(**header["model"]))
+        model.load_state_dict(stored["weights"], strict=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # a damaged file fails in many ways; each one means "do not trust it"
+        raise ValueError(f"{path} is not a readable specgame language model: {type(err).__name__}: {err}") from None
+    return model.to(resolve_device(device)).eval(), header
