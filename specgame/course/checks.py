@@ -286,3 +286,82 @@ def shaping(shape_function) -> None:
                             f"but R + γ φ(s') − φ(s) = {expected[worst]:.4f}")
     distance = epic_distance_dense(reward, got, gamma=gamma)
     _right(f"EPIC distance between R and its shaped version: {distance:.1e} (shaping is invisible to EPIC)")
+
+
+# -- lesson 7: goal misgeneralisation ---------------------------------------------------------
+
+
+def reach_reward(reach_function, mdp) -> None:
+    """``reach_function(mdp, goal)``: +1 for a step from a live state off the goal into it, float [S, A, K]."""
+    import dataclasses
+
+    from specgame.analysis.generalisation import correlate_states, reach_table
+    from specgame.policy import uniform_policy
+    from specgame.solve import evaluate
+
+    _callable("reach_reward", reach_function)
+    goal = correlate_states(mdp)
+    expected = reach_table(mdp).proxy
+    got = np.asarray(_calls("reach_reward", reach_function, mdp, goal), dtype=np.float64)
+    if got.shape != expected.shape:
+        raise ExerciseError(f"reach_reward must return an array of mdp.next_state's shape {expected.shape}, "
+                            f"got {got.shape}")
+    wrong = np.argwhere(got != expected)
+    if len(wrong):
+        s, a, k = (int(i) for i in wrong[0])
+        target = int(mdp.next_state[s, a, k])
+        raise ExerciseError(f"{len(wrong)} entries differ; the first: state {s} (terminal {bool(mdp.terminal[s])}, "
+                            f"in the goal {bool(goal[s])}), action {a}, next state {target} (in the goal "
+                            f"{bool(goal[target])}): you give {got[s, a, k]:g}, it should be {expected[s, a, k]:g}")
+    table = dataclasses.replace(mdp, terminal=mdp.terminal | goal, proxy=got)
+    rate = evaluate(table, uniform_policy(table)).proxy_return
+    _right(f"a uniformly random walker reaches the correlate in {rate:.1%} of its episodes, exactly")
+
+
+def misgeneralised_verdict(verdict_function) -> None:
+    """``verdict_function(train_verdict, test_verdict, test_intended_score, test_correlate_score)``."""
+    from specgame.analysis.compare import Thresholds
+    from specgame.analysis.generalisation import COMPETENCE
+
+    _callable("verdict_on_test", verdict_function)
+    aligned = Thresholds().aligned
+    cases = [("aligned", "incompetent", -0.24, 1.0),          # the coin follower
+             ("aligned", "incompetent", aligned, 1.0),        # at the aligned threshold: not below it
+             ("aligned", "incompetent", 0.1, COMPETENCE),     # at the competence threshold: it counts
+             ("aligned", "incompetent", 0.1, 0.49),           # lost rather than misled
+             ("incompetent", "incompetent", 0.0, 1.0),        # never learned the training levels
+             ("aligned", "aligned", 0.9, 1.0),                # generalised
+             ("gaming", "gaming", 0.1, 0.9),                  # gaming in training is another failure
+             ("aligned", "gaming", 0.2, 0.7)]
+    for train_verdict, test_verdict, test_score, correlate_score in cases:
+        expected = ("misgeneralised" if train_verdict == "aligned" and test_score < aligned
+                    and correlate_score >= COMPETENCE else test_verdict)
+        got = _calls("verdict_on_test", verdict_function, train_verdict, test_verdict, test_score, correlate_score)
+        if got != expected:
+            raise ExerciseError(f"verdict_on_test{(train_verdict, test_verdict, test_score, correlate_score)} "
+                                f"is {got!r}, but it should be {expected!r}")
+    _right("misgeneralised: aligned in training, failing on test, and competent at the correlate there")
+
+
+def carry(carry_function, train, test, agent) -> None:
+    """``carry_function(train, test, actions)``: a table over training observations carried to test boards."""
+    from specgame.analysis.generalisation import transfer_table
+
+    _callable("carry", carry_function)
+    generator = np.random.default_rng(5)
+    for actions in (np.argmax(agent.q, axis=1), generator.integers(1, train.n_actions, size=train.n_obs)):
+        expected = transfer_table(train, test, actions)
+        got = np.asarray(_calls("carry", carry_function, train, test, actions))
+        if got.shape != expected.shape:
+            raise ExerciseError(f"carry must return one action per test observation, shape {expected.shape}, "
+                                f"got {got.shape}")
+        if (got != expected).any():
+            o = int(np.argmax(got != expected))
+            raise ExerciseError(f"on test observation {o} you give action {got[o]}, but it should be {expected[o]}")
+    # Carried to its own training levels, where every board has been seen, a table acts as it does there.
+    own = np.arange(train.n_obs) % train.n_actions
+    if (np.asarray(_calls("carry", carry_function, train, train, own)) != transfer_table(train, train, own)).any():
+        raise ExerciseError("carried to its own training levels, a table must act as it does there")
+    seen = {train.boards[o].tobytes() for o in range(train.n_obs)}
+    new = sum(test.boards[o].tobytes() not in seen for o in range(test.n_obs))
+    _right(f"{new:,} of the {test.n_obs:,} test boards were never seen in training: there the table takes action 0")
