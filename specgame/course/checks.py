@@ -365,3 +365,64 @@ def carry(carry_function, train, test, agent) -> None:
     seen = {train.boards[o].tobytes() for o in range(train.n_obs)}
     new = sum(test.boards[o].tobytes() not in seen for o in range(test.n_obs))
     _right(f"{new:,} of the {test.n_obs:,} test boards were never seen in training: there the table takes action 0")
+
+
+# -- lesson 6: the language model that writes full stops --------------------------------------
+
+
+def state_entropy(entropy_function) -> None:
+    """``entropy_function(logp)``: the entropy (nats) of each row of a log-probability table with -inf entries."""
+    from specgame.lm.grammar import language
+
+    _callable("state_entropy", entropy_function)
+    for name in ("tiny", "english"):
+        lang = language(name)
+        expected = lang.state_entropy()
+        got = np.asarray(_calls("state_entropy", entropy_function, lang.logp.copy()), dtype=np.float64)
+        if got.shape != expected.shape:
+            raise ExerciseError(f"state_entropy must return one number per state, shape {expected.shape}, "
+                                f"got {got.shape}")
+        if np.isnan(got).any():
+            raise ExerciseError(f"state_entropy gives nan for {int(np.isnan(got).sum())} states of the {name} "
+                                "language: an impossible word (log-probability -inf) must contribute 0")
+        worst = int(np.abs(got - expected).argmax())
+        _close(f"the entropy of state {lang.state_names[worst]!r} of the {name} language", got[worst], expected[worst])
+    rate = language("english").entropy_rate()
+    _right(f"the English-like language writes {rate:.2f} nats per word: no model can average a lower loss on it")
+
+
+def leave_one_out(advantage_function) -> None:
+    """``advantage_function(rewards)``: each reward minus the mean of the others in its row, [groups, k]."""
+    _callable("advantages", advantage_function)
+    generator = np.random.default_rng(13)
+    for shape in ((3, 4), (1, 2), (5, 7)):
+        rewards = generator.normal(size=shape).round(2)
+        expected = rewards - (rewards.sum(axis=1, keepdims=True) - rewards) / (shape[1] - 1)
+        got = np.asarray(_calls("advantages", advantage_function, rewards.copy()), dtype=np.float64)
+        if got.shape != rewards.shape:
+            raise ExerciseError(f"advantages must return an array of the rewards' shape {shape}, got {got.shape}")
+        if not np.allclose(got, expected, atol=1e-9):
+            g, i = np.unravel_index(np.abs(got - expected).argmax(), shape)
+            raise ExerciseError(f"for rewards row {rewards[g].tolist()}, completion {i}: you give {got[g, i]:.4f}, "
+                                f"but the reward minus the mean of the other {shape[1] - 1} is {expected[g, i]:.4f}")
+    _right("a completion's own reward never enters its baseline; each advantage is k/(k−1) times the reward's "
+           "deviation from its group's mean, so a group's advantages sum to 0")
+
+
+def best_of_n_law(law_function) -> None:
+    """``law_function(p, n)``: the law of the best of n draws over sorted levels with probabilities p."""
+    from specgame.lm.best_of_n import exact_kl, kl_bound, level_law
+
+    _callable("best_of_n_law", law_function)
+    rewards = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 5])
+    for n in (1, 2, 3, 10, 64):
+        _, p, expected = level_law(rewards, n)
+        got = np.asarray(_calls("best_of_n_law", law_function, p.copy(), n), dtype=np.float64)
+        if got.shape != p.shape:
+            raise ExerciseError(f"best_of_n_law must return one probability per level, shape {p.shape}, "
+                                f"got {got.shape}")
+        if not np.allclose(got, expected, atol=1e-12):
+            raise ExerciseError(f"best_of_n_law(p={np.round(p, 3).tolist()}, n={n}) is {np.round(got, 4).tolist()}, "
+                                f"but it should be {np.round(expected, 4).tolist()}")
+    _, p, q = level_law(rewards, 64)
+    _right(f"for these levels and n = 64: exact KL {exact_kl(p, q):.2f} nats, the quoted formula {kl_bound(64):.2f}")
