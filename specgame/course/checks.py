@@ -426,3 +426,63 @@ def best_of_n_law(law_function) -> None:
                                 f"but it should be {np.round(expected, 4).tolist()}")
     _, p, q = level_law(rewards, 64)
     _right(f"for these levels and n = 64: exact KL {exact_kl(p, q):.2f} nats, the quoted formula {kl_bound(64):.2f}")
+
+
+# -- lesson 5: inside the gamer ---------------------------------------------------------------
+
+
+def _reference_balanced_accuracy(guess, truth) -> float:
+    labels = np.unique(truth)
+    return float(np.mean([np.mean(guess[truth == label] == label) for label in labels]))
+
+
+def balanced_accuracy(accuracy_function) -> None:
+    """``accuracy_function(guess, truth)``: the mean over true labels of the accuracy on that label."""
+    _callable("balanced_accuracy", accuracy_function)
+    generator = np.random.default_rng(17)
+    truth = np.array([0] * 18 + [1] * 2)
+    cases = [(np.zeros(20, int), truth),                         # always the common label: 0.5, not 0.9
+             (truth.copy(), truth),                               # perfect
+             (np.array([2, 2, 0, 1]), np.array([2, 0, 0, 1]))]    # a label guessed but never true
+    cases.append((generator.integers(0, 5, 200), generator.integers(0, 4, 200)))
+    for guess, true in cases:
+        got = _calls("balanced_accuracy", accuracy_function, guess.copy(), true.copy())
+        _close(f"balanced_accuracy(guess={guess.tolist()!r:.60}, truth={true.tolist()!r:.60})", got,
+               _reference_balanced_accuracy(guess, true))
+    _right("always guessing the common label scores 1 / labels, however common it is")
+
+
+def contrast(contrast_function, net, mdp, with_, without) -> None:
+    """``contrast_function(activations, with_, without)``: the mean activation difference over matched pairs."""
+    from specgame.interpret.activations import activations
+    from specgame.interpret.steering import contrast_vector
+
+    _callable("contrast", contrast_function)
+    expected = contrast_vector(net, mdp, "relus.0", "lagoon_tokens", 7, 0)
+    got = np.asarray(_calls("contrast", contrast_function, activations(net, mdp).of("relus.0"), with_, without),
+                     dtype=np.float64)
+    if got.shape != expected.shape:
+        raise ExerciseError(f"contrast must return one number per unit, shape {expected.shape}, got {got.shape}")
+    worst = int(np.abs(got - expected).argmax())
+    _close(f"the lagoon vector's unit {worst}", got[worst], float(expected[worst]), tolerance=1e-5)
+    _right(f"{len(with_):,} matched pairs; the vector's largest entry is {float(np.abs(expected).max()):.2f} "
+           f"(unit {int(np.abs(expected).argmax())})")
+
+
+def specificity(specificity_function, net, mdp) -> None:
+    """``specificity_function(steered, baseline, mdp, away)``: the share of ``away`` states acting as before."""
+    from specgame.interpret.activations import Steer, greedy_table
+    from specgame.interpret.steering import at_decision, contrast_vector, lagoon
+
+    _callable("specificity", specificity_function)
+    vector = contrast_vector(net, mdp, "relus.0", "lagoon_tokens", 7, 0)
+    baseline = greedy_table(net, mdp)
+    away = ~at_decision(mdp, lagoon(mdp)) & ~mdp.terminal
+    _close("specificity(baseline, baseline, ...)", _calls("specificity", specificity_function, baseline, baseline,
+                                                         mdp, away), 1.0)
+    for coefficient in (-2.0, -4.0):
+        steered = greedy_table(net, mdp, Steer("relus.0", vector, coefficient))
+        expected = float(np.mean(steered[mdp.obs[away]] == baseline[mdp.obs[away]]))
+        got = _calls("specificity", specificity_function, steered, baseline, mdp, away)
+        _close(f"the specificity of the lagoon vector at coefficient {coefficient:+g}", got, expected)
+    _right("the share of states away from the decision cell that the steering leaves alone")
