@@ -31,7 +31,7 @@
 # *Set-up:* `pip install -e ".[course,dqn]"` (torch). `SPECGAME_QUICK=1` runs the lesson in
 # seconds on a tiny 18-word language with the smallest model the tests use; without it,
 # the lesson uses the English-like language and the settings of `specgame lm demo --quick`
-# (a few minutes of CPU).
+# (about half a minute of CPU once the reference is pretrained and cached).
 
 # %%
 import numpy as np
