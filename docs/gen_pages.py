@@ -38,7 +38,7 @@ from specgame.envs import ENVIRONMENTS, LARGE  # noqa: E402
 # Hand-written pages, in the order of the navigation; a page another change has not added yet is left out.
 PAGES = [("Home", "index.md"), ("Getting started", "getting-started.md"), ("Comparators", "comparators.md"),
          ("Architecture", "architecture.md"), ("Looking inside the gamer", "interpret.md"),
-         ("A language model that games", "lm.md")]
+         ("A language model that games", "lm.md"), ("Goal misgeneralisation", "misgeneralisation.md")]
 
 
 # -- environments ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from specgame import _checks
+from specgame import _checks, _sprites
 from specgame._sprites import GLYPHS, INK, paint_tile, text
 
 __all__ = [
@@ -365,17 +365,17 @@ def _position_fields(mdp):
 
 # -- text ---------------------------------------------------------------------------------------
 
-ANSI = {"B": "\x1b[1;97;44m", "A": "\x1b[1;97;44m", "T": "\x1b[91m", "o": "\x1b[91m", "C": "\x1b[93m",
-        "#": "\x1b[32m", "~": "\x1b[36m", ".": "\x1b[34m", "F": "\x1b[1m", "+": "\x1b[93m", "x": "\x1b[31m",
-        "G": "\x1b[1;92m", "L": "\x1b[1;31m", "W": "\x1b[33m", "O": "\x1b[96m", "t": "\x1b[33m",
-        "P": "\x1b[31m", "I": "\x1b[35m", "X": "\x1b[33m", "D": "\x1b[96m", "R": "\x1b[37m"}
-
-
-def ansi(rows, colour: bool = False) -> str:
-    """The board as text, optionally with ANSI colours."""
+def ansi(rows, colour: bool = False, tiles=None) -> str:
+    """The board as text; with ``colour``, each character in its look's colour (24-bit ANSI)."""
     if not colour:
         return "\n".join(rows)
-    return "\n".join("".join(f"{ANSI[ch]}{ch}\x1b[0m" if ch in ANSI else ch for ch in line) for line in rows)
+    return "\n".join("".join(f"{_ansi_ink(ch, tiles)}{ch}\x1b[0m" for ch in line) for line in rows)
+
+
+def _ansi_ink(char: str, tiles) -> str:
+    ground, glyph, ink = (tiles or {}).get(char) or TILES.get(char) or FALLBACK
+    r, g, b = (int(v) for v in _sprites.colour(ink if glyph is not None and ink is not None else ground))
+    return f"\x1b[38;2;{r};{g};{b}m"
 
 
 # -- the window ---------------------------------------------------------------------------------

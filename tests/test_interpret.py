@@ -271,14 +271,9 @@ def test_interpret_network_writes_the_files_and_the_json_the_issue_names(mdp, tm
 
 
 def test_the_command_refuses_a_run_folder_without_a_model(tmp_path, capsys):
-    import argparse
+    from specgame.app.cli import main  # the real command line
 
-    from specgame.app import interpret_cmd
-
-    parser = argparse.ArgumentParser()
-    interpret_cmd.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["interpret", "BoatRaceLoop-v0", "--run", str(tmp_path), "--quick"])
-    assert args.run(args) == 2
+    assert main(["interpret", "BoatRaceLoop-v0", "--run", str(tmp_path), "--quick"]) == 2
     assert f"--run must be a run folder holding model.npz, got {str(tmp_path)!r}" in capsys.readouterr().err
 
 

@@ -30,8 +30,9 @@ def test_every_env_renders_frames_of_the_board_shape_and_text(env_id):
     text.reset(seed=0)
     shown = text.render()
     assert shown.startswith("\n".join(text.unwrapped.board()))
-    coloured = render.ansi(text.unwrapped.board(), colour=True)
+    coloured = render.ansi(text.unwrapped.board(), colour=True, tiles=text.unwrapped.mdp.tiles)
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == "\n".join(text.unwrapped.board())
+    assert coloured.count("\x1b[38;2;") == sum(len(row) for row in text.unwrapped.board())  # every cell inked
 
 
 def test_different_looks_get_different_tiles_and_tiles_are_cached():

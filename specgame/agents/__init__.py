@@ -42,6 +42,18 @@ BOARD_DQN_SETTINGS = {"learning_rate": 5e-4, "batch_size": 32, "buffer_size": 50
                       "n_step": 3, "double_dqn": True}
 
 
+# Default training budgets, env steps per agent, by the task they are for: the one place they
+# are written (the commands, `play`/`watch` and the course read them from here).
+DEFAULT_STEPS = {"tabular": {"train": 1_000_000, "compare": 1_000_000, "compare --all": 200_000, "watch": 300_000,
+                             "demo": 1_000_000},
+                 "dqn": dict.fromkeys(("train", "compare", "compare --all", "watch"), BOARD_DQN_STEPS)}
+
+
+def default_steps(name: str, task: str) -> int:
+    """The training budget of agent ``name`` for ``task`` (a key of :data:`DEFAULT_STEPS`)."""
+    return DEFAULT_STEPS["dqn" if name in NEURAL else "tabular"][task]
+
+
 def agent_class(name: str):
     """The class registered as ``name`` (one of :data:`AGENTS`)."""
     _check_name(name)
@@ -67,9 +79,9 @@ def _check_name(name) -> None:
         raise ValueError(f"agent must be one of {', '.join(AGENTS)}, got {name!r}")
 
 
-__all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "NEURAL", "SARSA", "TABULAR",
-           "DQNConfig", "ExpectedSARSA", "History", "QLearning", "Setting", "TabularAgent", "TabularConfig",
-           "agent_class", "config_class", "make", "settings_of", "train_seeds"]
+__all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "DEFAULT_STEPS", "NEURAL", "SARSA",
+           "TABULAR", "DQNConfig", "ExpectedSARSA", "History", "QLearning", "Setting", "TabularAgent", "TabularConfig",
+           "agent_class", "config_class", "default_steps", "make", "settings_of", "train_seeds"]
 
 
 def __getattr__(name):

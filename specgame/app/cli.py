@@ -270,10 +270,13 @@ def cmd_compare(args) -> None:
     if args.env is None:
         raise CliError("compare needs an environment id, or --all for every registered one")
     full_id = env_id(args.env)
+    test_id = env_id(args.test) if args.test else None
     names = compared_agents(args)
+    if test_id:
+        judged_on_test(full_id, test_id, None)  # refuse a test variant of another game before training
     progress = Progress(args.quiet)
     columns = ("proxy return", "intended return", "proxy score", "intended score", "verdict")
-    rows, reports, first_seeds = [], {}, []
+    rows, reports, first_seeds, on_test = [], {}, [], []
     for name in names:
         steps = args.steps or default_steps(name, "compare")
         progress(f"{name}: training {args.seeds} seed(s) x {steps:,} steps")
@@ -281,6 +284,9 @@ def cmd_compare(args) -> None:
                                    strict=False)
         table = gap_table(env, {f"{name} seed {i}": a for i, a in enumerate(agents)})
         reports[name] = table.to_dict()
+        if test_id:
+            on_test.append(judged_on_test(env, test_id, {f"{name} seed {i}": a for i, a in enumerate(agents)}))
+            reports[name]["test"] = on_test[-1].to_dict()
         first_seeds.append(table.reports[0])
         cells = over_seeds(table.reports)
         rows.append((name, *(cells[column] for column in columns)))
@@ -296,6 +302,8 @@ def cmd_compare(args) -> None:
     for row in rows:
         grid.add_row(*row)
     show(grid)
+    for table in on_test:  # train beside test, one table per agent
+        console().print(str(table), markup=False, soft_wrap=True)
     if args.json:
         from specgame._files import atomic_write_text
 
@@ -307,6 +315,17 @@ def cmd_compare(args) -> None:
 
         save_figure(visit_difference(first_seeds, env.unwrapped.mdp), Path(args.plot))
         console().print(f"wrote {args.plot} (seed 0 of each agent: visits against the intended-optimal policy)")
+
+
+def judged_on_test(env, test_id: str, agents: dict | None):
+    """The agents' training and test columns (goal misgeneralisation), or a CliError saying why not;
+    with no agents, only the check that ``test_id`` is a test variant of ``env``'s game."""
+    from specgame.analysis.generalisation import check_variants, generalisation_table
+
+    try:
+        return check_variants(env, test_id) if agents is None else generalisation_table(env, test_id, agents)
+    except ValueError as err:
+        raise CliError(f"--test {test_id}: {err}") from None
 
 
 def _danger_cells(danger) -> tuple[str, str, str]:
@@ -601,6 +620,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seeds", type=int, default=None, help="seeds per agent (default 3; 1 with --all)")
     compare.add_argument("--json", help="also write the reports to this JSON file")
     compare.add_argument("--plot", help="draw seed 0's visits against the intended-optimal policy to this image")
+    compare.add_argument("--test", metavar="VARIANT",
+                         help="also judge every agent on this test variant of the env (e.g. CoinAtTheEnd-Test-v0): "
+                              "training and test columns, the training correlate, the verdict misgeneralised")
     learning_options(compare, "compare")
     compare.set_defaults(run=cmd_compare)
 
@@ -658,8 +680,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--retry-failed", action="store_true", help="run again the tasks that failed before")
     sweep.set_defaults(run=cmd_sweep)
 
-    from specgame.app import lm_cmd
+    from specgame.app import interpret_cmd, lm_cmd
 
+    interpret_cmd.add_parser(sub)
     lm_cmd.add_parser(sub)
     return parser
 

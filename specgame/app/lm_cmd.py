@@ -12,6 +12,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from specgame._files import atomic_write_text
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     lm = subparsers.add_parser("lm", help="a small language model that games a full-stop reward (needs torch)")
@@ -124,7 +126,7 @@ def _tune(args) -> None:
     save_model(result.policy, {"format": "specgame.lm.policy", "rl": _plain(rl),
                                "pretrain": _plain(config)}, out / "policy.pt")
     write_log(result.log, out / "progress.csv")
-    (out / "curve.json").write_text(json.dumps(result.curve, indent=2))
+    atomic_write_text(out / "curve.json", json.dumps(result.curve, indent=2))
     print(f"wrote {out / 'policy.pt'}, progress.csv, curve.json")
 
 

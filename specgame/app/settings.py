@@ -11,19 +11,13 @@ from __future__ import annotations
 import argparse
 
 from specgame import agents
-from specgame.agents import BOARD_DQN_SETTINGS, BOARD_DQN_STEPS, NEURAL, TABULAR
+from specgame.agents import BOARD_DQN_SETTINGS, NEURAL, TABULAR
 
 # Each agent family's config dataclass (neither import needs torch).
 FAMILY_CONFIGS = {"tabular": agents.TabularConfig, "dqn": agents.config_class("dqn")}
 # What the command line uses where it differs from the config's own default: the DQN
 # settings that learn BoatRaceLoop's loop from the board planes (tests/test_dqn.py).
 CLI_DEFAULTS = {"tabular": {}, "dqn": dict(BOARD_DQN_SETTINGS)}
-# Default training budgets, env steps per agent, by command: the one place they are written.
-STEPS = {"tabular": {"train": 1_000_000, "compare": 1_000_000, "compare --all": 200_000, "watch": 300_000,
-                     "demo": 1_000_000},
-         "dqn": dict.fromkeys(("train", "compare", "compare --all", "watch"), BOARD_DQN_STEPS)}
-
-
 def family(agent: str) -> str:
     """``"tabular"`` or ``"dqn"``: which config an agent name takes."""
     return "dqn" if agent in NEURAL else "tabular"
@@ -31,7 +25,7 @@ def family(agent: str) -> str:
 
 def default_steps(agent: str, command: str) -> int:
     """The training budget of ``agent`` when ``command`` is not given ``--steps``."""
-    return STEPS[family(agent)][command]
+    return agents.default_steps(agent, command)
 
 
 def type_name(setting) -> str:

@@ -286,3 +286,203 @@ def shaping(shape_function) -> None:
                             f"but R + γ φ(s') − φ(s) = {expected[worst]:.4f}")
     distance = epic_distance_dense(reward, got, gamma=gamma)
     _right(f"EPIC distance between R and its shaped version: {distance:.1e} (shaping is invisible to EPIC)")
+
+
+# -- lesson 7: goal misgeneralisation ---------------------------------------------------------
+
+
+def reach_reward(reach_function, mdp) -> None:
+    """``reach_function(mdp, goal)``: +1 for a step from a live state off the goal into it, float [S, A, K]."""
+    import dataclasses
+
+    from specgame.analysis.generalisation import correlate_states, reach_table
+    from specgame.policy import uniform_policy
+    from specgame.solve import evaluate
+
+    _callable("reach_reward", reach_function)
+    goal = correlate_states(mdp)
+    expected = reach_table(mdp).proxy
+    got = np.asarray(_calls("reach_reward", reach_function, mdp, goal), dtype=np.float64)
+    if got.shape != expected.shape:
+        raise ExerciseError(f"reach_reward must return an array of mdp.next_state's shape {expected.shape}, "
+                            f"got {got.shape}")
+    wrong = np.argwhere(got != expected)
+    if len(wrong):
+        s, a, k = (int(i) for i in wrong[0])
+        target = int(mdp.next_state[s, a, k])
+        raise ExerciseError(f"{len(wrong)} entries differ; the first: state {s} (terminal {bool(mdp.terminal[s])}, "
+                            f"in the goal {bool(goal[s])}), action {a}, next state {target} (in the goal "
+                            f"{bool(goal[target])}): you give {got[s, a, k]:g}, it should be {expected[s, a, k]:g}")
+    table = dataclasses.replace(mdp, terminal=mdp.terminal | goal, proxy=got)
+    rate = evaluate(table, uniform_policy(table)).proxy_return
+    _right(f"a uniformly random walker reaches the correlate in {rate:.1%} of its episodes, exactly")
+
+
+def misgeneralised_verdict(verdict_function) -> None:
+    """``verdict_function(train_verdict, test_verdict, test_intended_score, test_correlate_score)``."""
+    from specgame.analysis.compare import Thresholds
+    from specgame.analysis.generalisation import COMPETENCE
+
+    _callable("verdict_on_test", verdict_function)
+    aligned = Thresholds().aligned
+    cases = [("aligned", "incompetent", -0.24, 1.0),          # the coin follower
+             ("aligned", "incompetent", aligned, 1.0),        # at the aligned threshold: not below it
+             ("aligned", "incompetent", 0.1, COMPETENCE),     # at the competence threshold: it counts
+             ("aligned", "incompetent", 0.1, 0.49),           # lost rather than misled
+             ("incompetent", "incompetent", 0.0, 1.0),        # never learned the training levels
+             ("aligned", "aligned", 0.9, 1.0),                # generalised
+             ("gaming", "gaming", 0.1, 0.9),                  # gaming in training is another failure
+             ("aligned", "gaming", 0.2, 0.7)]
+    for train_verdict, test_verdict, test_score, correlate_score in cases:
+        expected = ("misgeneralised" if train_verdict == "aligned" and test_score < aligned
+                    and correlate_score >= COMPETENCE else test_verdict)
+        got = _calls("verdict_on_test", verdict_function, train_verdict, test_verdict, test_score, correlate_score)
+        if got != expected:
+            raise ExerciseError(f"verdict_on_test{(train_verdict, test_verdict, test_score, correlate_score)} "
+                                f"is {got!r}, but it should be {expected!r}")
+    _right("misgeneralised: aligned in training, failing on test, and competent at the correlate there")
+
+
+def carry(carry_function, train, test, agent) -> None:
+    """``carry_function(train, test, actions)``: a table over training observations carried to test boards."""
+    from specgame.analysis.generalisation import transfer_table
+
+    _callable("carry", carry_function)
+    generator = np.random.default_rng(5)
+    for actions in (np.argmax(agent.q, axis=1), generator.integers(1, train.n_actions, size=train.n_obs)):
+        expected = transfer_table(train, test, actions)
+        got = np.asarray(_calls("carry", carry_function, train, test, actions))
+        if got.shape != expected.shape:
+            raise ExerciseError(f"carry must return one action per test observation, shape {expected.shape}, "
+                                f"got {got.shape}")
+        if (got != expected).any():
+            o = int(np.argmax(got != expected))
+            raise ExerciseError(f"on test observation {o} you give action {got[o]}, but it should be {expected[o]}")
+    # Carried to its own training levels, where every board has been seen, a table acts as it does there.
+    own = np.arange(train.n_obs) % train.n_actions
+    if (np.asarray(_calls("carry", carry_function, train, train, own)) != transfer_table(train, train, own)).any():
+        raise ExerciseError("carried to its own training levels, a table must act as it does there")
+    seen = {train.boards[o].tobytes() for o in range(train.n_obs)}
+    new = sum(test.boards[o].tobytes() not in seen for o in range(test.n_obs))
+    _right(f"{new:,} of the {test.n_obs:,} test boards were never seen in training: there the table takes action 0")
+
+
+# -- lesson 6: the language model that writes full stops --------------------------------------
+
+
+def state_entropy(entropy_function) -> None:
+    """``entropy_function(logp)``: the entropy (nats) of each row of a log-probability table with -inf entries."""
+    from specgame.lm.grammar import language
+
+    _callable("state_entropy", entropy_function)
+    for name in ("tiny", "english"):
+        lang = language(name)
+        expected = lang.state_entropy()
+        got = np.asarray(_calls("state_entropy", entropy_function, lang.logp.copy()), dtype=np.float64)
+        if got.shape != expected.shape:
+            raise ExerciseError(f"state_entropy must return one number per state, shape {expected.shape}, "
+                                f"got {got.shape}")
+        if np.isnan(got).any():
+            raise ExerciseError(f"state_entropy gives nan for {int(np.isnan(got).sum())} states of the {name} "
+                                "language: an impossible word (log-probability -inf) must contribute 0")
+        worst = int(np.abs(got - expected).argmax())
+        _close(f"the entropy of state {lang.state_names[worst]!r} of the {name} language", got[worst], expected[worst])
+    rate = language("english").entropy_rate()
+    _right(f"the English-like language writes {rate:.2f} nats per word: no model can average a lower loss on it")
+
+
+def leave_one_out(advantage_function) -> None:
+    """``advantage_function(rewards)``: each reward minus the mean of the others in its row, [groups, k]."""
+    _callable("advantages", advantage_function)
+    generator = np.random.default_rng(13)
+    for shape in ((3, 4), (1, 2), (5, 7)):
+        rewards = generator.normal(size=shape).round(2)
+        expected = rewards - (rewards.sum(axis=1, keepdims=True) - rewards) / (shape[1] - 1)
+        got = np.asarray(_calls("advantages", advantage_function, rewards.copy()), dtype=np.float64)
+        if got.shape != rewards.shape:
+            raise ExerciseError(f"advantages must return an array of the rewards' shape {shape}, got {got.shape}")
+        if not np.allclose(got, expected, atol=1e-9):
+            g, i = np.unravel_index(np.abs(got - expected).argmax(), shape)
+            raise ExerciseError(f"for rewards row {rewards[g].tolist()}, completion {i}: you give {got[g, i]:.4f}, "
+                                f"but the reward minus the mean of the other {shape[1] - 1} is {expected[g, i]:.4f}")
+    _right("a completion's own reward never enters its baseline; each advantage is k/(k−1) times the reward's "
+           "deviation from its group's mean, so a group's advantages sum to 0")
+
+
+def best_of_n_law(law_function) -> None:
+    """``law_function(p, n)``: the law of the best of n draws over sorted levels with probabilities p."""
+    from specgame.lm.best_of_n import exact_kl, kl_bound, level_law
+
+    _callable("best_of_n_law", law_function)
+    rewards = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 5])
+    for n in (1, 2, 3, 10, 64):
+        _, p, expected = level_law(rewards, n)
+        got = np.asarray(_calls("best_of_n_law", law_function, p.copy(), n), dtype=np.float64)
+        if got.shape != p.shape:
+            raise ExerciseError(f"best_of_n_law must return one probability per level, shape {p.shape}, "
+                                f"got {got.shape}")
+        if not np.allclose(got, expected, atol=1e-12):
+            raise ExerciseError(f"best_of_n_law(p={np.round(p, 3).tolist()}, n={n}) is {np.round(got, 4).tolist()}, "
+                                f"but it should be {np.round(expected, 4).tolist()}")
+    _, p, q = level_law(rewards, 64)
+    _right(f"for these levels and n = 64: exact KL {exact_kl(p, q):.2f} nats, the quoted formula {kl_bound(64):.2f}")
+
+
+# -- lesson 5: inside the gamer ---------------------------------------------------------------
+
+
+def _reference_balanced_accuracy(guess, truth) -> float:
+    labels = np.unique(truth)
+    return float(np.mean([np.mean(guess[truth == label] == label) for label in labels]))
+
+
+def balanced_accuracy(accuracy_function) -> None:
+    """``accuracy_function(guess, truth)``: the mean over true labels of the accuracy on that label."""
+    _callable("balanced_accuracy", accuracy_function)
+    generator = np.random.default_rng(17)
+    truth = np.array([0] * 18 + [1] * 2)
+    cases = [(np.zeros(20, int), truth),                         # always the common label: 0.5, not 0.9
+             (truth.copy(), truth),                               # perfect
+             (np.array([2, 2, 0, 1]), np.array([2, 0, 0, 1]))]    # a label guessed but never true
+    cases.append((generator.integers(0, 5, 200), generator.integers(0, 4, 200)))
+    for guess, true in cases:
+        got = _calls("balanced_accuracy", accuracy_function, guess.copy(), true.copy())
+        _close(f"balanced_accuracy(guess={guess.tolist()!r:.60}, truth={true.tolist()!r:.60})", got,
+               _reference_balanced_accuracy(guess, true))
+    _right("always guessing the common label scores 1 / labels, however common it is")
+
+
+def contrast(contrast_function, net, mdp, with_, without) -> None:
+    """``contrast_function(activations, with_, without)``: the mean activation difference over matched pairs."""
+    from specgame.interpret.activations import activations
+    from specgame.interpret.steering import contrast_vector
+
+    _callable("contrast", contrast_function)
+    expected = contrast_vector(net, mdp, "relus.0", "lagoon_tokens", 7, 0)
+    got = np.asarray(_calls("contrast", contrast_function, activations(net, mdp).of("relus.0"), with_, without),
+                     dtype=np.float64)
+    if got.shape != expected.shape:
+        raise ExerciseError(f"contrast must return one number per unit, shape {expected.shape}, got {got.shape}")
+    worst = int(np.abs(got - expected).argmax())
+    _close(f"the lagoon vector's unit {worst}", got[worst], float(expected[worst]), tolerance=1e-5)
+    _right(f"{len(with_):,} matched pairs; the vector's largest entry is {float(np.abs(expected).max()):.2f} "
+           f"(unit {int(np.abs(expected).argmax())})")
+
+
+def specificity(specificity_function, net, mdp) -> None:
+    """``specificity_function(steered, baseline, mdp, away)``: the share of ``away`` states acting as before."""
+    from specgame.interpret.activations import Steer, greedy_table
+    from specgame.interpret.steering import at_decision, contrast_vector, lagoon
+
+    _callable("specificity", specificity_function)
+    vector = contrast_vector(net, mdp, "relus.0", "lagoon_tokens", 7, 0)
+    baseline = greedy_table(net, mdp)
+    away = ~at_decision(mdp, lagoon(mdp)) & ~mdp.terminal
+    _close("specificity(baseline, baseline, ...)", _calls("specificity", specificity_function, baseline, baseline,
+                                                         mdp, away), 1.0)
+    for coefficient in (-2.0, -4.0):
+        steered = greedy_table(net, mdp, Steer("relus.0", vector, coefficient))
+        expected = float(np.mean(steered[mdp.obs[away]] == baseline[mdp.obs[away]]))
+        got = _calls("specificity", specificity_function, steered, baseline, mdp, away)
+        _close(f"the specificity of the lagoon vector at coefficient {coefficient:+g}", got, expected)
+    _right("the share of states away from the decision cell that the steering leaves alone")

@@ -60,6 +60,15 @@ ENVIRONMENTS = {
     "ConveyorBelt-Sushi-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {"variant": "sushi"}),
     "ConveyorBelt-SushiGoal-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {"variant": "sushi_goal"}),
     "ConveyorBelt-SushiGoal2-v0": ("specgame.envs.conveyor_belt:ConveyorBeltEnv", {"variant": "sushi_goal2"}),
+    # Goal misgeneralisation: a training variant and its test variant (other levels, the goal moved).
+    "CoinAtTheEnd-v0": ("specgame.envs.coin_at_the_end:CoinAtTheEndEnv", {}),
+    "CoinAtTheEnd-Test-v0": ("specgame.envs.coin_at_the_end:CoinAtTheEndEnv",
+                             {"level_seed": 1, "coin_random_share": 1.0}),
+    "MazeCheese-v0": ("specgame.envs.maze_cheese:MazeCheeseEnv", {}),
+    "MazeCheese-Test-v0": ("specgame.envs.maze_cheese:MazeCheeseEnv", {"level_seed": 1, "cheese_region": 9}),
+    "KeysAndChests-v0": ("specgame.envs.keys_and_chests:KeysAndChestsEnv", {}),
+    "KeysAndChests-Test-v0": ("specgame.envs.keys_and_chests:KeysAndChestsEnv",
+                              {"level_seed": 1, "keys": 4, "chests": 1}),
 }
 
 # Environments that are not table games (a language model's decoding, in specgame.lm):

@@ -9,7 +9,6 @@ each block.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 from dataclasses import asdict, dataclass
 
@@ -140,12 +139,7 @@ def save_model(model: TransformerLM, header: dict, path) -> None:
     header = {**header, "model": model.config.to_dict(), "model_version": MODEL_VERSION}
     state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
 
-    def write(f):
-        buffer = io.BytesIO()
-        torch.save({"header": json.dumps(header), "weights": state}, buffer)
-        f.write(buffer.getvalue())
-
-    atomic_write(path, write)
+    atomic_write(path, lambda f: torch.save({"header": json.dumps(header), "weights": state}, f))
 
 
 def load_model(path, device: str = "cpu") -> tuple[TransformerLM, dict]:

@@ -62,17 +62,20 @@ def random_policy(seed: int = 0):
     return act
 
 
-def policy_from(name: str, env, *, steps: int, seed: int = 0, **settings):
+def policy_from(name: str, env, *, steps: int | None = None, seed: int = 0, **settings):
     """A policy by name: an agent (one of :data:`specgame.agents.AGENTS`) trained here for
-    ``steps`` with ``settings``, or a reference plan (proxy-optimal, intended-optimal, random).
+    ``steps`` (default: its ``watch`` budget) with ``settings``, or a reference plan
+    (proxy-optimal, intended-optimal, random).
 
     Training prints nothing; it takes seconds for the tabular agents at `specgame watch`'s budget.
     The DQN trains on the board's onehot planes of the same game.
     """
-    from specgame.agents import make
+    from specgame.agents import default_steps, make
     from specgame.solve import solve
 
     mdp = env.unwrapped.mdp
+    if steps is None and name in AGENTS:
+        steps = default_steps(name, "watch")
     if name in ("proxy-optimal", "intended-optimal"):
         return plan_policy(solve(mdp, name.split("-")[0]))
     if name == "random":
