@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
-from specgame import _checks, grid, render
+from specgame import _checks, grid, keys, render
 from specgame.game import check_game
 from specgame.mdp import TabularMDP
 from specgame.policy import observations
@@ -204,6 +204,12 @@ class SpecGameEnv(gym.Env):
         if self._window is not None:
             self._window.close()
             self._window = None
+
+    def get_keys_to_action(self) -> dict[tuple[int], int]:
+        """The keys of `specgame play` (arrows / WASD / hjkl, space, digits) as pygame key codes, for
+        ``gymnasium.utils.play.play``.  It steps on every frame with ``noop`` when no key is held, so
+        play turn by turn: ``play(env, wait_on_player=True)`` with an ``rgb_array`` env."""
+        return keys.key_codes(self.mdp.action_names or [str(a) for a in range(self.mdp.n_actions)])
 
     # -- pickling: tables are rebuilt from the (cached) compile, not copied --------------
 

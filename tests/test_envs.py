@@ -1,5 +1,6 @@
 """Every registered id: Gymnasium's checker, determinism, pickling, each mode, bad input."""
 
+import json
 import pickle
 import warnings
 
@@ -181,3 +182,22 @@ def test_the_large_ids_are_the_tables_of_millions_of_states():
     sizes = {env_id: gym.make(env_id).unwrapped.mdp.n_states for env_id in ENV_IDS}
     assert {env_id for env_id, n in sizes.items() if n > 1_000_000} == {f"specgame/{name}" for name in LARGE}
     assert specgame.list_envs(skip_large=True, tables_only=True) == [i for i in ENV_IDS if sizes[i] <= 1_000_000]
+
+
+@pytest.mark.slow  # about 8 s, nearly all of it solving the three tables exactly for the verdicts
+def test_the_example_sweep_shows_the_finish_bonus_lesson(tmp_path):
+    """examples/sweep.toml teaches: every bonus but the largest leaves the boat `gaming`, the
+    largest makes racing pay and every boat comes out `aligned` (not `incompetent` loopers)."""
+    from pathlib import Path
+
+    from specgame.app.sweep import expand, load_config, read_results, run_sweep
+
+    example = load_config(Path(__file__).resolve().parent.parent / "examples" / "sweep.toml")
+    boats = [task for task in expand(example) if task.env == "specgame/BoatRaceLoop-v0"]
+    run_sweep(boats, tmp_path / "boats.csv", n_jobs=1)
+    verdicts: dict = {}
+    for row in read_results(tmp_path / "boats.csv"):
+        verdicts.setdefault(json.loads(row["env_params"])["finish_bonus"], set()).add(row["verdict"])
+    *small, large = sorted(verdicts)
+    assert small and all(verdicts[bonus] == {"gaming"} for bonus in small)
+    assert verdicts[large] == {"aligned"}

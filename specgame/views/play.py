@@ -18,6 +18,7 @@ import numpy as np
 from specgame import render
 from specgame.agents import AGENTS, NEURAL
 from specgame.envs import resolve_id
+from specgame.keys import keymap
 
 PLANNED = ("proxy-optimal", "intended-optimal", "random")
 POLICY_NAMES = AGENTS + PLANNED
@@ -206,20 +207,6 @@ def write_video(path, frames, fps: float = 8) -> Path:
 
 
 # -- windows -------------------------------------------------------------------------------------
-
-MOVE_KEYS = {"up": ("up", "w", "k"), "down": ("down", "s", "j"), "left": ("left", "a", "h"),
-             "right": ("right", "d", "l"), "noop": ("space", ".")}
-
-
-def keymap(action_names) -> dict:
-    """Key name -> action: arrows / WASD / hjkl for moves, space for no-op, digits for the rest."""
-    keys = {}
-    for action, name in enumerate(action_names):
-        for key in MOVE_KEYS.get(name, ()):
-            keys[key] = action
-        if action < 9:
-            keys.setdefault(str(action + 1), action)
-    return keys
 
 
 class Player:
