@@ -3,7 +3,6 @@
 import gymnasium as gym
 import pygame
 import pytest
-from gymnasium.utils.play import play
 
 from specgame import keys
 from specgame.envs import env_ids
@@ -40,6 +39,19 @@ def test_key_codes_are_pygames_codes_for_the_key_names():
         pygame.display.quit()
 
 
+def play_on_this_machine():
+    """Gymnasium's ``play``, imported without keeping its side effect: importing it switches
+    matplotlib to TkAgg for the whole process, which breaks every later headless figure."""
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    try:
+        from gymnasium.utils.play import play
+    finally:
+        matplotlib.use(backend)
+    return play
+
+
 def test_gymnasium_play_runs_an_episode_headless_and_quits():
     """Hold the right arrow through a 12-step episode, then close the window: the totals are the
     ones the same actions give when stepped by hand."""
@@ -54,7 +66,7 @@ def test_gymnasium_play_runs_an_episode_headless_and_quits():
 
     pygame.display.init()
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RIGHT))
-    play(env, fps=1000, seed=0, callback=callback, wait_on_player=True)
+    play_on_this_machine()(env, fps=1000, seed=0, callback=callback, wait_on_player=True)
 
     assert [a for a, _, _ in steps] == [right] * 12
     hand = gym.make("specgame/BoatRaceLoop-v0", horizon=12)
