@@ -225,6 +225,51 @@ def test_feature_visualisation_drives_a_planted_unit_past_every_real_board(mdp):
     assert all(vis.board[r][c] == "o" for r, c in boat.LAGOON_TOKENS)
 
 
+# -- a network taught the exact values: the value head and the dictionary, measured ---------------
+
+
+def taught_net(mdp, objective):
+    """A hidden layer of 32, taught the exact optimal Q-values of ``objective`` on every board
+    (10 epochs, seeded, one thread): what a DQN trained on that reward converges towards."""
+    from specgame.interpret.imitate import teach_values
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = MLP(len(mdp.alphabet) * 11 * 14, (32,), 4)
+    teach_values(net, mdp, answer_key.optimal_q(mdp, objective, gamma=0.99), epochs=10)
+    return net
+
+
+@pytest.fixture(scope="module")
+def proxy_taught(mdp):
+    return taught_net(mdp, "proxy")
+
+
+def test_the_value_head_tracks_the_values_it_was_taught_and_not_the_others(mdp, proxy_taught):
+    """The report's value-head fit on a seeded run: the proxy's values and the intended ones are
+    unrelated on this game, so a network whose max Q is the proxy's shows R² ≈ 0 for the intended."""
+    key = answer_key.answer_key(mdp, acts.greedy_table(proxy_taught, mdp), gamma=0.99)
+    r2 = probes.value_head_fit(proxy_taught, mdp, key)
+    assert r2["optimal_proxy_value"] == pytest.approx(0.88, abs=0.03)
+    assert r2["optimal_intended_value"] < 0.01
+    # the same fit on a network taught the intended values reads the reverse
+    intended = probes.value_head_fit(taught_net(mdp, "intended"), mdp, answer_key.answer_key(mdp, gamma=0.99))
+    assert intended["optimal_intended_value"] == pytest.approx(0.92, abs=0.03)
+    assert intended["optimal_proxy_value"] < 0.01
+
+
+def test_dictionary_features_match_true_features_where_no_raw_unit_does(mdp, proxy_taught):
+    """The SAE-versus-units shares, as the quick report measures them, on a seeded run."""
+    from specgame.interpret.report import QUICK, dictionary_match
+
+    key = answer_key.answer_key(mdp, gamma=0.99)
+    found, _ = dictionary_match(acts.activations(proxy_taught, mdp), "relus.0", key, QUICK, seed=0)
+    assert (found["units"], found["dead_units"], found["units_matched"]) == (20, 12, 0)  # every live unit mixes
+    assert found["matched"] >= 2 and found["features"] >= 50  # 3 of 109 here: laps=3 (1.00), cell=(2, 1) (0.98)
+    assert found["explained_variance"] > 0.95
+    assert found["share_matched"] > found["share_units_matched"]
+
+
 # -- the mixed race ---------------------------------------------------------------------------------
 
 

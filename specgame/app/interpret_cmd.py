@@ -31,6 +31,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     import gymnasium as gym
 
+    from specgame.app.cli import Progress, learn
     from specgame.envs import resolve_id
     from specgame.interpret.report import interpret_network
 
@@ -46,6 +47,7 @@ def run(args) -> int:
     env = gym.make(env_id, obs_mode="onehot")
     out = Path(args.out or f"runs/interpret-{env_id.split('/')[-1]}-{args.agent}-seed{args.seed}")
     started = time.perf_counter()
+    progress = Progress()  # what is being done, on stderr every few seconds; what was found goes to stdout
     if args.run_dir:
         model = Path(args.run_dir) / "model.npz"
         if not model.is_file():
@@ -55,12 +57,14 @@ def run(args) -> int:
         agent = DQN.load(model, env=env)
         print(f"loaded {model}")
     else:
-        agent = DQN(env, seed=args.seed, **BOARD_DQN_SETTINGS).learn(args.steps)
+        # In chunks, for the progress lines; the exploration schedule spans the whole budget, as in one call.
+        agent = DQN(env, seed=args.seed, **{**BOARD_DQN_SETTINGS, "schedule_steps": args.steps})
+        learn(agent, args.steps, progress, f"training {args.agent} on {env_id}", 2_000)
         out.mkdir(parents=True, exist_ok=True)
         agent.save(out / "model.npz")
         print(f"trained {args.agent} on {env_id} for {args.steps:,} steps in {time.perf_counter() - started:.1f} s")
     interpret_network(agent.q_net, env.unwrapped.mdp, out, quick=args.quick, gamma=agent.config.gamma,
-                      seed=args.seed)
+                      seed=args.seed, progress=progress)
     print(f"wrote {out}/interpret.json, activations.npz, features.npz and the figures "
           f"({time.perf_counter() - started:.1f} s in all)")
     return 0

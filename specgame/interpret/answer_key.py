@@ -118,6 +118,16 @@ def _categorical(name: str, values: np.ndarray, label_name) -> Feature:
     return Feature(name, labels.astype(np.int64), tuple(label_name(int(v)) for v in distinct))
 
 
+def _one_step(mdp: TabularMDP, action: np.ndarray):
+    """Taking ``action[s]`` in every state: the outcomes' probabilities and next states, and the
+    expected proxy, intended and speed-bonus rewards, each [n_states] (the first two [S, K])."""
+    states = np.arange(mdp.n_states)
+    prob = mdp.prob_of((states, action))  # [S, K]
+    expected = [(prob * of((states, action))).sum(axis=1)
+                for of in (mdp.proxy_of, mdp.intended_of, mdp.speed_bonus_of)]
+    return prob, mdp.next_state[states, action], *expected
+
+
 def policy_values(mdp: TabularMDP, table: np.ndarray, gamma: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Exact proxy and intended values [n_states] of a deterministic policy (one action per
     observation id) from each state, at the start of an episode (the whole horizon ahead)."""
@@ -125,13 +135,7 @@ def policy_values(mdp: TabularMDP, table: np.ndarray, gamma: float = 1.0) -> tup
     table = np.asarray(table)
     if table.shape != (mdp.n_obs,):
         fail("table", f"an int array of one action per observation id, shape ({mdp.n_obs},)", table.shape)
-    states = np.arange(mdp.n_states)
-    action = table[mdp.obs]
-    prob = mdp.prob_of((states, action))  # [S, K]
-    following = mdp.next_state[states, action]
-    proxy = (prob * mdp.proxy_of((states, action))).sum(axis=1)
-    intended = (prob * mdp.intended_of((states, action))).sum(axis=1)
-    speed = (prob * mdp.speed_bonus_of((states, action))).sum(axis=1)
+    prob, following, proxy, intended, speed = _one_step(mdp, table[mdp.obs])
     live = ~mdp.terminal
     proxy_value, intended_value = np.zeros(mdp.n_states), np.zeros(mdp.n_states)
     for t in range(mdp.horizon, 0, -1):  # step t of the episode, backwards
@@ -140,6 +144,26 @@ def policy_values(mdp: TabularMDP, table: np.ndarray, gamma: float = 1.0) -> tup
         intended_value = np.where(live, intended + bonus + gamma * (prob * intended_value[following]).sum(axis=1),
                                   0.0)
     return proxy_value, intended_value
+
+
+def optimal_q(mdp: TabularMDP, objective: str, gamma: float = 1.0) -> np.ndarray:
+    """The optimal action values of ``objective`` ("proxy" or "intended"), float64 [n_states, A]:
+    the expected reward of each action at an episode's first step plus ``gamma`` times the
+    optimal value of where it leads.
+
+    That value is the next state's at an episode's start (:func:`specgame.solve.solve`'s
+    values), one step of horizon more than it has in truth: what a network that does not see
+    the clock, like the DQN's, can hold.  Terminal states are worth 0.
+    """
+    gamma = check_number("gamma", gamma, 0, 1)
+    plan = optimal_plan(mdp, objective, gamma=gamma)  # checks the objective
+    value = plan.proxy_values if objective == "proxy" else plan.intended_values
+    q = np.zeros((mdp.n_states, mdp.n_actions))
+    for a in range(mdp.n_actions):
+        prob, following, proxy, intended, speed = _one_step(mdp, np.full(mdp.n_states, a))
+        reward = proxy if objective == "proxy" else intended + speed * (mdp.horizon - 1) / mdp.horizon
+        q[:, a] = np.where(mdp.terminal, 0.0, reward + gamma * (prob * value[following]).sum(axis=1))
+    return q
 
 
 def answer_key(mdp: TabularMDP, table: np.ndarray | None = None, gamma: float = 1.0) -> AnswerKey:

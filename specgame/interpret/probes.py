@@ -109,11 +109,12 @@ def random_network(net, seed: int = 0):
 
 
 def probe_table(net, mdp, key: AnswerKey, layers=None, *, seed: int = 0, max_states: int | None = None,
-                reduce: bool = True) -> list[ProbeResult]:
+                reduce: bool = True, progress=None) -> list[ProbeResult]:
     """Every layer × every feature and value of ``key``: the probe and its two controls.
 
     ``max_states`` probes a random subset of the states (all by default); ``reduce`` probes a
-    convolution's per-channel means rather than its every cell.
+    convolution's per-channel means rather than its every cell; ``progress`` (a function of
+    a message) hears of each layer as it starts.
     """
     seed = check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
@@ -126,7 +127,9 @@ def probe_table(net, mdp, key: AnswerKey, layers=None, *, seed: int = 0, max_sta
     targets = [(f.name, Feature(f.name, f.labels[states], f.names)) for f in key.features]
     targets += [(name, values[states]) for name, values in key.values.items()]
     results = []
-    for layer in trained.layers:
+    for number, layer in enumerate(trained.layers, 1):
+        if progress is not None:
+            progress(f"probing layer {number}/{len(trained.layers)} ({layer}): {len(targets)} features")
         x = trained.of(layer, reduce)[states]
         x_random = untrained.of(layer, reduce)[states]
         for name, target in targets:

@@ -56,20 +56,38 @@ def save_figure(fig, path: Path, dpi: int = 110) -> None:
     plt.close(fig)
 
 
+def dictionary_match(acts, layer: str, key, budget: Budget, seed: int = 0) -> tuple[dict, sae.MatchReport]:
+    """A sparse dictionary on ``layer``'s live units (``budget.sae_width`` features each), its
+    features and the raw units matched against the answer key: the report's ``sae`` entry."""
+    x = acts.of(layer)
+    live = x.std(axis=0) > 0  # a unit that never varies describes nothing, and has no gradient
+    dictionary = sae.train_sae(x[:, live], budget.sae_width * max(int(live.sum()), 1), steps=budget.sae_steps,
+                               seed=seed)
+    truth, names = key.indicators()
+    match = sae.compare_with_units(layer, x[:, live], dictionary, truth, names)
+    entry = {**match.to_dict(), "dead_units": int((~live).sum()), "dictionary_size": int(dictionary.w_enc.shape[1]),
+             "best_features": sorted(match.feature_labels, key=lambda t: -t[1])[:10]}
+    return entry, match
+
+
 def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget | None = None,
-                      gamma: float = 0.99, seed: int = 0, vectors=None, where=None, log=print) -> dict:
+                      gamma: float = 0.99, seed: int = 0, vectors=None, where=None, log=print,
+                      progress=None) -> dict:
     """Run every method on ``net`` over every state of ``mdp``; write the files to ``out`` (if given).
 
     ``budget`` overrides the ``quick`` or full one.  ``vectors`` ({(layer, name): vector}) and
     ``where`` (bool [n_states]: the boards the entry rate is asked on) override the boat's
-    default steering vectors and boards.
+    default steering vectors and boards.  ``log`` (a function of a message) hears what was
+    found, ``progress`` (default: nothing) what is being done, every few seconds at most.
     """
+    progress = progress or (lambda message: None)
     budget = budget or (QUICK if quick else FULL)
     out = Path(out) if out is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     seconds = {}
     started = time.perf_counter()
+    progress(f"capturing every layer on all {mdp.n_states:,} states; the answer key")
     acts = activations(net, mdp)
     seconds["activations"] = time.perf_counter() - started
     hidden = hidden_layers(net, mdp)
@@ -81,7 +99,7 @@ def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget
 
     clock = time.perf_counter()
     probe_rows = probes.probe_table(net, mdp, key, [*hidden, output_layer], seed=seed,
-                                    max_states=budget.probe_states)
+                                    max_states=budget.probe_states, progress=progress)
     result["probes"] = [row.to_dict() for row in probe_rows]
     result["value_head_r2"] = probes.value_head_fit(net, mdp, key)
     seconds["probes"] = time.perf_counter() - clock
@@ -94,6 +112,7 @@ def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget
     if is_boat(mdp) or vectors is not None:
         clock = time.perf_counter()
         detour = steering.lagoon(mdp)
+        progress("steering vectors and the exact references")
         evaluate_on = None
         if vectors is None and "pays" in mdp.state_fields:  # the mixed race: turn the looper into a racer
             vectors, where, evaluate_on = steering.mixed_setup(net, mdp, hidden)
@@ -101,7 +120,7 @@ def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget
         vectors = vectors if vectors is not None else steering.boat_vectors(net, mdp, hidden)
         where = where if where is not None else steering.targets_present(mdp)
         steering_rows = steering.steering_sweep(net, mdp, vectors, budget.coefficients, detour, where,
-                                                evaluate_on)
+                                                evaluate_on, progress)
         result["steering"] = [row.to_dict() for row in steering_rows]
         result["decision_cells"] = [list(cell) for cell in detour.decisions]
         seconds["steering"] = time.perf_counter() - clock
@@ -114,21 +133,16 @@ def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget
 
     clock = time.perf_counter()
     sae_layer = hidden[-1] if hidden else output_layer
-    x = acts.of(sae_layer)
-    live = x.std(axis=0) > 0
-    dictionary = sae.train_sae(x[:, live], budget.sae_width * max(int(live.sum()), 1), steps=budget.sae_steps,
-                               seed=seed)
-    truth, names = key.indicators()
-    match = sae.compare_with_units(sae_layer, x[:, live], dictionary, truth, names)
-    result["sae"] = {**match.to_dict(), "dead_units": int((~live).sum()),
-                     "dictionary_size": int(dictionary.w_enc.shape[1]),
-                     "best_features": sorted(match.feature_labels, key=lambda t: -t[1])[:10]}
+    progress(f"training a sparse dictionary at {sae_layer} ({budget.sae_steps:,} steps)")
+    result["sae"], match = dictionary_match(acts, sae_layer, key, budget, seed)
     seconds["sae"] = time.perf_counter() - clock
     log(f"sparse dictionary at {sae_layer}: {match.matched}/{match.features} live features match a true "
         f"feature at phi ≥ {match.threshold}, against {match.units_matched}/{match.units} live raw units "
-        f"({int((~live).sum())} units never fire); explained variance {match.explained_variance:.3f}")
+        f"({result['sae']['dead_units']} units never fire); explained variance {match.explained_variance:.3f}")
 
     clock = time.perf_counter()
+    progress(f"dataset examples and feature visualisation ({budget.visualise_steps} steps)")
+    truth, _ = key.indicators()
     unit = visualise.most_selective_unit(net, mdp, sae_layer, truth)
     top_states, top_values = visualise.top_examples(net, mdp, sae_layer, unit, 6)
     vis = visualise.visualise(net, mdp, sae_layer, unit, steps=budget.visualise_steps, seed=seed)
@@ -144,6 +158,7 @@ def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget
     result["seconds"] = seconds
 
     if out is not None:
+        progress(f"writing the arrays and the figures to {out}")
         acts.save(out / "activations.npz")
         key.save(out / "features.npz")
         save_figure(figures.probe_heatmap(probe_rows, f"Linear probes on {mdp.name}"), out / "probes.png")

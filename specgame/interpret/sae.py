@@ -58,7 +58,7 @@ def train_sae(x: np.ndarray, n_features: int, *, l1: float = 0.1, steps: int = 3
     l1 = check_number("l1", l1, 0)
     learning_rate = check_number("learning_rate", learning_rate, 0, low_open=True)
     x = np.asarray(x, np.float32)
-    scale = float(np.linalg.norm(x, axis=1).mean()) or 1.0
+    scale = float(np.linalg.norm(x - x.mean(axis=0), axis=1).mean()) or 1.0
     data = torch.from_numpy(x / scale)
     units = data.shape[1]
     with one_thread(), torch.random.fork_rng(devices=[]):
@@ -90,26 +90,27 @@ def match_scores(units: np.ndarray, truth: np.ndarray, thresholds: int = 16) -> 
     over ``thresholds`` cut points, and the index of that truth column.  Units that never vary score 0."""
     thresholds = check_int("thresholds", thresholds, 1)
     units = np.asarray(units, np.float32)
-    truth = np.asarray(truth, np.float32)
     n = len(truth)
-    positives = truth.sum(axis=0)[None, :]  # [1, T]
+    true = torch.from_numpy(np.asarray(truth, np.float32))  # counting by matrix product: torch's, on one thread
+    positives = true.sum(dim=0).double()[None, :]  # [1, T]
     best = np.zeros(units.shape[1])
     which = np.zeros(units.shape[1], np.int64)
-    for j in range(units.shape[1]):
-        values = units[:, j]
-        low, high = values.min(), values.max()
-        if high <= low:
-            continue
-        # cut points: just above the minimum (for sparse features, "fires at all") and quantiles above it
-        cuts = np.unique(np.concatenate([[low + 1e-6 * (high - low)],
-                                         np.quantile(values[values > low], np.linspace(0, 0.98, thresholds))]))
-        fired = (values[None, :] > cuts[:, None]).astype(np.float32)  # [cuts, N]
-        both = fired @ truth  # [cuts, T]: fired and true
-        firing = fired.sum(axis=1)[:, None]
-        spread = firing * (n - firing) * positives * (n - positives)
-        phi = np.where(spread > 0, (n * both - firing * positives) / np.sqrt(np.maximum(spread, 1e-30)), 0.0)
-        flat = int(np.argmax(phi))
-        best[j], which[j] = phi.flat[flat], flat % truth.shape[1]
+    with one_thread():
+        for j in range(units.shape[1]):
+            values = units[:, j]
+            low, high = values.min(), values.max()
+            if high <= low:
+                continue
+            # cut points: just above the minimum (for sparse features, "fires at all") and quantiles above it
+            cuts = np.unique(np.concatenate([[low + 1e-6 * (high - low)],
+                                             np.quantile(values[values > low], np.linspace(0, 0.98, thresholds))]))
+            fired = torch.from_numpy((values[None, :] > cuts[:, None]).astype(np.float32))  # [cuts, N]
+            both = (fired @ true).double()  # [cuts, T]: fired and true (exact: counts below 2**24)
+            firing = fired.sum(dim=1).double()[:, None]
+            spread = firing * (n - firing) * positives * (n - positives)
+            phi = torch.where(spread > 0, (n * both - firing * positives) / spread.clamp_min(1e-30).sqrt(), 0.0)
+            flat = int(torch.argmax(phi))
+            best[j], which[j] = float(phi.flatten()[flat]), flat % true.shape[1]
     return best, which
 
 

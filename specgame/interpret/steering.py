@@ -161,17 +161,22 @@ def evaluate_table(mdp: TabularMDP, table: np.ndarray, baseline: np.ndarray, det
 
 
 def steering_sweep(net, mdp: TabularMDP, vectors: dict, coefficients, detour: Detour,
-                   where: np.ndarray | None = None, evaluate_on: TabularMDP | None = None) -> list[SteeringResult]:
+                   where: np.ndarray | None = None, evaluate_on: TabularMDP | None = None,
+                   progress=None) -> list[SteeringResult]:
     """Every (layer, vector) in ``vectors`` ({(layer, name): vector}) at every coefficient, exactly,
     after the unsteered baseline (one row, layer "-", coefficient 0).
 
     ``evaluate_on`` (default ``mdp``) is the table the returns are computed on: the same game
     with other start states (see :func:`starting_in`), e.g. only the races where finishing does not pay.
+    ``progress`` (a function of a message) hears of each vector as it starts.
     """
     target = mdp if evaluate_on is None else evaluate_on
     baseline = greedy_table(net, mdp)
     rows = [SteeringResult("-", "none", 0.0, **evaluate_table(target, baseline, baseline, detour, where))]
-    for (layer, name), vector in vectors.items():
+    for number, ((layer, name), vector) in enumerate(vectors.items(), 1):
+        if progress is not None:
+            progress(f"steering with vector {number}/{len(vectors)} ({name} at {layer}): "
+                     f"{len(coefficients)} coefficients, each evaluated exactly")
         for coefficient in coefficients:
             if coefficient == 0:
                 continue
