@@ -59,7 +59,7 @@ def run(args) -> int:
     else:
         # In chunks, for the progress lines; the exploration schedule spans the whole budget, as in one call.
         agent = DQN(env, seed=args.seed, **{**BOARD_DQN_SETTINGS, "schedule_steps": args.steps})
-        learn(agent, args.steps, progress, f"training {args.agent} on {env_id}", 2_000)
+        learn(agent, args.steps, progress, f"training {args.agent} on {env_id}", 1_000)
         out.mkdir(parents=True, exist_ok=True)
         agent.save(out / "model.npz")
         print(f"trained {args.agent} on {env_id} for {args.steps:,} steps in {time.perf_counter() - started:.1f} s")
