@@ -18,6 +18,7 @@ loops when it does not, and the "pays" vector added on the boards where it does 
 """
 
 import sys
+import time
 
 import gymnasium as gym
 from _common import arguments
@@ -40,9 +41,13 @@ def main(argv=None):
         agent = DQN(env, seed=0, **{**BOARD_DQN_SETTINGS, "network": "mlp", "net_arch": (16,)}).learn(2_000)
         budget = Budget(probe_states=1000, coefficients=(-2.0,), sae_steps=100, sae_width=2, visualise_steps=10)
     else:  # the README's looping DQN (about a minute of training on 2 cores)
-        agent = DQN(env, seed=0, **BOARD_DQN_SETTINGS).learn(BOARD_DQN_STEPS)
+        agent = DQN(env, seed=0, **{**BOARD_DQN_SETTINGS, "schedule_steps": BOARD_DQN_STEPS})
+        while agent.steps_done < BOARD_DQN_STEPS:  # in chunks, to say how far it is (the same net as one call)
+            agent.learn(5_000)
+            say(f"training the DQN: {agent.steps_done:,} of {BOARD_DQN_STEPS:,} steps")
         budget = None
-    interpret_network(agent.q_net, env.unwrapped.mdp, args.out, budget=budget, gamma=agent.config.gamma)
+    interpret_network(agent.q_net, env.unwrapped.mdp, args.out, budget=budget, gamma=agent.config.gamma,
+                      progress=say)
     print(f"figures and interpret.json in {args.out}/")
     if not args.quick:
         mixed(args.out / "mixed")
@@ -63,6 +68,7 @@ def mixed(out):
     mdp = env.unwrapped.mdp
     net = DQN(env, seed=0, **BOARD_DQN_SETTINGS).q_net  # the DQN's architecture, untrained
     plan = optimal_plan(mdp, "proxy", gamma=0.99)  # races when it pays, loops when not
+    say("teaching the DQN's architecture the exact optimum on every board (40 epochs)")
     print(f"imitating the optimum on every board: accuracy {imitate(net, mdp, plan):.4f}")
     pays = mdp.states[:, list(mdp.state_fields).index("pays")]
     table = greedy_table(net, mdp)
@@ -70,8 +76,16 @@ def mixed(out):
         race = starting_in(mdp, pays == paid)
         laps = expected_total(race, table, race.intended)
         print(f"races that {'pay' if paid else 'do not pay'}: expected laps {laps:.2f}")
-    interpret_network(net, mdp, out)
+    interpret_network(net, mdp, out, progress=say)
     print(f"the mixed race: figures and interpret.json in {out}/")
+
+
+STARTED = time.perf_counter()
+
+
+def say(message: str) -> None:
+    """A progress line, so that the minutes of a full run are never silent."""
+    print(f"[{time.perf_counter() - STARTED:6.1f} s] {message}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,18 @@
 """Make the README's gallery: every picture in docs/gallery/ comes from this one script
-(the phase diagram through examples/phase_diagram.py).
+(the phase diagram through examples/phase_diagram.py, the pictures of looking inside the
+gamer, inside_*.png, through examples/inside_the_gamer.py).
 
     python examples/make_gallery.py            # writes docs/gallery/*.png and *.gif
     python examples/make_gallery.py --quick    # small budgets, to runs/gallery-quick/ (never docs/)
 """
 
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import imageio.v3 as iio
+import inside_the_gamer
 import numpy as np
 import phase_diagram
 from _common import arguments
@@ -89,6 +92,20 @@ def overlays(out: Path, agent) -> None:
     iio.imwrite(out / "overlays.png", render.side_by_side(pictures), optimize=True)
 
 
+# The gallery's name of each figure examples/inside_the_gamer.py writes (its folder, mixed/ for the mixed race).
+INSIDE = {"inside_probes.png": "probes.png", "inside_steering.png": "steering.png", "inside_sae.png": "sae.png",
+          "inside_examples.png": "examples.png", "inside_visualisation.png": "visualisation.png",
+          "inside_mixed_steering.png": "mixed/steering.png"}
+
+
+def inside(out: Path) -> None:
+    """Looking inside the looping DQN and the mixed race (examples/inside_the_gamer.py, its full run)."""
+    work = Path("runs/examples/inside_the_gamer")
+    inside_the_gamer.main(["--out", str(work)])
+    for name, made in INSIDE.items():
+        shutil.copyfile(work / made, out / name)
+
+
 def main(argv=None):
     args = arguments(__doc__, "gallery", argv if argv is not None else sys.argv[1:])
     if args.default_out:  # the committed pictures come only from a full run
@@ -116,11 +133,13 @@ def main(argv=None):
     race(args.out, trained["q-learning"][0])
     say("the overlays")
     overlays(args.out, trained["q-learning"][0])
-    if args.quick:  # examples/phase_diagram.py --quick draws a small one; a test runs it there
-        say("the phase diagram: left out of --quick")
+    if args.quick:  # each script's --quick draws small ones; the tests run them there
+        say("the phase diagram and looking inside the gamer: left out of --quick")
     else:
         say("the phase diagram")
         phase_diagram.main(["--out", str(args.out)])
+        say("looking inside the gamer (a few minutes: it trains the DQN)")
+        inside(args.out)
     for path in sorted(args.out.iterdir()):
         print(f"{path}  {path.stat().st_size / 1024:.0f} KB")
 

@@ -175,8 +175,8 @@ def steering_sweep(net, mdp: TabularMDP, vectors: dict, coefficients, detour: De
     rows = [SteeringResult("-", "none", 0.0, **evaluate_table(target, baseline, baseline, detour, where))]
     for number, ((layer, name), vector) in enumerate(vectors.items(), 1):
         if progress is not None:
-            progress(f"steering with vector {number}/{len(vectors)} ({name} at {layer}): "
-                     f"{len(coefficients)} coefficients, each evaluated exactly")
+            progress(f"steering with vector {number}/{len(vectors)} ({name} at {layer}), coefficients "
+                     f"{', '.join(f'{c:+g}' for c in coefficients)}, each evaluated exactly")
         for coefficient in coefficients:
             if coefficient == 0:
                 continue
