@@ -330,3 +330,20 @@ def test_imitation_teaches_a_network_a_policy_on_every_board(mdp):
     down = np.full(mdp.n_obs, DOWN)
     assert imitate(net, mdp, down, epochs=2, batch_size=1024, learning_rate=1e-2) == 1.0
     assert (acts.greedy_table(net, mdp) == DOWN).all()
+
+
+def test_every_figure_of_the_example_is_in_the_gallery_and_shown():
+    """examples/make_gallery.py copies each figure of examples/inside_the_gamer.py into docs/gallery/."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    source = ast.parse((root / "examples" / "make_gallery.py").read_text(encoding="utf-8"))
+    inside = next(ast.literal_eval(node.value) for node in source.body
+                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "INSIDE")
+    written = {"probes.png", "steering.png", "sae.png", "examples.png", "visualisation.png"}  # interpret_network's
+    assert {made.removeprefix("mixed/") for made in inside.values()} <= written
+    assert {made for made in inside.values() if "/" not in made} == written  # every figure of the looping DQN
+    assert set(inside) == {p.name for p in (root / "docs" / "gallery").glob("inside_*.png")}
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert all(f"docs/gallery/{name}" in readme for name in inside)

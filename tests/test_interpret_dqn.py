@@ -2,7 +2,9 @@
 
 Training it takes about a minute of CPU, more than this suite's budget, so these run only
 when asked: ``SPECGAME_INTERPRET_DQN=1 python -m pytest tests/test_interpret_dqn.py``.
-The numbers are those docs/interpret.md reports.
+The numbers are those docs/interpret.md reports (the quick report's).  The default suite
+states the value-head and dictionary facts on a network taught the exact values instead
+(tests/test_interpret.py), which takes seconds.
 """
 
 import os
@@ -63,6 +65,6 @@ def test_subtracting_the_lagoon_vector_stops_the_entries_but_not_specifically_an
 
 def test_dictionary_features_match_true_features_more_often_than_raw_units(found):
     sae = found["sae"]
-    assert sae["units_matched"] == 0
-    assert sae["matched"] >= 1
+    assert sae["units_matched"] == 0 and sae["units"] == 14  # 50 of the 64 units never fire
+    assert sae["matched"] >= 2  # 2 of 109: the boat on the decision cell (5, 7) (0.92), and on (1, 1) (0.92)
     assert np.isfinite(sae["explained_variance"])
