@@ -298,7 +298,12 @@ def test_interpret_network_writes_the_files_and_the_json_the_issue_names(mdp, tm
     from specgame.interpret.report import Budget, interpret_network
 
     tiny = Budget(probe_states=500, coefficients=(-1.0,), sae_steps=50, sae_width=2, visualise_steps=5)
-    interpret_network(planted_net(mdp), mdp, tmp_path, budget=tiny, log=lambda line: None)
+    said = []
+    interpret_network(planted_net(mdp), mdp, tmp_path, budget=tiny, log=lambda line: None, progress=said.append)
+    # never silent for long: a line before each method, each probed layer and each steering vector
+    for step in ("capturing", "probing layer 1/2", "probing layer 2/2", "steering with vector 2/2", "dictionary",
+                 "visualisation", "writing"):
+        assert any(step in line for line in said), (step, said)
     found = json.loads((tmp_path / "interpret.json").read_text())
     probe = found["probes"][0]
     assert {"layer", "feature", "score", "score_random_net", "score_shuffled"} <= set(probe)

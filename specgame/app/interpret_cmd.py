@@ -31,7 +31,6 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     import gymnasium as gym
 
-    from specgame.app.cli import Progress, learn
     from specgame.envs import resolve_id
     from specgame.interpret.report import interpret_network
 
@@ -43,11 +42,16 @@ def run(args) -> int:
         return 2
     from specgame.agents.dqn import DQN
 
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:  # what is being done, on stderr; what was found goes to stdout
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
     env_id = resolve_id(args.env)
+    progress(f"building the table of every state of {env_id}")
     env = gym.make(env_id, obs_mode="onehot")
     out = Path(args.out or f"runs/interpret-{env_id.split('/')[-1]}-{args.agent}-seed{args.seed}")
-    started = time.perf_counter()
-    progress = Progress()  # what is being done, on stderr every few seconds; what was found goes to stdout
+
     if args.run_dir:
         model = Path(args.run_dir) / "model.npz"
         if not model.is_file():
@@ -57,9 +61,12 @@ def run(args) -> int:
         agent = DQN.load(model, env=env)
         print(f"loaded {model}")
     else:
-        # In chunks, for the progress lines; the exploration schedule spans the whole budget, as in one call.
+        # In chunks, for the progress lines; the exploration schedule spans the whole budget, so the
+        # network is the one a single call would train.
         agent = DQN(env, seed=args.seed, **{**BOARD_DQN_SETTINGS, "schedule_steps": args.steps})
-        learn(agent, args.steps, progress, f"training {args.agent} on {env_id}", 1_000)
+        while agent.steps_done < args.steps:
+            agent.learn(min(1_000, args.steps - agent.steps_done))
+            progress(f"training {args.agent} on {env_id}: {agent.steps_done:,} of {args.steps:,} steps")
         out.mkdir(parents=True, exist_ok=True)
         agent.save(out / "model.npz")
         print(f"trained {args.agent} on {env_id} for {args.steps:,} steps in {time.perf_counter() - started:.1f} s")
