@@ -33,7 +33,7 @@ class SparseAutoencoder:
     b_enc: np.ndarray  # [features]
     w_dec: np.ndarray  # [features, units], rows of unit norm
     b_dec: np.ndarray  # [units]
-    scale: float  # activations are divided by this before encoding (their mean norm)
+    scale: float  # activations are divided by this before encoding (their mean distance from their mean)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.float32) / self.scale
@@ -58,6 +58,9 @@ def train_sae(x: np.ndarray, n_features: int, *, l1: float = 0.1, steps: int = 3
     l1 = check_number("l1", l1, 0)
     learning_rate = check_number("learning_rate", learning_rate, 0, low_open=True)
     x = np.asarray(x, np.float32)
+    # The L1 penalty is weighed against the error in what varies (b_dec holds the mean), so the
+    # scale is that of the variation: by the plain norm, a large common offset made every feature
+    # too dear to keep and the dictionary died.
     scale = float(np.linalg.norm(x - x.mean(axis=0), axis=1).mean()) or 1.0
     data = torch.from_numpy(x / scale)
     units = data.shape[1]
