@@ -217,17 +217,21 @@ def _tune_reporting(model, lang, rl):
 
 def _inside(reference, tuned, lang, measured: dict, say) -> dict:
     """Probes per layer for both models; the tuned model with its full-stop direction subtracted."""
-    from specgame.lm.inside import probes, steer
+    from specgame.lm.inside import Steered, full_stop_direction, probes
 
-    with training_threads():
-        found = {"probes": {"reference": probes(reference, lang), "tuned": probes(tuned, lang)}}
-    for name, rows in found["probes"].items():
+    found = {"probes": {}}
+    for name, model in (("reference", reference), ("tuned", tuned)):
+        with training_threads():
+            rows = found["probes"][name] = probes(model, lang)
         say(f"  {name}: probe accuracy by layer " + ", ".join(
             f"{r['layer']}: {r['accuracy']:.3f} (control {r['control']:.3f})" for r in rows)
             + f" (balanced accuracy; full stops follow {rows[0]['base_rate']:.1%} of positions)")
     found["steered"] = []
+    layer = tuned.config.n_layers  # the last block's output, as ``steer`` takes it
+    with training_threads():
+        direction = full_stop_direction(tuned, lang, layer)  # once for every scale
     for scale in STEERING_SCALES:
-        steered = steer(tuned, lang, scale=scale)
+        steered = Steered(tuned, direction, layer, scale).eval()
         row = evaluate(steered, reference, lang, measured["samples"], measured["length"], seed=measured["seed"])
         found["steered"].append({"layer": steered.layer, "scale": scale, **row})
         say(f"  tuned minus {scale:g} x its full-stop direction (layer {steered.layer}): proxy {row['proxy']:.2f}, "
