@@ -90,16 +90,10 @@ def test_feeding_a_text_word_by_word_against_a_memory_gives_the_same_logits():
     text = torch.tensor([[0, 3, 4, 5, 1, 2], [0, 3, 4, 9, 9, 7]])  # one shared prompt, then two continuations
     memory = Memory(2)
     pieces = [model(text[:1, :3], memory=memory).expand(2, -1, -1)]  # the prompt read once, for both rows
-    memory.rows(torch.tensor([0, 0]))
     pieces += [model(text[:, t:t + 1], memory=memory) for t in range(3, 6)]
     assert torch.allclose(torch.cat(pieces, 1), model(text), atol=1e-5)
     with pytest.raises(ValueError, match="the tokens after a memory must be one at a time, got 2"):
         model(text[:, :2], memory=memory)
-    # a shorter text left-padded beside a longer one reads as if alone
-    padded = torch.tensor([[0, 0, 0, 3, 4, 5], [0, 3, 4, 9, 9, 7]])
-    both = model(padded, pad=torch.tensor([2, 0]))
-    assert torch.allclose(both[0, 2:], model(padded[:1, 2:])[0], atol=1e-5)
-    assert torch.allclose(both[1], model(padded[1:])[0], atol=1e-5)
 
 
 def test_bad_settings_are_refused_where_they_enter():

@@ -100,8 +100,8 @@ class Steered(nn.Module):
     def _edit(self, layer: int, x: torch.Tensor) -> torch.Tensor:
         return x - self.scale * self.direction if layer == self.layer else x
 
-    def forward(self, tokens: torch.Tensor, edit=None, memory=None, pad=None) -> torch.Tensor:
-        return self.model(tokens, self._edit, memory, pad)
+    def forward(self, tokens: torch.Tensor, edit=None, memory=None) -> torch.Tensor:
+        return self.model(tokens, self._edit, memory)
 
 
 def steer(model: TransformerLM, lang: Language, layer: int | None = None, scale: float = 1.0) -> Steered:

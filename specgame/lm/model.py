@@ -64,19 +64,17 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(d_model)
         self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
 
-    def forward(self, x: torch.Tensor, past: list | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``past``, if given, is this block's ``[keys, values]`` of the tokens before ``x`` (updated in place);
-        ``mask`` ([batch, 1, length, keys], True: may read), if given, replaces the causal mask."""
+    def forward(self, x: torch.Tensor, past: list | None = None) -> torch.Tensor:
+        """``past``, if given, is this block's ``[keys, values]`` of the tokens before ``x`` (updated in place)."""
         batch, length, width = x.shape
         q, k, v = self.qkv(self.norm1(x)).split(width, dim=-1)
         q, k, v = (t.view(batch, length, self.n_heads, width // self.n_heads).transpose(1, 2) for t in (q, k, v))
         if past is not None:
-            if past[0] is not None:
-                k, v = (torch.cat([old, new], 2) for old, new in zip(past, (k, v)))
+            if past[0] is not None:  # a memory of one row serves every row (a shared prompt)
+                k, v = (torch.cat([old.expand(batch, -1, -1, -1), new], 2) for old, new in zip(past, (k, v)))
             past[:] = [k, v]
-        # without a mask: new tokens after a memory come one at a time and may read every key; a fresh text
-        # reads causally
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None and length > 1)
+        # new tokens after a memory come one at a time and may read every key; a fresh text reads causally
+        attended = F.scaled_dot_product_attention(q, k, v, is_causal=length > 1)
         x = x + self.out(attended.transpose(1, 2).reshape(batch, length, width))
         return x + self.mlp(self.norm2(x))
 
@@ -85,18 +83,12 @@ class Memory:
     """The keys and values a model has computed for the text so far: one ``[keys, values]`` per block.
 
     Pass the same memory to successive calls of the model to feed a text in pieces: first
-    the prompts (any length, left-padded as ``pad`` says), then one word at a time. ``rows``
-    copies the memory's rows (a prompt read once serves many completions).
+    the prompt (any length), then one word at a time.
     """
 
     def __init__(self, n_layers: int):
         self.layers = [[None, None] for _ in range(n_layers)]
         self.length = 0
-        self.pad = None
-
-    def rows(self, index: torch.Tensor) -> None:
-        self.layers = [[k[index], v[index]] for k, v in self.layers]
-        self.pad = None if self.pad is None else self.pad[index]
 
 
 class TransformerLM(nn.Module):
@@ -112,15 +104,12 @@ class TransformerLM(nn.Module):
         nn.init.normal_(self.embed.weight, std=0.02)
         nn.init.normal_(self.position.weight, std=0.02)
 
-    def residuals(self, tokens: torch.Tensor, edit=None, memory: Memory | None = None,
-                  pad: torch.Tensor | None = None) -> list[torch.Tensor]:
+    def residuals(self, tokens: torch.Tensor, edit=None, memory: Memory | None = None) -> list[torch.Tensor]:
         """The residual stream after the embedding and after each block ([batch, length, d_model] each).
 
         ``edit(layer, x) -> x``, if given, changes the stream after each layer (0 = embedding)
         before the next block reads it: how a direction is subtracted from a model.
         ``memory``, if given, holds the text before ``tokens`` and takes in ``tokens``.
-        ``pad[b]``, if given, is how many filler tokens row b starts with (texts of several
-        lengths in one batch): no token reads them, and row b's positions count from after them.
         """
         before = 0 if memory is None else memory.length
         length = tokens.shape[1]
@@ -128,30 +117,17 @@ class TransformerLM(nn.Module):
             fail("tokens", f"at most context={self.config.context} long", before + length)
         if before and length != 1:
             fail("the tokens after a memory", "one at a time", length)
-        if memory is not None and not before:
-            memory.pad = pad  # the first piece fixes each row's filler
-        pad = pad if memory is None else memory.pad
-        position, mask = torch.arange(before, before + length, device=tokens.device), None
-        if pad is not None:
-            position = (position - pad[:, None]).clamp(min=0)
-            real = torch.arange(before + length, device=tokens.device) >= pad[:, None]  # [batch, keys]
-            if before:
-                mask = real[:, None, None, :]
-            else:  # causal over real keys; a filler token reads itself (a row with nothing to read is NaN)
-                causal = torch.ones(length, length, dtype=torch.bool, device=tokens.device).tril()
-                mask = (causal & real[:, None, :] | torch.eye(length, dtype=torch.bool, device=tokens.device))[:, None]
-        x = self.embed(tokens) + self.position(position)
+        x = self.embed(tokens) + self.position(torch.arange(before, before + length, device=tokens.device))
         stream = [x if edit is None else edit(0, x)]
         for i, block in enumerate(self.blocks):
-            x = block(stream[-1], None if memory is None else memory.layers[i], mask)
+            x = block(stream[-1], None if memory is None else memory.layers[i])
             stream.append(x if edit is None else edit(i + 1, x))
         if memory is not None:
             memory.length += length
         return stream
 
-    def forward(self, tokens: torch.Tensor, edit=None, memory: Memory | None = None,
-                pad: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.residuals(tokens, edit, memory, pad)[-1]
+    def forward(self, tokens: torch.Tensor, edit=None, memory: Memory | None = None) -> torch.Tensor:
+        x = self.residuals(tokens, edit, memory)[-1]
         return self.norm(x) @ self.embed.weight.T  # tied: the output reads the input embeddings
 
 

@@ -29,7 +29,7 @@ from specgame._checks import check_int, check_number, check_seed
 from specgame.lm import objective
 from specgame.lm.language import Language
 from specgame.lm.model import TransformerLM, seeded, training_threads
-from specgame.lm.sampling import generate_many, many_log_probs
+from specgame.lm.sampling import completion_log_probs, generate
 
 
 @dataclass(frozen=True)
@@ -104,40 +104,46 @@ def tune(reference: TransformerLM, lang: Language, config: RLConfig = RLConfig()
         checkpoint(0)
         for step in range(1, config.updates + 1):
             counts = rng.multinomial(config.prompts, weights)
-            drawn = [prompts[i] for i in np.flatnonzero(counts)]
-            loss, row = _update_loss(policy, reference, lang, drawn, [int(c) for c in counts if c], config, generator)
+            rows = [_group_loss(policy, reference, lang, prompts[i], int(counts[i]), config, generator)
+                    for i in np.flatnonzero(counts)]
+            loss = sum(r.pop("loss") * r["n"] for r in rows) / sum(r["n"] for r in rows)
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
             optimiser.step()
-            log.append({"step": step, **row})
+            log.append({"step": step, **_pooled(rows, config.beta)})
             if (config.eval_every and step % config.eval_every == 0) or step == config.updates:
                 checkpoint(step)
     return RLResult(policy.eval(), log, curve, config, time.perf_counter() - started)
 
 
-def _update_loss(policy, reference, lang, drawn, groups: list[int], config: RLConfig, generator) -> tuple:
-    """The RLOO loss and the log's row for ``groups[i]`` groups of ``k`` completions of each drawn prompt."""
-    tokens = [t for _, t, _ in drawn]
-    counts = [g * config.k for g in groups]
-    completions = generate_many(policy, lang, tokens, counts, config.length, generator)
+def _group_loss(policy, reference, lang, prompt, groups: int, config: RLConfig, generator) -> dict:
+    """The RLOO loss and the log's numbers for ``groups`` groups of ``k`` completions of one prompt."""
+    _, tokens, state = prompt
+    completions = generate(policy, lang, tokens, groups * config.k, config.length, generator)
     with torch.no_grad():
-        reference_logp = many_log_probs(reference, lang, tokens, counts, completions)
-    policy_logp = many_log_probs(policy, lang, tokens, counts, completions)
-    kl = objective.position_kl(policy_logp, reference_logp).sum(-1)  # [rows], exact, with gradients
+        reference_logp = completion_log_probs(reference, lang, tokens, completions)
+    policy_logp = completion_log_probs(policy, lang, tokens, completions)
+    kl = objective.position_kl(policy_logp, reference_logp).sum(-1)  # [n], exact, with gradients
     written = policy_logp.gather(-1, completions[..., None]).squeeze(-1).sum(-1)
     text = completions.cpu().numpy()
     score = torch.as_tensor(objective.proxy(lang, text), dtype=kl.dtype, device=kl.device)
-    reward = (score - config.beta * kl.detach()).view(-1, config.k)  # each group's k rows are adjacent
+    reward = (score - config.beta * kl.detach()).view(groups, config.k)
     baseline = (reward.sum(1, keepdim=True) - reward) / (config.k - 1)  # leave-one-out
     advantage = (reward - baseline).view(-1)
     loss = -(advantage * written).mean() + config.beta * kl.mean()
-    gold = np.concatenate([objective.gold(lang, part, state)
-                           for part, (_, _, state) in zip(np.split(text, np.cumsum(counts)[:-1]), drawn)])
-    mean_kl, proxy = kl.detach().mean().item(), score.mean().item()
-    entropy = -(policy_logp.exp() * policy_logp).sum(-1).sum(-1).mean().item()
-    return loss, {"objective/kl": mean_kl, "objective/entropy": entropy, "non_score_reward": -config.beta * mean_kl,
-                  "rlhf_reward": proxy - config.beta * mean_kl, "proxy": proxy, "gold": float(gold.mean())}
+    gold = objective.gold(lang, text, state)
+    entropy = -(policy_logp.exp() * policy_logp).sum(-1).sum(-1)
+    return {"loss": loss, "n": len(completions), "kl": kl.detach().sum().item(), "score": score.sum().item(),
+            "gold": float(gold.sum()), "entropy": entropy.detach().sum().item()}
+
+
+def _pooled(rows: list[dict], beta: float) -> dict:
+    n = sum(r["n"] for r in rows)
+    kl, score = sum(r["kl"] for r in rows) / n, sum(r["score"] for r in rows) / n
+    return {"objective/kl": kl, "objective/entropy": sum(r["entropy"] for r in rows) / n,
+            "non_score_reward": -beta * kl, "rlhf_reward": score - beta * kl,
+            "proxy": score, "gold": sum(r["gold"] for r in rows) / n}
 
 
 @torch.no_grad()
@@ -149,23 +155,27 @@ def evaluate(policy: TransformerLM, reference: TransformerLM, lang: Language, sa
     draws at every checkpoint, so differences come from the policy).
     """
     generator = torch.Generator().manual_seed(seed)
-    prompts = lang.prompts()
-    tokens, counts = [t for _, t, _ in prompts], [samples] * len(prompts)
+    totals = {"kl": 0.0, "proxy": 0.0, "gold": 0.0, "well_formed": 0.0}
     was_training = policy.training
     policy.eval()
     with training_threads():
-        completions = generate_many(policy, lang, tokens, counts, length, generator)
-        kl = objective.position_kl(many_log_probs(policy, lang, tokens, counts, completions).double(),
-                                   many_log_probs(reference, lang, tokens, counts, completions).double()).sum(-1)
+        for weight, tokens, state in lang.prompts():
+            _add_prompt(totals, weight, tokens, state, policy, reference, lang, samples, length, generator)
     policy.train(was_training)
-    text, kl = completions.cpu().numpy().reshape(len(prompts), samples, length), kl.cpu().numpy().reshape(-1, samples)
-    totals = {"kl": 0.0, "proxy": 0.0, "gold": 0.0, "well_formed": 0.0}
-    for (weight, _, state), part, part_kl in zip(prompts, text, kl):  # averaged over prompts, by probability
-        totals["kl"] += weight * part_kl.mean()
-        totals["proxy"] += weight * objective.proxy(lang, part).mean()
-        totals["gold"] += weight * objective.gold(lang, part, state).mean()
-        totals["well_formed"] += weight * objective.well_formed(lang, part, state).mean()
     totals = {key: float(value) for key, value in totals.items()}
     totals["kl"] = max(totals["kl"], 0.0)  # rounding can make a KL of 0 print as -1e-17
     totals.update({"non_score_reward": -beta * totals["kl"], "rlhf_reward": totals["proxy"] - beta * totals["kl"]})
     return totals
+
+
+def _add_prompt(totals: dict, weight: float, tokens, state: int, policy, reference, lang: Language, samples: int,
+                length: int, generator) -> None:
+    """Add one prompt's mean KL, proxy, gold and well-formed share to ``totals``, weighted by its probability."""
+    completions = generate(policy, lang, tokens, samples, length, generator)
+    kl = objective.position_kl(completion_log_probs(policy, lang, tokens, completions).double(),
+                               completion_log_probs(reference, lang, tokens, completions).double()).sum(-1)
+    text = completions.cpu().numpy()
+    totals["kl"] += weight * kl.mean().item()
+    totals["proxy"] += weight * objective.proxy(lang, text).mean()
+    totals["gold"] += weight * objective.gold(lang, text, state).mean()
+    totals["well_formed"] += weight * objective.well_formed(lang, text, state).mean()
