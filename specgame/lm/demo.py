@@ -16,6 +16,7 @@ import queue
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -31,6 +32,8 @@ from specgame.lm.rloo import RLConfig, evaluate, tune
 from specgame.lm.sampling import generate
 
 PROMPT = "the most important event of the century was"
+HEARTBEAT = 5.0
+"""Seconds of silence after which the sweep prints a training batch's numbers (progress)."""
 STEERING_SCALES = (0.25, 0.5, 1.0)
 """How much of the full-stop direction is subtracted from the tuned model (each reported)."""
 
@@ -155,7 +158,8 @@ class _Sweep:
 
     With ``jobs > 1`` the runs start in worker processes as soon as the sweep is made, so
     the demonstration measures best-of-n meanwhile; :meth:`results` prints each evaluation
-    as it arrives (through a queue) and returns the runs by coefficient.
+    as it arrives (through a queue), a training batch's numbers when nothing else has been
+    printed for :data:`HEARTBEAT` seconds, and returns the runs by coefficient.
     """
 
     def __init__(self, model, lang, config: DemoConfig, jobs: int):
@@ -173,21 +177,36 @@ class _Sweep:
             self.futures = [self.pool.submit(_tune_reporting, model, lang, rl) for rl in self.settings]
 
     def results(self, say) -> dict:
-        def report(beta, row):
-            say(f"  beta={beta:g} update {row['step']:>4}/{self.updates}: KL {row['kl']:.2f}, "
-                f"proxy {row['proxy']:.2f}, gold {row['gold']:+.3f}")
+        said = time.monotonic()
+
+        def report(beta, kind, row):
+            nonlocal said
+            if kind == "eval":
+                say(f"  beta={beta:g} update {row['step']:>4}/{self.updates}: KL {row['kl']:.2f}, "
+                    f"proxy {row['proxy']:.2f}, gold {row['gold']:+.3f}")
+            elif time.monotonic() - said > HEARTBEAT:
+                say(f"  beta={beta:g} update {row['step']:>4}/{self.updates} (its training batch): "
+                    f"KL {row['objective/kl']:.2f}, proxy {row['proxy']:.2f}, gold {row['gold']:+.3f}")
+            else:
+                return
+            said = time.monotonic()
 
         if self.pool is None:
-            return {rl.beta: tune(self.model, self.lang, rl, on_eval=lambda row, beta=rl.beta: report(beta, row))
-                    for rl in self.settings}
-        reported = 0
-        # rows and results travel apart: wait for every run and every row (a failed run raises here)
-        while not all(f.done() for f in self.futures) or reported < sum(len(f.result().curve) for f in self.futures):
+            return {rl.beta: tune(self.model, self.lang, rl, on_eval=partial(report, rl.beta, "eval"),
+                                  on_update=partial(report, rl.beta, "update")) for rl in self.settings}
+        evaluations = 0
+        # rows and results travel apart: wait for every run and its every evaluation (a failed run raises here)
+        while not all(f.done() for f in self.futures) or evaluations < sum(len(f.result().curve)
+                                                                           for f in self.futures):
             try:
-                report(*self.progress.get(timeout=0.5))
-                reported += 1
-            except queue.Empty:
-                pass
+                beta, kind, row = self.progress.get(timeout=0.5)
+            except queue.Empty:  # the workers are still starting (each imports torch), or busy
+                if time.monotonic() - said > HEARTBEAT:
+                    say(f"  ... {sum(f.running() for f in self.futures)} runs under way")
+                    said = time.monotonic()
+                continue
+            report(beta, kind, row)
+            evaluations += kind == "eval"
         return {rl.beta: f.result() for rl, f in zip(self.settings, self.futures)}
 
     def close(self) -> None:
@@ -203,7 +222,7 @@ class _Sweep:
 
 
 _PROGRESS = None
-"""In a worker process: the queue that carries each evaluation back to the demonstration."""
+"""In a worker process: the queue that carries each evaluation and update back to the demonstration."""
 
 
 def _worker_reports_to(progress) -> None:
@@ -212,7 +231,8 @@ def _worker_reports_to(progress) -> None:
 
 
 def _tune_reporting(model, lang, rl):
-    return tune(model, lang, rl, on_eval=lambda row: _PROGRESS.put((rl.beta, row)))
+    return tune(model, lang, rl, on_eval=lambda row: _PROGRESS.put((rl.beta, "eval", row)),
+                on_update=lambda row: _PROGRESS.put((rl.beta, "update", row)))
 
 
 def _inside(reference, tuned, lang, measured: dict, say) -> dict:
