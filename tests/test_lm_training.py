@@ -11,12 +11,12 @@ from specgame.lm import objective  # noqa: E402
 from specgame.lm.best_of_n import best_of_n, exact_kl, kl_bound, level_law  # noqa: E402
 from specgame.lm.goodhart import fit, interior_peak  # noqa: E402
 from specgame.lm.grammar import language  # noqa: E402
-from specgame.lm.model import ModelConfig, TransformerLM, load_model, resolve_device, save_model  # noqa: E402
+from specgame.lm.model import Memory, ModelConfig, TransformerLM, load_model, resolve_device, save_model  # noqa: E402
 from specgame.lm.pretrain import PretrainConfig, cache_path, pretrain, reference  # noqa: E402
 from specgame.lm.rloo import RLConfig, tune  # noqa: E402
 
 TINY = PretrainConfig(grammar="tiny", steps=120, batch=32, context=16, d_model=32, n_layers=1, n_heads=2)
-TINY_RL = RLConfig(beta=0.02, lr=1e-3, updates=12, prompts=4, k=4, length=6, eval_every=6, eval_samples=16)
+TINY_RL = RLConfig(beta=0.02, lr=2e-3, updates=12, prompts=4, k=4, length=6, eval_every=6, eval_samples=16)
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +83,17 @@ def test_saved_models_load_weights_only_and_refuse_foreign_files(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a torch file")
     with pytest.raises(ValueError, match="junk.pt"):
         load_model(tmp_path / "junk.pt")
+
+
+def test_feeding_a_text_word_by_word_against_a_memory_gives_the_same_logits():
+    model = TransformerLM(ModelConfig(n_words=10, context=8, d_model=8, n_layers=2, n_heads=2)).eval()
+    text = torch.tensor([[0, 3, 4, 5, 1, 2], [0, 3, 4, 9, 9, 7]])  # one shared prompt, then two continuations
+    memory = Memory(2)
+    pieces = [model(text[:1, :3], memory=memory).expand(2, -1, -1)]  # the prompt read once, for both rows
+    pieces += [model(text[:, t:t + 1], memory=memory) for t in range(3, 6)]
+    assert torch.allclose(torch.cat(pieces, 1), model(text), atol=1e-5)
+    with pytest.raises(ValueError, match="the tokens after a memory must be one at a time, got 2"):
+        model(text[:, :2], memory=memory)
 
 
 def test_bad_settings_are_refused_where_they_enter():
@@ -184,3 +195,6 @@ def test_the_demo_writes_its_record_and_figures(tmp_path, monkeypatch):
     assert (tmp_path / "goodhart.png").stat().st_size > 1000 and (tmp_path / "frontier.png").exists()
     assert (tmp_path / "progress.csv").read_text().startswith("step,objective/kl,")
     assert any(line.startswith("Gao fit (RL") for line in lines)
+    for beta in (0.02, 0.5):  # each run's evaluations are printed as they come
+        assert [line.split()[2] for line in lines if line.startswith(f"  beta={beta} update")
+                and "training batch" not in line] == ["0/12:", "6/12:", "12/12:"]

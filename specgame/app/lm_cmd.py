@@ -83,11 +83,16 @@ def _pretrain_config(args):
     return config if getattr(args, "steps", None) is None else replace(config, steps=args.steps)
 
 
+def _pretraining_progress(config):
+    return lambda step, loss: print(f"pretraining update {step:>4}/{config.steps}: loss {loss:.3f} nats/token",
+                                    flush=True)
+
+
 def _demo(args) -> None:
     from specgame.lm.demo import FULL, QUICK, run_demo, with_seed
 
     config = with_seed(QUICK if args.quick else FULL, args.seed)
-    run_demo(config, out=args.out, device=args.device, jobs=args.jobs)
+    run_demo(config, out=args.out, device=args.device, jobs=args.jobs, say=lambda line: print(line, flush=True))
     print(f"wrote {Path(args.out) / 'lm.json'}, progress.csv, goodhart.png, frontier.png")
 
 
@@ -96,7 +101,7 @@ def _pretrain(args) -> None:
     from specgame.lm.pretrain import cache_path, reference
 
     config = _pretrain_config(args)
-    model, record = reference(config, args.device, retrain=args.retrain)
+    model, record = reference(config, args.device, retrain=args.retrain, on_progress=_pretraining_progress(config))
     print("loaded from the cache" if record["cached"] else f"pretrained in {record['train_seconds']:.1f} s", end="")
     print(f" ({cache_path(config) or 'no disk cache'})")
     print(f"held-out loss {record['heldout_loss']:.4f} nats/token; the language's exact conditional entropy on "
@@ -117,11 +122,11 @@ def _tune(args) -> None:
     from specgame.lm.rloo import RLConfig, tune
 
     config = _pretrain_config(args)
-    model, _ = reference(config, args.device)
+    model, _ = reference(config, args.device, on_progress=_pretraining_progress(config))
     rl = RLConfig(beta=args.beta, updates=args.updates, lr=args.lr, seed=args.seed)
     result = tune(model, language(config.grammar), rl, on_eval=lambda row: print(
         f"update {row['step']:>4}: objective/kl {row['kl']:.3f}  proxy {row['proxy']:.2f}  gold {row['gold']:+.3f}  "
-        f"rlhf_reward {row['rlhf_reward']:.3f}"))
+        f"rlhf_reward {row['rlhf_reward']:.3f}", flush=True))
     out = Path(args.out)
     save_model(result.policy, {"format": "specgame.lm.policy", "rl": _plain(rl),
                                "pretrain": _plain(config)}, out / "policy.pt")
@@ -151,7 +156,8 @@ def _sample(args) -> None:
     if args.model:
         model, _ = load_model(args.model, args.device)
     else:
-        model, _ = reference(_pretrain_config(args), args.device)
+        config = _pretrain_config(args)
+        model, _ = reference(config, args.device, on_progress=_pretraining_progress(config))
     texts = completions(model, lang, prompt, args.n, args.length, args.seed)
     for tokens in texts:
         print(f"{lang.decode(prompt)} … {lang.decode(tokens)}")

@@ -11,8 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
+import queue
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -23,11 +27,13 @@ from specgame.lm.best_of_n import best_of_n
 from specgame.lm.goodhart import fit, interior_peak
 from specgame.lm.grammar import language
 from specgame.lm.model import training_threads
-from specgame.lm.pretrain import PretrainConfig, reference
+from specgame.lm.pretrain import PretrainConfig, cache_path, reference
 from specgame.lm.rloo import RLConfig, evaluate, tune
 from specgame.lm.sampling import generate
 
 PROMPT = "the most important event of the century was"
+HEARTBEAT = 5.0
+"""Seconds of silence after which the sweep prints a training batch's numbers (progress)."""
 STEERING_SCALES = (0.25, 0.5, 1.0)
 """How much of the full-stop direction is subtracted from the tuned model (each reported)."""
 
@@ -69,12 +75,15 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
     """Run the demonstration, print as it goes with ``say``, write figures and ``lm.json`` to ``out``.
 
     ``jobs`` runs that many KL coefficients of the sweep at once, in separate processes
-    (each on one thread; the numbers do not depend on it).
+    (each on one thread; the numbers do not depend on it). The processes are spawned, so a
+    script that asks for ``jobs > 1`` must call this under ``if __name__ == "__main__":``.
     """
     jobs = check_int("jobs", jobs, 1)
     started = time.perf_counter()
     lang = language(config.pretrain.grammar)
-    model, record = reference(config.pretrain, device)
+    say(f"reference model: {cache_path(config.pretrain) or 'no disk cache (SPECGAME_NO_CACHE)'}")
+    model, record = reference(config.pretrain, device, on_progress=lambda step, loss: say(
+        f"  pretraining update {step:>4}/{config.pretrain.steps}: loss {loss:.3f} nats/token"))
     source = "loaded from the cache" if record["cached"] else f"pretrained in {record['train_seconds']:.1f} s"
     say(f"reference: {source}"
         f"; held-out loss {record['heldout_loss']:.3f} against the language's {record['heldout_entropy']:.3f} "
@@ -82,18 +91,19 @@ def run_demo(config: DemoConfig = QUICK, out: str | Path | None = None, device: 
     prompt = _prompt(lang)
     state = next(s for _, tokens, s in lang.prompts() if tokens == prompt)
     measured = {"samples": config.rl.eval_samples, "length": config.rl.length, "seed": config.rl.seed + 7919}
-    before = evaluate(model, model, lang, measured["samples"], measured["length"], seed=measured["seed"])
+    with _Sweep(model, lang, config, jobs) as sweep:  # with jobs > 1 the runs start now, beside best-of-n
+        before = evaluate(model, model, lang, measured["samples"], measured["length"], seed=measured["seed"])
 
-    say(f"best-of-n from {config.bon_samples} reference completions per prompt:")
-    bon = best_of_n(model, lang, samples=config.bon_samples, length=config.rl.length, ns=config.bon_ns,
-                    seed=config.rl.seed)
-    for row in bon:
-        say(f"  n={row['n']:>4}  KL {row['kl']:.3f} (bound {row['kl_bound']:.3f})  proxy {row['proxy']:.2f}  "
-            f"gold {row['gold']:+.3f}")
+        say(f"best-of-n from {config.bon_samples} reference completions per prompt:")
+        bon = best_of_n(model, lang, samples=config.bon_samples, length=config.rl.length, ns=config.bon_ns,
+                        seed=config.rl.seed)
+        for row in bon:
+            say(f"  n={row['n']:>4}  KL {row['kl']:.3f} (bound {row['kl_bound']:.3f})  proxy {row['proxy']:.2f}  "
+                f"gold {row['gold']:+.3f}")
 
-    say(f"RLOO: {config.rl.updates} updates of {config.rl.prompts}x{config.rl.k} completions for each "
-        f"beta in {', '.join(f'{b:g}' for b in config.betas)} ({jobs} at a time)")
-    runs = _sweep(model, lang, config, jobs)
+        say(f"RLOO: {config.rl.updates} updates of {config.rl.prompts}x{config.rl.k} completions for each "
+            f"beta in {', '.join(f'{b:g}' for b in config.betas)} ({sweep.jobs} at a time)")
+        runs = sweep.results(say)
     for beta, run in runs.items():
         end = run.curve[-1]
         say(f"  beta={beta:g} after {run.seconds:.0f} s: KL {end['kl']:.2f}, proxy {end['proxy']:.2f}, "
@@ -143,32 +153,105 @@ def _prompt(lang) -> list[int]:
     return prompt if prompt in known else known[0]
 
 
-def _sweep(model, lang, config: DemoConfig, jobs: int) -> dict:
-    """One RLOO run per KL coefficient (the main run's curve dense, the others' sparser: the frontier's)."""
-    settings = [replace(config.rl, beta=beta, eval_every=config.rl.eval_every if beta == config.rl.beta
-                        else max(config.rl.eval_every, config.rl.updates // 4)) for beta in config.betas]
-    if jobs == 1 or len(settings) == 1 or next(model.parameters()).is_cuda:  # one GPU: one run at a time
-        results = [tune(model, lang, rl) for rl in settings]
-    else:
-        from joblib import Parallel, delayed
+class _Sweep:
+    """The RLOO runs of the KL-coefficient sweep (the main run's curve dense, the others' sparser: the frontier's).
 
-        results = Parallel(n_jobs=min(jobs, len(settings)))(delayed(tune)(model, lang, rl) for rl in settings)
-    return dict(zip(config.betas, results))
+    With ``jobs > 1`` the runs start in worker processes as soon as the sweep is made, so
+    the demonstration measures best-of-n meanwhile; :meth:`results` prints each evaluation
+    as it arrives (through a queue), a training batch's numbers when nothing else has been
+    printed for :data:`HEARTBEAT` seconds, and returns the runs by coefficient.
+    """
+
+    def __init__(self, model, lang, config: DemoConfig, jobs: int):
+        self.model, self.lang, self.updates = model, lang, config.rl.updates
+        self.settings = [replace(config.rl, beta=beta, eval_every=config.rl.eval_every if beta == config.rl.beta
+                                 else max(config.rl.eval_every, config.rl.updates // 4)) for beta in config.betas]
+        self.pool, self.jobs = None, 1
+        if jobs > 1 and len(self.settings) > 1 and not next(model.parameters()).is_cuda:  # one GPU: one at a time
+            # spawn, not fork: a forked torch may hang on locks its parent's threads held
+            context = multiprocessing.get_context("spawn")
+            self.progress = context.Queue()
+            self.jobs = min(jobs, len(self.settings))
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=context,
+                                            initializer=_worker_reports_to, initargs=(self.progress,))
+            self.futures = [self.pool.submit(_tune_reporting, model, lang, rl) for rl in self.settings]
+
+    def results(self, say) -> dict:
+        said = time.monotonic()
+
+        def report(beta, kind, row):
+            nonlocal said
+            if kind == "eval":
+                say(f"  beta={beta:g} update {row['step']:>4}/{self.updates}: KL {row['kl']:.2f}, "
+                    f"proxy {row['proxy']:.2f}, gold {row['gold']:+.3f}")
+            elif time.monotonic() - said > HEARTBEAT:
+                say(f"  beta={beta:g} update {row['step']:>4}/{self.updates} (its training batch): "
+                    f"KL {row['objective/kl']:.2f}, proxy {row['proxy']:.2f}, gold {row['gold']:+.3f}")
+            else:
+                return
+            said = time.monotonic()
+
+        if self.pool is None:
+            return {rl.beta: tune(self.model, self.lang, rl, on_eval=partial(report, rl.beta, "eval"),
+                                  on_update=partial(report, rl.beta, "update")) for rl in self.settings}
+        evaluations = 0
+        # rows and results travel apart: wait for every run and its every evaluation (a failed run raises here)
+        while not all(f.done() for f in self.futures) or evaluations < sum(len(f.result().curve)
+                                                                           for f in self.futures):
+            try:
+                beta, kind, row = self.progress.get(timeout=0.5)
+            except queue.Empty:  # the workers are still starting (each imports torch), or busy
+                if time.monotonic() - said > HEARTBEAT:
+                    say(f"  ... {sum(f.running() for f in self.futures)} runs under way")
+                    said = time.monotonic()
+                continue
+            report(beta, kind, row)
+            evaluations += kind == "eval"
+        return {rl.beta: f.result() for rl, f in zip(self.settings, self.futures)}
+
+    def close(self) -> None:
+        """Let the workers wind down while the demonstration goes on (a failure elsewhere cancels the runs)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+_PROGRESS = None
+"""In a worker process: the queue that carries each evaluation and update back to the demonstration."""
+
+
+def _worker_reports_to(progress) -> None:
+    global _PROGRESS
+    _PROGRESS = progress
+
+
+def _tune_reporting(model, lang, rl):
+    return tune(model, lang, rl, on_eval=lambda row: _PROGRESS.put((rl.beta, "eval", row)),
+                on_update=lambda row: _PROGRESS.put((rl.beta, "update", row)))
 
 
 def _inside(reference, tuned, lang, measured: dict, say) -> dict:
     """Probes per layer for both models; the tuned model with its full-stop direction subtracted."""
-    from specgame.lm.inside import probes, steer
+    from specgame.lm.inside import Steered, full_stop_direction, probes
 
-    with training_threads():
-        found = {"probes": {"reference": probes(reference, lang), "tuned": probes(tuned, lang)}}
-    for name, rows in found["probes"].items():
+    found = {"probes": {}}
+    for name, model in (("reference", reference), ("tuned", tuned)):
+        with training_threads():
+            rows = found["probes"][name] = probes(model, lang)
         say(f"  {name}: probe accuracy by layer " + ", ".join(
             f"{r['layer']}: {r['accuracy']:.3f} (control {r['control']:.3f})" for r in rows)
             + f" (balanced accuracy; full stops follow {rows[0]['base_rate']:.1%} of positions)")
     found["steered"] = []
+    layer = tuned.config.n_layers  # the last block's output, as ``steer`` takes it
+    with training_threads():
+        direction = full_stop_direction(tuned, lang, layer)  # once for every scale
     for scale in STEERING_SCALES:
-        steered = steer(tuned, lang, scale=scale)
+        steered = Steered(tuned, direction, layer, scale).eval()
         row = evaluate(steered, reference, lang, measured["samples"], measured["length"], seed=measured["seed"])
         found["steered"].append({"layer": steered.layer, "scale": scale, **row})
         say(f"  tuned minus {scale:g} x its full-stop direction (layer {steered.layer}): proxy {row['proxy']:.2f}, "

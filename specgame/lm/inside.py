@@ -32,31 +32,35 @@ def activations(model: TransformerLM, lang: Language, n: int = 400,
     return [x.reshape(-1, x.shape[-1]).float() for x in stream], labels
 
 
-def _probe_accuracy(x: torch.Tensor, y: np.ndarray, train: np.ndarray, steps: int = 200) -> float:
-    """Held-out balanced accuracy of a logistic-regression probe (Adam on standardised activations).
+def _probe_accuracies(x: torch.Tensor, y: np.ndarray, train: np.ndarray, steps: int = 200) -> list[float]:
+    """Held-out balanced accuracy of logistic-regression probes, one per row of ``x`` [probes, tokens, d].
 
-    Full stops are rare (about one token in twelve), so both the loss and the accuracy weigh
-    the two classes equally: always answering "no" scores 0.5, not 0.92.
+    Each probe reads its own activations ``x[i]`` for its own labels ``y[i]``; all are trained
+    at once (Adam on standardised activations, the sum of their losses: each gradient is its
+    own probe's). Full stops are rare (about one token in twelve), so both the loss and the
+    accuracy weigh the two classes equally: always answering "no" scores 0.5, not 0.92.
     """
-    mean, std = x[train].mean(0), x[train].std(0) + 1e-6
+    mean, std = x[:, train].mean(1, keepdim=True), x[:, train].std(1, keepdim=True) + 1e-6
     x = (x - mean) / std
-    target = torch.as_tensor(y, dtype=torch.float32)
-    weight = torch.zeros(x.shape[1], requires_grad=True)
-    bias = torch.zeros(1, requires_grad=True)
+    seen, unseen = x[:, train], x[:, ~train]
+    target = torch.as_tensor(y[:, train], dtype=torch.float32)
+    weight = torch.zeros(x.shape[0], x.shape[2], requires_grad=True)
+    bias = torch.zeros(x.shape[0], 1, requires_grad=True)
     optimiser = torch.optim.Adam([weight, bias], lr=0.05)
-    positives = max(float(target[train].sum()), 1.0)
-    balance = torch.tensor((len(target[train]) - positives) / positives)
+    positives = target.sum(1, keepdim=True).clamp(min=1.0)
+    balance = (target.shape[1] - positives) / positives
     with torch.enable_grad():
         for _ in range(steps):
-            loss = nn.functional.binary_cross_entropy_with_logits(x[train] @ weight + bias, target[train],
-                                                                  pos_weight=balance)
+            logits = torch.einsum("ptd,pd->pt", seen, weight) + bias
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, target, pos_weight=balance,
+                                                                  reduction="none").mean(1).sum()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
     with torch.no_grad():
-        predicted = (x[~train] @ weight + bias > 0).numpy()
-    truth = y[~train]
-    return float(0.5 * (predicted[truth].mean() + (~predicted[~truth]).mean()))
+        predicted = (torch.einsum("ptd,pd->pt", unseen, weight) + bias > 0).numpy()
+    truth = y[:, ~train]
+    return [float(0.5 * (p[t].mean() + (~p[~t]).mean())) for p, t in zip(predicted, truth)]
 
 
 def probes(model: TransformerLM, lang: Language, n: int = 400, seed: int = 11) -> list[dict]:
@@ -69,14 +73,11 @@ def probes(model: TransformerLM, lang: Language, n: int = 400, seed: int = 11) -
     train = rng.random(len(labels)) < 0.7
     shuffled = rng.permutation(labels)
     base = float(labels.mean())
-    rows = []
-    with training_threads(), seeded(seed):
-        for layer, x in enumerate(stream):
-            accuracy = _probe_accuracy(x, labels, train)
-            control = _probe_accuracy(x, shuffled, train)
-            rows.append({"layer": layer, "accuracy": accuracy, "control": control,
-                         "selectivity": accuracy - control, "base_rate": base})
-    return rows
+    with training_threads(), seeded(seed):  # each layer's probe and its control, all trained together
+        found = _probe_accuracies(torch.stack([x for x in stream for _ in range(2)]),
+                                  np.stack([labels, shuffled] * len(stream)), train)
+    return [{"layer": layer, "accuracy": accuracy, "control": control, "selectivity": accuracy - control,
+             "base_rate": base} for layer, (accuracy, control) in enumerate(zip(found[::2], found[1::2]))]
 
 
 def full_stop_direction(model: TransformerLM, lang: Language, layer: int, n: int = 400, seed: int = 11) -> torch.Tensor:
@@ -99,8 +100,8 @@ class Steered(nn.Module):
     def _edit(self, layer: int, x: torch.Tensor) -> torch.Tensor:
         return x - self.scale * self.direction if layer == self.layer else x
 
-    def forward(self, tokens: torch.Tensor, edit=None) -> torch.Tensor:
-        return self.model(tokens, self._edit)
+    def forward(self, tokens: torch.Tensor, edit=None, memory=None) -> torch.Tensor:
+        return self.model(tokens, self._edit, memory)
 
 
 def steer(model: TransformerLM, lang: Language, layer: int | None = None, scale: float = 1.0) -> Steered:

@@ -3,7 +3,9 @@
 Small enough to pretrain on two CPU cores in seconds, big enough to learn the language's
 states from the context. Every intermediate that the probes read has a name:
 ``model.residuals(tokens)`` returns the residual stream after the embedding and after
-each block.
+each block. Sampling reads one new word at a time against a :class:`Memory` of the keys
+and values already computed, so writing a completion costs one pass over its words, not
+one pass over the whole text per word.
 """
 
 from __future__ import annotations
@@ -62,13 +64,31 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(d_model)
         self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, past: list | None = None) -> torch.Tensor:
+        """``past``, if given, is this block's ``[keys, values]`` of the tokens before ``x`` (updated in place)."""
         batch, length, width = x.shape
         q, k, v = self.qkv(self.norm1(x)).split(width, dim=-1)
-        heads = [t.view(batch, length, self.n_heads, width // self.n_heads).transpose(1, 2) for t in (q, k, v)]
-        attended = F.scaled_dot_product_attention(*heads, is_causal=True)
+        q, k, v = (t.view(batch, length, self.n_heads, width // self.n_heads).transpose(1, 2) for t in (q, k, v))
+        if past is not None:
+            if past[0] is not None:  # a memory of one row serves every row (a shared prompt)
+                k, v = (torch.cat([old.expand(batch, -1, -1, -1), new], 2) for old, new in zip(past, (k, v)))
+            past[:] = [k, v]
+        # new tokens after a memory come one at a time and may read every key; a fresh text reads causally
+        attended = F.scaled_dot_product_attention(q, k, v, is_causal=length > 1)
         x = x + self.out(attended.transpose(1, 2).reshape(batch, length, width))
         return x + self.mlp(self.norm2(x))
+
+
+class Memory:
+    """The keys and values a model has computed for the text so far: one ``[keys, values]`` per block.
+
+    Pass the same memory to successive calls of the model to feed a text in pieces: first
+    the prompt (any length), then one word at a time.
+    """
+
+    def __init__(self, n_layers: int):
+        self.layers = [[None, None] for _ in range(n_layers)]
+        self.length = 0
 
 
 class TransformerLM(nn.Module):
@@ -84,24 +104,30 @@ class TransformerLM(nn.Module):
         nn.init.normal_(self.embed.weight, std=0.02)
         nn.init.normal_(self.position.weight, std=0.02)
 
-    def residuals(self, tokens: torch.Tensor, edit=None) -> list[torch.Tensor]:
+    def residuals(self, tokens: torch.Tensor, edit=None, memory: Memory | None = None) -> list[torch.Tensor]:
         """The residual stream after the embedding and after each block ([batch, length, d_model] each).
 
         ``edit(layer, x) -> x``, if given, changes the stream after each layer (0 = embedding)
         before the next block reads it: how a direction is subtracted from a model.
+        ``memory``, if given, holds the text before ``tokens`` and takes in ``tokens``.
         """
+        before = 0 if memory is None else memory.length
         length = tokens.shape[1]
-        if length > self.config.context:
-            raise ValueError(f"tokens must be at most context={self.config.context} long, got {length}")
-        x = self.embed(tokens) + self.position(torch.arange(length, device=tokens.device))
+        if before + length > self.config.context:
+            fail("tokens", f"at most context={self.config.context} long", before + length)
+        if before and length != 1:
+            fail("the tokens after a memory", "one at a time", length)
+        x = self.embed(tokens) + self.position(torch.arange(before, before + length, device=tokens.device))
         stream = [x if edit is None else edit(0, x)]
         for i, block in enumerate(self.blocks):
-            x = block(stream[-1])
+            x = block(stream[-1], None if memory is None else memory.layers[i])
             stream.append(x if edit is None else edit(i + 1, x))
+        if memory is not None:
+            memory.length += length
         return stream
 
-    def forward(self, tokens: torch.Tensor, edit=None) -> torch.Tensor:
-        x = self.residuals(tokens, edit)[-1]
+    def forward(self, tokens: torch.Tensor, edit=None, memory: Memory | None = None) -> torch.Tensor:
+        x = self.residuals(tokens, edit, memory)[-1]
         return self.norm(x) @ self.embed.weight.T  # tied: the output reads the input embeddings
 
 

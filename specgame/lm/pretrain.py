@@ -79,8 +79,12 @@ class PretrainConfig:
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
 
 
-def pretrain(config: PretrainConfig = PretrainConfig(), device: str = "cpu") -> tuple[TransformerLM, dict]:
-    """Train a fresh reference on the language; returns the model and its record (losses, time)."""
+def pretrain(config: PretrainConfig = PretrainConfig(), device: str = "cpu",
+             on_progress=None) -> tuple[TransformerLM, dict]:
+    """Train a fresh reference on the language; returns the model and its record (losses, time).
+
+    ``on_progress(step, loss)``, if given, is called twenty times along the way (for progress output).
+    """
     lang = language(config.grammar)
     dev = resolve_device(device)
     rng = np.random.default_rng(config.seed)
@@ -91,7 +95,8 @@ def pretrain(config: PretrainConfig = PretrainConfig(), device: str = "cpu") -> 
         warmup = max(1, config.steps // 10)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: _learning_rate(step, warmup, config.steps))
         losses = []
-        for _ in range(config.steps):
+        every = max(1, config.steps // 20)
+        for step in range(1, config.steps + 1):
             text = torch.as_tensor(lang.corpus(config.batch, config.context, int(rng.integers(2**62))), device=dev)
             loss = next_token_loss(model, text)
             optimiser.zero_grad()
@@ -99,6 +104,8 @@ def pretrain(config: PretrainConfig = PretrainConfig(), device: str = "cpu") -> 
             optimiser.step()
             schedule.step()
             losses.append(loss.item())
+            if on_progress is not None and step % every == 0:
+                on_progress(step, float(np.mean(losses[-every:])))
         seconds = time.perf_counter() - started
         record = {"train_seconds": seconds, "first_loss": losses[0], "last_loss": float(np.mean(losses[-50:]))}
         record.update(evaluate(model.eval(), lang, seed=config.seed + 1))
@@ -167,10 +174,11 @@ def load(path, config: PretrainConfig, device: str = "cpu") -> tuple[Transformer
 
 
 def reference(config: PretrainConfig = PretrainConfig(), device: str = "cpu", *,
-              retrain: bool = False) -> tuple[TransformerLM, dict]:
+              retrain: bool = False, on_progress=None) -> tuple[TransformerLM, dict]:
     """The pretrained reference: from the cache when it is there and sound, else trained and cached.
 
-    The record says where it came from (``"cached": True`` or the training time).
+    The record says where it came from (``"cached": True`` or the training time);
+    ``on_progress`` is passed to :func:`pretrain` when it trains.
     """
     path = cache_path(config)
     if path is not None and path.exists() and not retrain:
@@ -179,7 +187,7 @@ def reference(config: PretrainConfig = PretrainConfig(), device: str = "cpu", *,
             return model, {**record, "cached": True}
         except ValueError:
             pass  # damaged or foreign: retrain below
-    model, record = pretrain(config, device)
+    model, record = pretrain(config, device, on_progress)
     if path is not None:
         try:
             save(model, record, config, path)

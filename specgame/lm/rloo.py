@@ -78,10 +78,12 @@ class RLResult:
     seconds: float
 
 
-def tune(reference: TransformerLM, lang: Language, config: RLConfig = RLConfig(), on_eval=None) -> RLResult:
+def tune(reference: TransformerLM, lang: Language, config: RLConfig = RLConfig(), on_eval=None,
+         on_update=None) -> RLResult:
     """Fine-tune a copy of ``reference`` with RLOO on the full-stop proxy; ``reference`` is untouched.
 
-    ``on_eval(row)`` is called with each evaluation row as it is made (for progress output).
+    ``on_eval(row)`` is called with each evaluation row as it is made, ``on_update(row)`` with
+    each update's log row (for progress output).
     """
     prompts = lang.prompts()
     weights = np.array([p for p, _, _ in prompts])
@@ -112,6 +114,8 @@ def tune(reference: TransformerLM, lang: Language, config: RLConfig = RLConfig()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
             optimiser.step()
             log.append({"step": step, **_pooled(rows, config.beta)})
+            if on_update is not None:
+                on_update(log[-1])
             if (config.eval_every and step % config.eval_every == 0) or step == config.updates:
                 checkpoint(step)
     return RLResult(policy.eval(), log, curve, config, time.perf_counter() - started)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from specgame.lm.language import Language
-from specgame.lm.model import TransformerLM
+from specgame.lm.model import Memory, TransformerLM
 
 
 def with_bos(lang: Language, prompt) -> list[int]:
@@ -20,15 +20,21 @@ def with_bos(lang: Language, prompt) -> list[int]:
 @torch.no_grad()
 def generate(model: TransformerLM, lang: Language, prompt, n: int, length: int,
              generator: torch.Generator) -> torch.Tensor:
-    """``n`` completions of ``length`` words after ``prompt``, sampled at temperature 1 ([n, length])."""
+    """``n`` completions of ``length`` words after ``prompt``, sampled at temperature 1 ([n, length]).
+
+    The prompt is read once (one row, shared by all ``n``); then each word is fed alone
+    against the memory of the text before it.
+    """
     device = next(model.parameters()).device
-    start = torch.tensor(with_bos(lang, prompt), device=device)
-    text = start.repeat(n, 1)
-    for _ in range(length):
-        logits = model(text)[:, -1].double().cpu()
-        word = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)
-        text = torch.cat([text, word.to(device)], dim=1)
-    return text[:, len(start):]
+    memory = Memory(model.config.n_layers)
+    logits = model(torch.tensor([with_bos(lang, prompt)], device=device), memory=memory)[:, -1].expand(n, -1)
+    words = []
+    for position in range(length):
+        word = torch.multinomial(torch.softmax(logits.double().cpu(), -1), 1, generator=generator).to(device)
+        words.append(word)
+        if position + 1 < length:
+            logits = model(word, memory=memory)[:, -1]
+    return torch.cat(words, dim=1) if words else torch.zeros((n, 0), dtype=torch.long, device=device)
 
 
 def completion_log_probs(model: TransformerLM, lang: Language, prompt, completions: torch.Tensor,
