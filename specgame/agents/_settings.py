@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import inspect
 import json
 import textwrap
@@ -37,12 +38,13 @@ def settings_of(config_cls) -> list[Setting]:
     """The fields of a config dataclass, in order, each with its default, type and docstring."""
     if not (isinstance(config_cls, type) and dataclasses.is_dataclass(config_cls)):
         fail("config_cls", "a config dataclass (TabularConfig, DQNConfig)", config_cls)
-    docs = _field_docs(config_cls)
+    docs = _field_docs(config_cls)  # shared: only read here
     hints = typing.get_type_hints(config_cls)
     return [Setting(f.name, f.default, hints[f.name], docs.get(f.name, ""))
             for f in dataclasses.fields(config_cls)]
 
 
+@functools.cache  # reading and parsing the source costs milliseconds; the CLI asks per option
 def _field_docs(config_cls) -> dict[str, str]:
     """``name -> docstring`` from the string literal written just under each annotated field."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(config_cls)))
