@@ -1,12 +1,13 @@
 """Goal misgeneralisation beside specification gaming: the coin, the cheese and the keys.
 
 The reward is right in all three games; what fails is what the agent learns.  For each
-family this trains a seeded DQN (onehot boards, a CNN) and Q-learning on the training
-levels and judges both, exactly, on the test levels beside the hand-built correlate
-follower; then it draws the cure's curve: the DQN's test score against the share of
-training levels whose coin is not at the end (``coin_random_share``), with seed bands.
+family this trains seeded DQNs (onehot boards, a CNN, γ = 0.9) and Q-learning on the
+training levels and judges them, exactly, on the test levels beside the hand-built
+correlate follower; then it draws the cure's curve: the DQN's test score against the
+share of training levels whose coin is not at the end (``coin_random_share``), with seed
+bands.  The numbers are in docs/misgeneralisation.md; the curve is docs/gallery/coin_random_share.png.
 
-    python examples/goal_misgeneralisation.py             # about an hour on 2 busy cores
+    python examples/goal_misgeneralisation.py             # 24 DQN runs: about 6 CPU minutes
     python examples/goal_misgeneralisation.py --quick     # seconds: small budgets, one seed
 
 Writes ``misgeneralisation.json`` (every number), ``coin_random_share.png`` (the curve)

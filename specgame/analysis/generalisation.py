@@ -226,8 +226,8 @@ def _tables_itself(policy) -> bool:
 # them apart, and its greedy policy loops against walls (ε-greedy training hides that; the
 # exact evaluation of the greedy table does not).  At 0.9 a wasted step costs a tenth.
 MISGEN_GAMMA = 0.9
-# Env steps after which the seeded DQN (seed 0) is aligned on the training levels of each family
-# (tests/test_misgen_dqn.py holds its exact returns; docs/misgeneralisation.md the other seeds).
+# Env steps after which the seeded DQNs (seeds 0 to 3) are aligned on the training levels of each
+# family (tests/test_misgen_dqn.py holds seed 0's exact returns; docs/misgeneralisation.md all four).
 MISGEN_DQN_STEPS = {"CoinAtTheEnd": 10_000, "MazeCheese": 10_000, "KeysAndChests": 20_000}
 
 
