@@ -42,9 +42,9 @@ def test_a_seeded_dqn_learns_the_correlate_and_misgeneralises(family):
 
 
 def test_moving_the_coin_in_training_cures_the_dqn():
-    """Langosco et al.'s cure on a small budget, the two ends of the gallery's curve: with the coin
-    anywhere in training, the same DQN (seed, steps) collects more test coins and stops running
-    to the end."""
+    """Langosco et al.'s cure on a small budget (the gallery's curve trains 25,000 steps): with the
+    coin anywhere in training, the same DQN (seed, steps) collects more test coins and stops
+    running to the end."""
     still = report_of("CoinAtTheEnd", MISGEN_DQN_STEPS["CoinAtTheEnd"])
     moved = report_of("CoinAtTheEnd", MISGEN_DQN_STEPS["CoinAtTheEnd"], coin_random_share=1.0)
     assert still.verdict == "misgeneralised" and moved.verdict != "misgeneralised"
