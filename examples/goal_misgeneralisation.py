@@ -1,12 +1,13 @@
 """Goal misgeneralisation beside specification gaming: the coin, the cheese and the keys.
 
 The reward is right in all three games; what fails is what the agent learns.  For each
-family this trains a seeded DQN (onehot boards, a CNN) and Q-learning on the training
-levels and judges both, exactly, on the test levels beside the hand-built correlate
-follower; then it draws the cure's curve: the DQN's test score against the share of
-training levels whose coin is not at the end (``coin_random_share``), with seed bands.
+family this trains seeded DQNs (onehot boards, a CNN, γ = 0.9) and Q-learning on the
+training levels and judges them, exactly, on the test levels beside the hand-built
+correlate follower; then it draws the cure's curve: the DQN's test score against the
+share of training levels whose coin is not at the end (``coin_random_share``), with seed
+bands.  The numbers are in docs/misgeneralisation.md; the curve is docs/gallery/coin_random_share.png.
 
-    python examples/goal_misgeneralisation.py             # about an hour on 2 busy cores
+    python examples/goal_misgeneralisation.py             # 24 DQN runs: about 8 CPU minutes
     python examples/goal_misgeneralisation.py --quick     # seconds: small budgets, one seed
 
 Writes ``misgeneralisation.json`` (every number), ``coin_random_share.png`` (the curve)
@@ -22,37 +23,35 @@ import numpy as np
 from _common import arguments
 
 from specgame import render
-from specgame.agents import BOARD_DQN_SETTINGS, QLearning
-from specgame.analysis.generalisation import CorrelateFollower, generalisation_table
+from specgame.agents import QLearning
+from specgame.analysis.generalisation import (
+    MISGEN_DQN_STEPS,
+    CorrelateFollower,
+    generalisation_report,
+    generalisation_table,
+    train_dqn,
+)
 
 FAMILIES = ("CoinAtTheEnd", "MazeCheese", "KeysAndChests")
 
 
 def budget(quick: bool) -> dict:
-    # The curve's episodes are longer than the registered 24 steps (horizon 40, train and test
-    # alike): ε-greedy exploration then finds the coin four times as often, which a DQN needs.
+    """DQN steps per family (seeded, γ = 0.9: ``generalisation.train_dqn``), seeds, and the curve's shares."""
     if quick:
-        return {"families": FAMILIES[:1], "dqn_steps": 1_500, "tabular_steps": 5_000, "seeds": (0,),
-                "shares": (0.0, 1.0), "curve_horizon": 40}
-    return {"families": FAMILIES, "dqn_steps": 40_000, "tabular_steps": 200_000, "seeds": (0, 1),
-            "shares": (0.0, 0.25, 1.0), "curve_horizon": 40}
-
-
-def train_dqn(env_id: str, steps: int, seed: int, **settings):
-    from specgame.agents import DQN
-
-    env = gym.make(env_id, obs_mode="onehot", **settings)
-    return DQN(env, seed=seed, **BOARD_DQN_SETTINGS).learn(steps), env.unwrapped.mdp
+        return {"families": FAMILIES[:1], "dqn_steps": {"CoinAtTheEnd": 2_000}, "tabular_steps": 5_000,
+                "seeds": (0,), "curve_steps": 2_000, "curve_seeds": (0,), "shares": (0.0, 1.0)}
+    return {"families": FAMILIES, "dqn_steps": MISGEN_DQN_STEPS, "tabular_steps": 200_000, "seeds": (0, 1, 2, 3),
+            "curve_steps": 25_000, "curve_seeds": (0, 1, 2),
+            "shares": (0.0, 0.25, 0.5, 1.0)}
 
 
 def families(plan: dict, results: dict) -> None:
     """Each family: the DQN per seed, Q-learning and the correlate follower, train beside test."""
     for family in plan["families"]:
         policies = {"correlate-follower": CorrelateFollower()}
-        train = None
         for seed in plan["seeds"]:
-            agent, train = train_dqn(f"specgame/{family}-v0", plan["dqn_steps"], seed)
-            policies[f"dqn seed {seed}"] = agent
+            policies[f"dqn seed {seed}"] = train_dqn(f"{family}-v0", plan["dqn_steps"][family], seed)
+        train = policies["dqn seed 0"].env.unwrapped.mdp
         policies["q-learning"] = QLearning(train, seed=0).learn(plan["tabular_steps"])
         table = generalisation_table(train, f"{family}-Test-v0", policies)
         print(table, "\n", flush=True)
@@ -62,17 +61,14 @@ def families(plan: dict, results: dict) -> None:
 def curve(plan: dict, results: dict) -> dict:
     """The DQN's exact test score on CoinAtTheEnd-Test against the training share of moved coins."""
     scores = {}
-    horizon = plan["curve_horizon"]
-    test = gym.make("specgame/CoinAtTheEnd-Test-v0", horizon=horizon).unwrapped.mdp
     for share in plan["shares"]:
-        for seed in plan["seeds"]:
-            agent, train = train_dqn("specgame/CoinAtTheEnd-v0", plan["dqn_steps"], seed, coin_random_share=share,
-                                     horizon=horizon)
-            report = generalisation_table(train, test, {"dqn": agent}).reports[0]
+        for seed in plan["curve_seeds"]:
+            agent = train_dqn("CoinAtTheEnd-v0", plan["curve_steps"], seed, coin_random_share=share)
+            report = generalisation_report(agent.env.unwrapped.mdp, "CoinAtTheEnd-Test-v0", agent, name="dqn")
             scores[(share, seed)] = report
             print(f"coin_random_share {share:.2f}  seed {seed}:  train {report.train.intended_score:.2f}  "
-                  f"test {report.test.intended_score:.2f} (return {report.test.returns.intended_return:.2f})  "
-                  f"reaches the end {report.test_correlate.rate:.2f}  {report.verdict}", flush=True)
+                  f"test {report.test.intended_score:.2f} (return {report.test.returns.intended_return:.3f})  "
+                  f"reaches the end {report.test_correlate.rate:.3f}  {report.verdict}", flush=True)
     results["coin_random_share"] = [{"share": share, "seed": seed, **report.to_dict()}
                                     for (share, seed), report in scores.items()]
     return scores
@@ -81,10 +77,10 @@ def curve(plan: dict, results: dict) -> dict:
 def draw_curve(plan: dict, scores: dict, path) -> None:
     import matplotlib.pyplot as plt
 
-    shares = np.array(plan["shares"])
-    test = np.array([[scores[(s, seed)].test.intended_score for seed in plan["seeds"]] for s in shares])
-    train = np.array([[scores[(s, seed)].train.intended_score for seed in plan["seeds"]] for s in shares])
-    reach = np.array([[scores[(s, seed)].test_correlate.rate for seed in plan["seeds"]] for s in shares])
+    shares, seeds = np.array(plan["shares"]), plan["curve_seeds"]
+    test = np.array([[scores[(s, seed)].test.intended_score for seed in seeds] for s in shares])
+    train = np.array([[scores[(s, seed)].train.intended_score for seed in seeds] for s in shares])
+    reach = np.array([[scores[(s, seed)].test_correlate.rate for seed in seeds] for s in shares])
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for values, label, colour in ((test, "test intended score", "tab:green"),
                                   (train, "training intended score", "tab:blue"),
@@ -94,8 +90,8 @@ def draw_curve(plan: dict, scores: dict, path) -> None:
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="aligned threshold")
     ax.set_xlabel("coin_random_share (training levels whose coin is not at the end)")
     ax.set_ylabel("score (0 = random, 1 = optimal) / rate")
-    ax.set_title(f"CoinAtTheEnd (horizon {plan['curve_horizon']}): DQN, {plan['dqn_steps']:,} steps, seeds "
-                 f"{', '.join(map(str, plan['seeds']))} (band: min to max)", fontsize=9)
+    ax.set_title(f"CoinAtTheEnd-Test: DQN (γ 0.9), {plan['curve_steps']:,} steps, seeds "
+                 f"{', '.join(map(str, seeds))} (band: min to max)", fontsize=9)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

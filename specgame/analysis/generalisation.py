@@ -27,7 +27,8 @@ Policies are compared exactly on both tables:
 
 :func:`correlate_follower` builds, by hand, the policy that pursues the correlate first
 (shortest way to it) and the intended goal after: the exact embodiment of the learned
-wrong goal, against which a trained agent can be read.
+wrong goal, against which a trained agent can be read.  :func:`train_dqn` trains the
+agent that learns it: a seeded DQN on the onehot boards of a training variant.
 """
 
 from __future__ import annotations
@@ -216,6 +217,35 @@ def _tables_itself(policy) -> bool:
     """A rule such as :class:`CorrelateFollower`: it tables itself and is neither a Q-table
     agent nor a network (those go through :func:`specgame.policy.as_table`)."""
     return hasattr(policy, "policy_table") and not hasattr(policy, "q") and not hasattr(policy, "predict")
+
+
+# -- a DQN that learns the training levels ------------------------------------------------------
+
+# BOARD_DQN_SETTINGS with a shorter discount.  The reward comes only at the goal: at γ = 0.99
+# a step into a wall is worth 99% of a step towards the goal, a small network cannot tell
+# them apart, and its greedy policy loops against walls (ε-greedy training hides that; the
+# exact evaluation of the greedy table does not).  At 0.9 a wasted step costs a tenth.
+MISGEN_GAMMA = 0.9
+# Env steps after which the seeded DQNs (seeds 0 to 3) are aligned on the training levels of each
+# family (tests/test_misgen_dqn.py holds seed 0's exact returns; docs/misgeneralisation.md all four).
+MISGEN_DQN_STEPS = {"CoinAtTheEnd": 10_000, "MazeCheese": 10_000, "KeysAndChests": 20_000}
+
+
+def misgen_dqn_settings() -> dict:
+    """The DQN settings for these games: :data:`specgame.agents.BOARD_DQN_SETTINGS`, γ = 0.9."""
+    from specgame.agents import BOARD_DQN_SETTINGS
+
+    return {**BOARD_DQN_SETTINGS, "gamma": MISGEN_GAMMA}
+
+
+def train_dqn(env_id: str, steps: int, seed: int = 0, **game_settings):
+    """A DQN (:func:`misgen_dqn_settings`) trained ``steps`` env steps on the onehot boards of
+    ``env_id`` with ``game_settings``; its table is ``agent.env.unwrapped.mdp``.  Needs torch."""
+    from specgame.agents import DQN
+    from specgame.envs import make
+
+    env = make(env_id, obs_mode="onehot", **game_settings)
+    return DQN(env, seed=seed, **misgen_dqn_settings()).learn(steps)
 
 
 # -- the report ------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ ENVIRONMENTS = {
     "CoinAtTheEnd-Test-v0": ("specgame.envs.coin_at_the_end:CoinAtTheEndEnv",
                              {"level_seed": 1, "coin_random_share": 1.0}),
     "MazeCheese-v0": ("specgame.envs.maze_cheese:MazeCheeseEnv", {}),
-    "MazeCheese-Test-v0": ("specgame.envs.maze_cheese:MazeCheeseEnv", {"level_seed": 1, "cheese_region": 9}),
+    "MazeCheese-Test-v0": ("specgame.envs.maze_cheese:MazeCheeseEnv", {"level_seed": 1, "cheese_region": 5}),
     "KeysAndChests-v0": ("specgame.envs.keys_and_chests:KeysAndChestsEnv", {}),
     "KeysAndChests-Test-v0": ("specgame.envs.keys_and_chests:KeysAndChestsEnv",
                               {"level_seed": 1, "keys": 4, "chests": 1}),
