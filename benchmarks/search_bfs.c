@@ -89,7 +89,7 @@ static inline void step(const Level *lv, const int64_t *s, int a, int64_t *out, 
 }
 
 static inline uint64_t slot(uint64_t key, uint64_t mask) {
-    return ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask; /* as grid_jit._slot */
+    return ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask; /* plain Fibonacci hashing (grid_jit._slot adds locality) */
 }
 
 /* Breadth-first search from keys[0:n_starts] (distinct).  Fills keys (the states in the

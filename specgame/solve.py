@@ -5,8 +5,10 @@ return is the (optionally discounted) sum of rewards over the episode; the inten
 of step ``t`` (from 1) carries ``speed_bonus * (horizon - t) / horizon``, so values depend
 on the time step and both the planner and the evaluator index by it.
 
-Two numba kernels do the work: ``_backward`` (backward induction, for :func:`solve`) and
-``_forward`` (pushes the state distribution through the episode, for :func:`evaluate` and
+Three numba kernels do the work: ``_backward`` (backward induction, for :func:`solve`), its
+twin ``_backward_integers`` for deterministic tables whose returns are all small integers
+(the large games: the same numbers from a quarter of the memory traffic), and ``_forward``
+(pushes the state distribution through the episode, for :func:`evaluate` and
 :func:`expected_total`).  Everything a user passes in is checked here, in Python, before
 it reaches a kernel.  What a policy is, and where it goes (occupancies), is
 :mod:`specgame.policy`'s business; :func:`optimal_plan` remembers plans per table.
@@ -116,6 +118,45 @@ def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions
     return values_next[:, 0].copy(), values_next[:, 1].copy()
 
 
+@njit(cache=True, parallel=True)
+def _backward_integers(next_state, values, proxy_code, intended_code, terminal, horizon, by_intended, actions,
+                       values_next, values_now):
+    """:func:`_backward` for a deterministic table whose values-to-go are integers that
+    ``values_next``' type holds (see :func:`_integer_type`): the same plan and values.
+
+    ``next_state`` and the codes are [S, A] (the one outcome); ``values`` is the reward
+    table in that integer type; ``values_next`` and ``values_now`` are [S, 2] scratch.
+    With integers a tie is equality, so the tie-break of :func:`_backward` (best on the
+    objective, then on the other reward, then the lowest index) is one comparison.
+    """
+    S, A = next_state.shape
+    main, other = (1, 0) if by_intended else (0, 1)
+    values_next[:] = 0
+    n_chunks = min(S, 256)
+    for t in range(horizon, 0, -1):
+        for chunk in prange(n_chunks):
+            for s in range(chunk * S // n_chunks, (chunk + 1) * S // n_chunks):
+                if terminal[s]:  # the episode is over: nothing more to earn
+                    values_now[s, 0] = 0
+                    values_now[s, 1] = 0
+                    actions[t - 1, s] = 0
+                    continue
+                chosen = 0
+                best_main = best_other = 0
+                for a in range(A):
+                    n = next_state[s, a]
+                    proxy = values[proxy_code[s, a]] + values_next[n, 0]
+                    intended = values[intended_code[s, a]] + values_next[n, 1]
+                    mine, theirs = (intended, proxy) if by_intended else (proxy, intended)
+                    if a == 0 or mine > best_main or (mine == best_main and theirs > best_other):
+                        chosen, best_main, best_other = a, mine, theirs
+                actions[t - 1, s] = chosen
+                values_now[s, main] = best_main
+                values_now[s, other] = best_other
+        values_next, values_now = values_now, values_next
+    return values_next[:, 0].astype(np.float64), values_next[:, 1].astype(np.float64)
+
+
 @njit(cache=True)
 def _forward(table, horizon, gamma, actions, probs, deterministic, honour_forced_epsilon, reward, own_reward):
     """Push the state distribution through one episode under a policy.
@@ -191,13 +232,46 @@ def solve(mdp: TabularMDP, objective: str = "proxy", *, gamma: float = 1.0,
     gamma = check_gamma(gamma)
     # One byte an entry: a plan for a 13-million-state game over 100 steps is 1.3 GB.
     actions = np.zeros((mdp.horizon, mdp.n_states), dtype=np.int8 if mdp.n_actions <= 127 else np.int32)
-    proxy_values, intended_values = _backward(
-        tuple(mdp.kernel_arrays()), mdp.horizon, gamma, objective == "intended", bool(honour_forced_epsilon), actions)
+    integer = _integer_type(mdp, gamma, honour_forced_epsilon)
+    if integer is not None:
+        S, A, _ = mdp.shape
+        scratch = [np.empty((S, 2), integer) for _ in range(2)]
+        proxy_values, intended_values = _backward_integers(
+            mdp.next_state.reshape(S, A), mdp.reward_values.astype(integer), mdp.proxy_code.reshape(S, A),
+            mdp.intended_code.reshape(S, A), mdp.terminal, mdp.horizon, objective == "intended", actions, *scratch)
+    else:
+        proxy_values, intended_values = _backward(
+            tuple(mdp.kernel_arrays()), mdp.horizon, gamma, objective == "intended", bool(honour_forced_epsilon),
+            actions)
     return Plan(objective=objective, actions=actions,
                 proxy_return=float(mdp.initial @ proxy_values),
                 intended_return=float(mdp.initial @ intended_values),
                 proxy_values=proxy_values, intended_values=intended_values,
                 gamma=gamma, honour_forced_epsilon=bool(honour_forced_epsilon))
+
+
+def _integer_type(mdp: TabularMDP, gamma: float, honour_forced_epsilon: bool):
+    """int16 or int32 when :func:`_backward_integers` gives :func:`_backward`'s plan and values
+    bit for bit on ``mdp``, else None.
+
+    That holds on a deterministic table with integer rewards, no discount, no speed bonus and
+    no forced exploration to honour: backward induction then only adds integers, which
+    float64 does exactly (every value-to-go is at most ``horizon`` times the largest reward,
+    far below 2**53, and never -0.0).  The bound keeps ``TIE_TOLERANCE`` below one, so the
+    float kernel's near-ties are exact ties, as the integer kernel takes them.
+    """
+    if not mdp.deterministic or gamma != 1.0 or mdp.speed_code is not None:
+        return None
+    if honour_forced_epsilon and mdp.forced is not None:
+        return None
+    values = mdp.reward_values
+    if not (values == np.round(values)).all():
+        return None
+    bound = mdp.horizon * max(1.0, float(np.abs(values).max()))
+    for integer in (np.int16, np.int32):
+        if bound <= min(np.iinfo(integer).max, 0.5 / TIE_TOLERANCE):
+            return integer
+    return None
 
 
 # -- evaluation ------------------------------------------------------------------------------

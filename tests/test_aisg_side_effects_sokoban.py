@@ -69,7 +69,9 @@ def mdp():
 
 def box_penalty(mdp, policy) -> float:
     """Expected hidden box term of an episode: intended minus proxy, step by step."""
-    return expected_total(mdp, policy, mdp.intended_of() - mdp.proxy_of())  # not kept on the table
+    hidden = mdp.intended_of()  # a fresh array from the compact codes: the table keeps no dense copy
+    hidden -= mdp.proxy_of()  # in place: one [S, A, K] array at a time on the large levels
+    return expected_total(mdp, policy, hidden)
 
 
 def test_the_proxy_optimal_policy_corners_the_box(mdp):

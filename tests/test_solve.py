@@ -9,7 +9,8 @@ import gymnasium
 import numpy as np
 import pytest
 
-from specgame.mdp import TabularMDP, from_gymnasium
+from specgame.envs import env_ids
+from specgame.mdp import TabularMDP, from_gymnasium, to_mdp
 from specgame.policy import (
     Plan,
     epsilon_greedy_policy,
@@ -18,7 +19,7 @@ from specgame.policy import (
     termination_probability,
     uniform_policy,
 )
-from specgame.solve import evaluate, expected_total, optimal_plan, solve
+from specgame.solve import _backward, _integer_type, evaluate, expected_total, optimal_plan, solve
 
 # -- tiny MDPs and independent reference implementations ----------------------------------------
 
@@ -296,6 +297,53 @@ def test_cliff_walking_optimum_is_minus_13():
     assert plan.proxy_return == -13.0
     assert plan.intended_return == -13.0
     assert evaluate(mdp, uniform_policy(mdp)).proxy_return < -500  # random walks off the cliff a lot
+
+
+# -- the integer kernel: the float kernel's plans, bit for bit ---------------------------------------
+
+
+def float_kernel(mdp, objective):
+    """The plan's actions and values as the float kernel (``_backward``) finds them."""
+    actions = np.zeros((mdp.horizon, mdp.n_states), np.int8)
+    values = _backward(tuple(mdp.kernel_arrays()), mdp.horizon, 1.0, objective == "intended", False, actions)
+    return actions, values
+
+
+def assert_same_as_float_kernel(mdp):
+    for objective in ("proxy", "intended"):
+        plan = solve(mdp, objective)
+        actions, (proxy_values, intended_values) = float_kernel(mdp, objective)
+        assert np.array_equal(plan.actions, actions), objective
+        assert plan.proxy_values.tobytes() == proxy_values.tobytes(), objective
+        assert plan.intended_values.tobytes() == intended_values.tobytes(), objective
+
+
+@pytest.mark.parametrize("seed, scale, integer", [(seed, 1, np.int16) for seed in range(12)]
+                         + [(12, 10_000, np.int32), (13, 10**9, None)])
+def test_integer_returns_are_planned_in_integers_with_the_float_kernels_ties(seed, scale, integer):
+    """Rewards in {0, 1} make ties everywhere; large rewards take wider integers, and
+    returns past the integers' reach stay in floats."""
+    tied = random_mdp(seed, S=12, A=4, K=1, horizon=6, deterministic=True, integer_rewards=True)
+    mdp = tied.replace(speed_bonus=np.zeros(tied.shape), proxy=scale * tied.proxy, intended=scale * tied.intended)
+    assert _integer_type(mdp, 1.0, False) == integer
+    assert_same_as_float_kernel(mdp)
+
+
+def test_only_exact_integer_sums_take_the_integer_kernel():
+    mdp = random_mdp(0, deterministic=True, integer_rewards=True, K=1, forced=True)
+    assert _integer_type(mdp, 1.0, False) is None  # a speed bonus: fractions of a step
+    plain = mdp.replace(speed_bonus=np.zeros(mdp.shape))
+    assert _integer_type(plain, 1.0, False) == np.int16
+    assert _integer_type(plain, 0.9, False) is None  # discounting
+    assert _integer_type(plain, 1.0, True) is None  # forced exploration mixes in a mean
+    assert _integer_type(plain.replace(proxy=plain.proxy + 0.5), 1.0, False) is None
+    assert _integer_type(random_mdp(0, integer_rewards=True).replace(speed_bonus=np.zeros((4, 2, 2))),
+                         1.0, False) is None  # stochastic
+
+
+@pytest.mark.parametrize("env_id", env_ids(skip_large=True, tables_only=True))
+def test_every_small_table_plans_the_same_on_either_kernel(env_id):
+    assert_same_as_float_kernel(to_mdp(env_id))
 
 
 # -- bad input -------------------------------------------------------------------------------------

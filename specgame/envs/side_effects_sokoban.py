@@ -341,9 +341,10 @@ class SideEffectsSokobanEnv(SpecGameEnv, rules=__name__):
     same rules, look alike, and the hidden term is a sum over boxes of
     penalty(now) − penalty(start), which does not care which box is which. Level 0 has
     60 states and level 2 29,830; levels 1 and 3 (three boxes, five and three coins) have
-    5,371,162 and 6,494,723. The rules are numba kernels, so even those compile in about
-    half a minute (into about 2 GB of memory, kept for the process, not on disk), and the
-    exact solver plans them in 15-20 s on two cores.
+    5,371,162 and 6,494,723. The rules are numba kernels, so even those compile in 12-14
+    CPU seconds (into 0.7-0.9 GB tables, three quarters of it boards; kept for the process,
+    not on disk), and the exact solver plans them in 8-9 CPU seconds
+    (`specgame bench --large`).
 
     ## Version history
     v0: first version (the original's v1.5 rules).
