@@ -36,15 +36,10 @@ OBJECTIVES = ("proxy", "intended")
 TIE_TOLERANCE = 1e-9
 
 
-@njit(cache=True, inline="always")
-def _outcome(table, s, a, k):
-    """Probability, proxy, intended and speed bonus of outcome ``k`` of ``a`` in ``s``, read from
-    the compact arrays (:class:`specgame.mdp.KernelArrays`, as a tuple)."""
-    (next_state, prob, deterministic, values, proxy_code, intended_code, speed_code, has_speed,
-     _, _, _, _, _) = table
-    p = 1.0 if deterministic else prob[s, a, k]
-    speed = values[speed_code[s, a, k]] if has_speed else 0.0
-    return p, values[proxy_code[s, a, k]], values[intended_code[s, a, k]], speed
+# The kernels below read an outcome's probability and reward codes straight from the compact
+# arrays (:class:`specgame.mdp.KernelArrays`), unpacked once at the top.  A helper function
+# taking the arrays would be neater, but numba counts references to every array passed at
+# every call, and that made these loops about sixteen times slower.
 
 
 @njit(cache=True, parallel=True)
@@ -55,7 +50,8 @@ def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions
     The states of one step are independent, so they are shared out over the threads in
     chunks; each state's arithmetic is the same whatever the thread count.
     """
-    next_state, terminal, forced, has_forced = table[0], table[8], table[11], table[12]
+    (next_state, prob, deterministic, values, proxy_code, intended_code, speed_code, has_speed,
+     terminal, _, _, forced, has_forced) = table
     S, A, K = next_state.shape
     # Values-to-go from step t + 1 and from step t: [S, 2] (proxy, intended) side by side,
     # so one cache line brings both for a next state (this loop is memory-bound).
@@ -80,9 +76,11 @@ def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions
                     future_proxy = 0.0
                     future_intended = 0.0
                     for k in range(K):
-                        p, proxy, intended, speed = _outcome(table, s, a, k)
+                        p = 1.0 if deterministic else prob[s, a, k]
                         if p == 0.0:
                             continue
+                        proxy, intended = values[proxy_code[s, a, k]], values[intended_code[s, a, k]]
+                        speed = values[speed_code[s, a, k]] if has_speed else 0.0
                         mean_proxy += p * proxy
                         mean_intended += p * intended
                         mean_speed += p * speed
@@ -166,7 +164,8 @@ def _forward(table, horizon, gamma, actions, probs, deterministic, honour_forced
     with ``own_reward``, of ``reward`` [S, A, K]) and of the intended reward (with its
     speed bonus).
     """
-    next_state, terminal, initial, forced, has_forced = table[0], table[8], table[9], table[11], table[12]
+    (next_state, prob, table_deterministic, values, proxy_code, intended_code, speed_code, has_speed,
+     terminal, initial, _, forced, has_forced) = table
     S, A, K = next_state.shape
     stationary = (actions.shape[0] if deterministic else probs.shape[0]) == 1
     mass = initial.copy()
@@ -194,9 +193,11 @@ def _forward(table, horizon, gamma, actions, probs, deterministic, honour_forced
                 if w == 0.0:
                     continue
                 for k in range(K):
-                    p, proxy, intended, speed = _outcome(table, s, a, k)
+                    p = 1.0 if table_deterministic else prob[s, a, k]
                     if p == 0.0:
                         continue
+                    proxy, intended = values[proxy_code[s, a, k]], values[intended_code[s, a, k]]
+                    speed = values[speed_code[s, a, k]] if has_speed else 0.0
                     flow = m * w * p
                     reward_total += discount * flow * (reward[s, a, k] if own_reward else proxy)
                     intended_total += discount * flow * (intended + speed * time_left)
