@@ -103,6 +103,20 @@ def test_outcomes_landing_in_one_state_merge_into_their_mean_reward():
     assert transitions(mdp, speed_bonus="ignore").intended[1] == 0.0
 
 
+def test_a_deterministic_table_lists_each_state_action_once_in_order():
+    rng = np.random.default_rng(5)
+    S, A = 6, 3
+    mdp = TabularMDP(next_state=rng.integers(0, S, (S, A, 1)), prob=np.ones((S, A, 1)),
+                     proxy=rng.normal(size=(S, A, 1)), intended=rng.normal(size=(S, A, 1)),
+                     terminal=np.zeros(S, bool), initial=np.full(S, 1 / S), obs=np.arange(S), horizon=4)
+    t = transitions(mdp)
+    listed = list(zip(t.state, t.action, t.next_state, t.prob, t.proxy, t.intended))
+    assert listed == [(s, a, mdp.next_state[s, a, 0], 1.0, mdp.proxy[s, a, 0], mdp.intended[s, a, 0])
+                      for s in range(S) for a in range(A)]
+    proxy, intended = dense_rewards(mdp)
+    assert epic_distance(mdp) == pytest.approx(recipe_epic(proxy, intended, 1.0))
+
+
 def test_hack_rate_counts_opposite_rankings():
     proxy = [1.0, 2.0, 3.0, 4.0]
     assert hack_rate(proxy, [2 * p + 1 for p in proxy]) == 0.0  # equivalent: same order

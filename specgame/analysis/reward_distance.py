@@ -69,6 +69,9 @@ def transitions(mdp: TabularMDP, speed_bonus: str = "first-step") -> Transitions
     intended = mdp.intended_of()  # built here and freed after: the table keeps its compact form
     if speed_bonus == "first-step":
         intended = intended + mdp.speed_bonus_of() * (mdp.horizon - 1) / mdp.horizon
+    if mdp.outcome_prob is None:  # deterministic: one outcome per (s, a), already distinct, nothing to merge
+        return Transitions(np.repeat(np.arange(S), A), np.tile(np.arange(A), S), mdp.next_state.ravel(),
+                           np.ones(S * A), mdp.proxy_of().ravel(), intended.ravel(), S, A)
     s, a, _ = np.indices((S, A, K)).reshape(3, -1)
     prob = mdp.prob_of().ravel()
     happens = prob > 0
