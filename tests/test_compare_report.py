@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,7 +108,7 @@ def test_compare_all_streams_rows_estimates_the_large_tables_and_frees_each(monk
     monkeypatch.setenv("COLUMNS", "200")  # a wide one: the live line is cut to the width
     monkeypatch.setattr(specgame, "list_envs", lambda **kw: ["specgame/ShapingLoop-v0", "specgame/CliffWalking-v0"])
     monkeypatch.setattr(specgame.envs, "LARGE", ("ShapingLoop-v0",))
-    monkeypatch.setattr(cli, "LARGE_SECONDS", {"ShapingLoop-v0": (60, 180)})
+    monkeypatch.setattr(cli, "LARGE_SHARE", {"ShapingLoop-v0": (30.0, 60.0)})  # 60 times the small ones' time
     assert main(["compare", "--all", "--agents", "q-learning", "--steps", "2000"]) == 0
     captured = capsys.readouterr()
     err = captured.err
@@ -115,7 +116,9 @@ def test_compare_all_streams_rows_estimates_the_large_tables_and_frees_each(monk
     estimate = err.index("done with 1 of 2 envs in ")
     shaping = err.index("ShapingLoop-v0 (EPIC")
     assert cliff < estimate < shaping  # the small first, each row as it is done; the large after an estimate
-    assert "next the 1 of millions of states, one at a time: about 3 more minutes" in err
+    so_far, minutes = re.search(r"done with 1 of 2 envs in (\d+) s; next the 1 of millions of states, one at a "
+                                r"time: about (\d+) more minutes", err).groups()
+    assert minutes == so_far  # 60 times the seconds the small one took, in minutes
     for stage in ("2/2 ShapingLoop-v0: compiling the table", "references: uniform random",
                   "hack rate: solving blend 5 of 5", "training q-learning, 1 seed(s) x 2,000 steps"):
         assert stage in err, stage
