@@ -52,9 +52,9 @@ SPEED_BONUS = ("first-step", "ignore")
 class Transitions:
     """The distinct transitions ``(s, a, s')`` that can happen, with both rewards on each."""
 
-    state: np.ndarray  # int64 [N]
-    action: np.ndarray  # int64 [N]
-    next_state: np.ndarray  # int64 [N]
+    state: np.ndarray  # int [N]
+    action: np.ndarray  # int [N]
+    next_state: np.ndarray  # int [N]
     prob: np.ndarray  # float64 [N]: P(s' | s, a)
     proxy: np.ndarray  # float64 [N]: R_proxy(s, a, s')
     intended: np.ndarray  # float64 [N]: R_intended(s, a, s')
@@ -70,7 +70,9 @@ def transitions(mdp: TabularMDP, speed_bonus: str = "first-step") -> Transitions
     if speed_bonus == "first-step":
         intended = intended + mdp.speed_bonus_of() * (mdp.horizon - 1) / mdp.horizon
     if mdp.outcome_prob is None:  # deterministic: one outcome per (s, a), already distinct, nothing to merge
-        return Transitions(np.repeat(np.arange(S), A), np.tile(np.arange(A), S), mdp.next_state.ravel(),
+        # int32 indices: on a table of millions of states each of these arrays is tens of millions long
+        return Transitions(np.repeat(np.arange(S, dtype=np.int32), A), np.tile(np.arange(A, dtype=np.int32), S),
+                           mdp.next_state.ravel(),
                            np.ones(S * A), mdp.proxy_of().ravel(), intended.ravel(), S, A)
     s, a, _ = np.indices((S, A, K)).reshape(3, -1)
     prob = mdp.prob_of().ravel()
