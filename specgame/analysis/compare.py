@@ -112,7 +112,7 @@ def references(mdp: TabularMDP, *, gamma: float = 1.0, honour_forced_epsilon: bo
 
     def compute():
         say("references: uniform random")
-        random = random_returns(mdp, gamma)
+        random = random_returns(mdp, **settings)
         say("references: the proxy-optimal plan")
         proxy_optimal = optimal_plan(mdp, "proxy", **settings).returns
         say("references: the intended-optimal plan")
@@ -127,11 +127,11 @@ def references(mdp: TabularMDP, *, gamma: float = 1.0, honour_forced_epsilon: bo
 BACKWARD_FROM = 1_000_000
 
 
-def random_returns(mdp: TabularMDP, gamma: float = 1.0) -> Returns:
-    """The exact returns of the uniformly random policy.  (Forced exploration changes nothing:
-    a uniform choice mixed with a uniform choice is uniform.)"""
+def random_returns(mdp: TabularMDP, gamma: float = 1.0, honour_forced_epsilon: bool = False) -> Returns:
+    """The exact returns of the uniformly random policy.  (Forced exploration changes nothing but
+    the rounding: a uniform choice mixed with a uniform choice is uniform.)"""
     if mdp.next_state.size < BACKWARD_FROM:
-        return evaluate(mdp, uniform_policy(mdp), gamma=gamma)
+        return evaluate(mdp, uniform_policy(mdp), gamma=gamma, honour_forced_epsilon=honour_forced_epsilon)
     proxy_values, intended_values = _uniform_values(tuple(mdp.kernel_arrays()), mdp.horizon, float(gamma))
     return Returns(float(mdp.initial @ proxy_values), float(mdp.initial @ intended_values))
 
