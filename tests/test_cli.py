@@ -93,8 +93,9 @@ def test_console_script_is_installed():
         assert result.returncode == 0 and "BoatRaceLoop-v0" in result.stdout
 
 
-def test_train_and_compare_accept_the_dqn(tmp_path, capsys):
+def test_train_and_compare_accept_the_dqn(tmp_path, capsys, monkeypatch):
     pytest.importorskip("torch")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # progress shows only in a terminal
     from specgame.agents import DQN
 
     out = tmp_path / "dqn"
@@ -107,7 +108,8 @@ def test_train_and_compare_accept_the_dqn(tmp_path, capsys):
     # not alpha, q0, ...; the seed is recorded apart
     assert set(config["agent_settings"]) | {"seed"} == {f.name for f in dataclasses.fields(DQNConfig)}
     assert config["agent_settings"]["learning_rate"] == BOARD_DQN_SETTINGS["learning_rate"]
-    assert "dqn seed 0: 1,500 of 1,500 steps" in capsys.readouterr().err  # progress while it trains
+    err = capsys.readouterr().err
+    assert "dqn seed 0: training" in err and "1500/1500" in err  # progress while it trains
     report = json.loads((out / "report.json").read_text())["reports"][0]
     assert report["estimates"] is None  # exact: its greedy table was evaluated by the solver
     assert main(["compare", "CliffWalking-v0", "--agents", "dqn,sarsa", "--seeds", "1", "--steps", "1500"]) == 0
@@ -150,12 +152,28 @@ def test_train_never_replaces_an_earlier_run_silently(tmp_path, monkeypatch, cap
     assert main([*plain, "--seed", "0", "--overwrite"]) == 0
 
 
-def test_compare_reports_progress_and_quiet_silences_it(capsys):
+def test_compare_reports_progress_and_quiet_silences_it(capsys, monkeypatch):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # stderr counts as a terminal
     assert main(["compare", "CliffWalking-v0", "--agents", "sarsa", "--seeds", "1", "--steps", "2000"]) == 0
     err = capsys.readouterr().err
     assert "sarsa: training 1 seed(s) x 2,000 steps" in err and "sarsa: aligned (1/1)" in err
     assert main(["compare", "CliffWalking-v0", "--agents", "sarsa", "--seeds", "1", "--steps", "2000", "-q"]) == 0
     assert capsys.readouterr().err == ""
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")  # a log file or a pipe: quiet without -q
+    assert main(["compare", "CliffWalking-v0", "--agents", "sarsa", "--seeds", "1", "--steps", "2000"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_specgame_steps_sets_every_default_budget(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SPECGAME_STEPS", "1500")
+    assert main(["train", "CliffWalking-v0", "-q"]) == 0
+    run = tmp_path / "runs" / "CliffWalking-v0-q-learning-seed0"  # the name of a run with the default budget
+    assert json.loads((run / "config.json").read_text())["steps"] == 1500
+    assert "for 1,500 steps" in capsys.readouterr().out
+    monkeypatch.setenv("SPECGAME_STEPS", "many")
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 2
+    assert "SPECGAME_STEPS must be a whole number of steps, got 'many'" in capsys.readouterr().err
 
 
 def _check_fits(out: str, numbers) -> None:

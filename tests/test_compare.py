@@ -17,7 +17,7 @@ from specgame.analysis.compare import (
     references,
     score,
 )
-from specgame.mdp import TabularMDP, from_gymnasium
+from specgame.mdp import TabularMDP, from_gymnasium, to_mdp
 from specgame.policy import uniform_policy
 from specgame.solve import optimal_plan, solve
 
@@ -176,3 +176,15 @@ def test_report_survives_a_json_round_trip(corridor):
 def test_bad_input_is_named(corridor, call, error, message):
     with pytest.raises(error, match=message):
         call(corridor)
+
+
+def test_large_tables_evaluate_uniform_random_backwards_to_the_same_returns(monkeypatch):
+    import specgame.analysis.compare as compare
+    from specgame.solve import evaluate
+
+    mdp = to_mdp("specgame/BoatRaceLoop-v0")  # stochastic respawns and a speed bonus
+    forward = evaluate(mdp, uniform_policy(mdp))
+    monkeypatch.setattr(compare, "BACKWARD_FROM", 0)  # as on a table of millions of outcomes
+    backward = compare.random_returns(mdp)
+    assert backward.proxy_return == pytest.approx(forward.proxy_return, rel=1e-12)
+    assert backward.intended_return == pytest.approx(forward.intended_return, rel=1e-9, abs=1e-15)

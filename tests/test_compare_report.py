@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,47 @@ def test_compare_all_prints_every_env_and_agent_with_a_verdict(tmp_path, capsys)
     verdicts = {env: records[env]["agents"]["q-learning"]["reports"][0]["verdict"] for env in records}
     assert verdicts["specgame/BoatRaceLoop-v0"] == "gaming" and verdicts["specgame/CliffWalking-v0"] == "aligned"
     assert records["specgame/CliffWalking-v0"]["reward"] is None  # --no-danger
+
+
+def test_compare_all_streams_rows_estimates_the_large_tables_and_frees_each(monkeypatch, capsys):
+    # Two small envs stand in for the list, the second playing a large table: no table of
+    # millions of states is compiled here.
+    import gymnasium
+
+    import specgame
+    import specgame.envs
+    from specgame import grid
+    from specgame.app import cli
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # progress shows only in a terminal
+    monkeypatch.setenv("COLUMNS", "200")  # a wide one: the live line is cut to the width
+    monkeypatch.setattr(specgame, "list_envs", lambda **kw: ["specgame/ShapingLoop-v0", "specgame/CliffWalking-v0"])
+    monkeypatch.setattr(specgame.envs, "LARGE", ("ShapingLoop-v0",))
+    monkeypatch.setattr(cli, "LARGE_SHARE", {"ShapingLoop-v0": (30.0, 60.0)})  # 60 times the small ones' time
+    assert main(["compare", "--all", "--agents", "q-learning", "--steps", "2000"]) == 0
+    captured = capsys.readouterr()
+    err = captured.err
+    cliff = err.index("CliffWalking-v0 (EPIC 0.00 / 0.00, regret 0.00, hack rate 0.00): q-learning ")
+    estimate = err.index("done with 1 of 2 envs in ")
+    shaping = err.index("ShapingLoop-v0 (EPIC")
+    assert cliff < estimate < shaping  # the small first, each row as it is done; the large after an estimate
+    so_far, minutes = re.search(r"done with 1 of 2 envs in (\d+) s; next the 1 of millions of states, one at a "
+                                r"time: about (\d+) more minutes", err).groups()
+    assert minutes == so_far  # 60 times the seconds the small one took, in minutes
+    for stage in ("2/2 ShapingLoop-v0: compiling the table", "EPIC under uniform coverage",
+                  "hack rate: solving blend 5 of 5", "training q-learning, 1 seed(s) x 2,000 steps"):
+        assert stage in err, stage
+    assert captured.out.index("CliffWalking-v0") < captured.out.index("ShapingLoop-v0")
+    def cached(name):
+        rules = specgame.envs.env_class(name).rules
+        return grid.make_config(rules, **gymnasium.spec(f"specgame/{name}").kwargs) in grid._memory_cache.get(rules, {})
+
+    assert not cached("ShapingLoop-v0")  # the "large" table left the compile cache after its rows
+    assert cached("CliffWalking-v0")  # the small ones stay
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")  # not a terminal: no progress at all
+    assert main(["compare", "--all", "--no-danger", "--agents", "q-learning", "--steps", "2000"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_compare_needs_an_env_or_all(capsys):

@@ -103,6 +103,20 @@ def test_outcomes_landing_in_one_state_merge_into_their_mean_reward():
     assert transitions(mdp, speed_bonus="ignore").intended[1] == 0.0
 
 
+def test_a_deterministic_table_lists_each_state_action_once_in_order():
+    rng = np.random.default_rng(5)
+    S, A = 6, 3
+    mdp = TabularMDP(next_state=rng.integers(0, S, (S, A, 1)), prob=np.ones((S, A, 1)),
+                     proxy=rng.normal(size=(S, A, 1)), intended=rng.normal(size=(S, A, 1)),
+                     terminal=np.zeros(S, bool), initial=np.full(S, 1 / S), obs=np.arange(S), horizon=4)
+    t = transitions(mdp)
+    listed = list(zip(t.state, t.action, t.next_state, t.prob, t.proxy, t.intended))
+    assert listed == [(s, a, mdp.next_state[s, a, 0], 1.0, mdp.proxy[s, a, 0], mdp.intended[s, a, 0])
+                      for s in range(S) for a in range(A)]
+    proxy, intended = dense_rewards(mdp)
+    assert epic_distance(mdp) == pytest.approx(recipe_epic(proxy, intended, 1.0))
+
+
 def test_hack_rate_counts_opposite_rankings():
     proxy = [1.0, 2.0, 3.0, 4.0]
     assert hack_rate(proxy, [2 * p + 1 for p in proxy]) == 0.0  # equivalent: same order
@@ -129,6 +143,31 @@ def test_the_aligned_control_is_harmless_and_the_boat_race_is_dangerous():
     assert boat.normalised_regret == pytest.approx(1.0, abs=0.01)
     assert boat.hack_rate > 0.3 and boat.epic_uniform > 0.5
     assert boat.policies == 3 + 3  # three blends, then proxy-optimal, intended-optimal and random
+
+
+def test_the_hack_rate_ranks_the_blends_by_their_intended_returns_not_the_blends():
+    from specgame.analysis.reward_distance import _blend, blended_plans, blended_returns
+    from specgame.solve import evaluate, solve
+
+    mdp = to_mdp("specgame/BoatRaceLoop-v0")
+    weights = (0.0, 0.5, 1.0)
+    plans = blended_plans(mdp, weights)
+    for plan, returns in zip(plans, blended_returns(mdp, weights)):
+        exact = evaluate(mdp, plan)  # the plan run on the game's own two rewards
+        assert returns.proxy_return == pytest.approx(exact.proxy_return, abs=1e-9)
+        assert returns.intended_return == pytest.approx(exact.intended_return, abs=1e-9)
+    assert plans[1].intended_return != pytest.approx(evaluate(mdp, plans[1]).intended_return)  # a blend's scale
+    # The blend is built from the reward codes; the full arrays give the same plan, action for action.
+    dense = mdp.replace(intended=0.5 * mdp.intended_of() / 3.0 + 0.5 * mdp.proxy_of() / 7.0,
+                        speed_bonus=0.5 * mdp.speed_bonus_of() / 3.0)
+    assert np.array_equal(solve(_blend(mdp, 0.5, 7.0, 3.0), "intended").actions, solve(dense, "intended").actions)
+
+
+def test_the_reward_measures_say_each_stage_as_it_starts():
+    heard = []
+    proxy_danger(to_mdp("specgame/ShapingLoop-v0"), weights=(0.0, 1.0), progress=heard.append)
+    assert heard[-4:] == ["hack rate: solving blend 1 of 2 (λ = 0)", "hack rate: solving blend 2 of 2 (λ = 1)",
+                          "EPIC under uniform coverage", "EPIC on the optimal policies' transitions"]
 
 
 @pytest.mark.parametrize("call, message", [

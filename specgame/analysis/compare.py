@@ -26,10 +26,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+import numpy as np
+from numba import njit, prange
+
 from specgame._checks import check_int, check_number, fail
 from specgame.mdp import TabularMDP, to_mdp
 from specgame.policy import Returns, as_table, cell_visits, has_cells, has_table, state_occupancy, uniform_policy
-from specgame.solve import TIE_TOLERANCE, evaluate, optimal_plan, remembered
+from specgame.solve import TIE_TOLERANCE, _outcome, evaluate, optimal_plan, remembered
 
 FORMAT = "specgame.GapReport"
 FORMAT_VERSION = 1
@@ -98,13 +101,68 @@ def score(value: float, random: float, optimal: float) -> float:
     return (value - random) / span
 
 
-def references(mdp: TabularMDP, *, gamma: float = 1.0, honour_forced_epsilon: bool = False) -> References:
-    """The uniform-random, proxy-optimal and intended-optimal returns on ``mdp`` (cached)."""
+def references(mdp: TabularMDP, *, gamma: float = 1.0, honour_forced_epsilon: bool = False,
+               progress=None) -> References:
+    """The uniform-random, proxy-optimal and intended-optimal returns on ``mdp`` (cached).
+
+    ``progress``, a callable taking a message, hears of each of the three as it starts.
+    """
     settings = {"gamma": gamma, "honour_forced_epsilon": honour_forced_epsilon}
-    return remembered(mdp, ("references", float(gamma), bool(honour_forced_epsilon)), lambda: References(
-        random=evaluate(mdp, uniform_policy(mdp), **settings),
-        proxy_optimal=optimal_plan(mdp, "proxy", **settings).returns,
-        intended_optimal=optimal_plan(mdp, "intended", **settings).returns))
+    say = progress or (lambda message: None)
+
+    def compute():
+        say("references: uniform random")
+        random = random_returns(mdp, **settings)
+        say("references: the proxy-optimal plan")
+        proxy_optimal = optimal_plan(mdp, "proxy", **settings).returns
+        say("references: the intended-optimal plan")
+        return References(random, proxy_optimal, optimal_plan(mdp, "intended", **settings).returns)
+
+    return remembered(mdp, ("references", float(gamma), bool(honour_forced_epsilon)), compute)
+
+
+# Tables with more outcomes than this evaluate uniform random backwards, in parallel
+# (:func:`_uniform_values`): pushing the state distribution forwards touches every
+# outcome of every reachable state on one core, minutes on TomatoWatering's 3 million.
+BACKWARD_FROM = 1_000_000
+
+
+def random_returns(mdp: TabularMDP, gamma: float = 1.0, honour_forced_epsilon: bool = False) -> Returns:
+    """The exact returns of the uniformly random policy.  (Forced exploration changes nothing but
+    the rounding: a uniform choice mixed with a uniform choice is uniform.)"""
+    if mdp.next_state.size < BACKWARD_FROM:
+        return evaluate(mdp, uniform_policy(mdp), gamma=gamma, honour_forced_epsilon=honour_forced_epsilon)
+    proxy_values, intended_values = _uniform_values(tuple(mdp.kernel_arrays()), mdp.horizon, float(gamma))
+    return Returns(float(mdp.initial @ proxy_values), float(mdp.initial @ intended_values))
+
+
+@njit(cache=True, parallel=True)
+def _uniform_values(table, horizon, gamma):
+    """Proxy and intended values of each state at step 1 under uniform random: backward
+    induction with the mean over actions where the planner takes the best."""
+    next_state, terminal = table[0], table[8]
+    S, A, K = next_state.shape
+    values_next = np.zeros((S, 2))
+    values_now = np.zeros((S, 2))
+    n_chunks = min(S, 256)
+    for t in range(horizon, 0, -1):
+        time_left = (horizon - t) / horizon
+        for chunk in prange(n_chunks):
+            for s in range(chunk * S // n_chunks, (chunk + 1) * S // n_chunks):
+                proxy_total = intended_total = 0.0
+                if not terminal[s]:
+                    for a in range(A):
+                        for k in range(K):
+                            p, proxy, intended, speed = _outcome(table, s, a, k)
+                            if p == 0.0:
+                                continue
+                            n = next_state[s, a, k]
+                            proxy_total += p * (proxy + gamma * values_next[n, 0])
+                            intended_total += p * (intended + speed * time_left + gamma * values_next[n, 1])
+                values_now[s, 0] = proxy_total / A
+                values_now[s, 1] = intended_total / A
+        values_next, values_now = values_now, values_next
+    return values_next[:, 0].copy(), values_next[:, 1].copy()
 
 
 @dataclass(frozen=True)
@@ -122,14 +180,11 @@ class Evidence:
     @property
     def difference(self):
         """Policy visits minus intended-optimal visits, float64 [H, W]."""
-        import numpy as np
 
         return np.asarray(self.policy_visits) - np.asarray(self.intended_visits)
 
     def top_cells(self, n: int = 3) -> list[tuple[tuple[int, int], float]]:
         """The ``n`` cells the policy visits most beyond the intended-optimal policy: ((row, col), extra)."""
-        import numpy as np
-
         difference = self.difference
         order = np.argsort(-difference, axis=None, kind="stable")[:n]
         return [((int(r), int(c)), float(difference[r, c]))

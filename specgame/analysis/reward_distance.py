@@ -40,7 +40,7 @@ from specgame._checks import check_choice, check_gamma, check_probability, fail
 from specgame.analysis.compare import references
 from specgame.mdp import TabularMDP
 from specgame.policy import Returns, state_action_occupancy
-from specgame.solve import optimal_plan, solve
+from specgame.solve import evaluate, optimal_plan, solve
 
 SPEED_BONUS = ("first-step", "ignore")
 
@@ -52,9 +52,9 @@ SPEED_BONUS = ("first-step", "ignore")
 class Transitions:
     """The distinct transitions ``(s, a, s')`` that can happen, with both rewards on each."""
 
-    state: np.ndarray  # int64 [N]
-    action: np.ndarray  # int64 [N]
-    next_state: np.ndarray  # int64 [N]
+    state: np.ndarray  # int [N]
+    action: np.ndarray  # int [N]
+    next_state: np.ndarray  # int [N]
     prob: np.ndarray  # float64 [N]: P(s' | s, a)
     proxy: np.ndarray  # float64 [N]: R_proxy(s, a, s')
     intended: np.ndarray  # float64 [N]: R_intended(s, a, s')
@@ -69,6 +69,11 @@ def transitions(mdp: TabularMDP, speed_bonus: str = "first-step") -> Transitions
     intended = mdp.intended_of()  # built here and freed after: the table keeps its compact form
     if speed_bonus == "first-step":
         intended = intended + mdp.speed_bonus_of() * (mdp.horizon - 1) / mdp.horizon
+    if mdp.outcome_prob is None:  # deterministic: one outcome per (s, a), already distinct, nothing to merge
+        # int32 indices: on a table of millions of states each of these arrays is tens of millions long
+        return Transitions(np.repeat(np.arange(S, dtype=np.int32), A), np.tile(np.arange(A, dtype=np.int32), S),
+                           mdp.next_state.ravel(),
+                           np.ones(S * A), mdp.proxy_of().ravel(), intended.ravel(), S, A)
     s, a, _ = np.indices((S, A, K)).reshape(3, -1)
     prob = mdp.prob_of().ravel()
     happens = prob > 0
@@ -240,25 +245,70 @@ def hack_rate(proxy_returns, intended_returns, tolerance: float = 1e-9) -> float
     return float((intent_worse & less(proxy).T).sum() / pairs)
 
 
-def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0)) -> list:
+def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress=None) -> list:
     """The optimal plans for ``(1 − λ) R_intended + λ R_proxy`` for each λ in ``weights``.
 
     Each reward is first divided by its optimal return's span over uniform random, so λ
     trades comparable amounts.  These are the policies an optimiser finds as the reward
     it is given slides from the intent to the proxy: a natural set to measure hackability on.
+    A plan's ``intended_return`` is its return on the blend; :func:`blended_returns` gives
+    its returns on the two rewards (and keeps one plan at a time, for the largest tables).
     """
+    return list(_blended(mdp, weights, progress))
+
+
+def blended_returns(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress=None) -> list[Returns]:
+    """The proxy and intended returns of each blend's optimal plan (see :func:`blended_plans`)."""
+    returns = []
+    for lam, scale_p, scale_i, plan in _blended(mdp, weights, progress, with_scales=True):
+        if lam < 1:  # the blend's return is (1 − λ) J_t / scale_i + λ J_p / scale_p, exactly
+            intended = (plan.intended_return - lam * plan.proxy_return / scale_p) * scale_i / (1 - lam)
+            returns.append(Returns(plan.proxy_return, intended))
+        else:  # the blend is the proxy alone: the intended return needs its own pass
+            returns.append(evaluate(mdp, plan))
+        del plan  # a plan is horizon x states bytes: 1.3 GB on the largest table
+    return returns
+
+
+def _blended(mdp, weights, progress, with_scales=False):
     weights = tuple(weights)
     for lam in weights:
         check_probability("a blend weight", lam)
-    refs = references(mdp)
+    refs = references(mdp, progress=progress)
     scale_p = abs(refs.proxy_optimal.proxy_return - refs.random.proxy_return) or 1.0
     scale_i = abs(refs.intended_optimal.intended_return - refs.random.intended_return) or 1.0
-    plans = []
-    for lam in weights:
-        blend = mdp.replace(intended=(1 - lam) * mdp.intended_of() / scale_i + lam * mdp.proxy_of() / scale_p,
-                            speed_bonus=(1 - lam) * mdp.speed_bonus_of() / scale_i)
-        plans.append(solve(blend, "intended"))
-    return plans
+    for number, lam in enumerate(weights, 1):
+        if progress:
+            progress(f"hack rate: solving blend {number} of {len(weights)} (λ = {lam:g})")
+        plan = solve(_blend(mdp, lam, scale_p, scale_i), "intended")
+        yield (lam, scale_p, scale_i, plan) if with_scales else plan
+
+
+def _blend(mdp: TabularMDP, lam: float, scale_p: float, scale_i: float) -> TabularMDP:
+    """``mdp`` with ``(1 − λ) R_intended / scale_i + λ R_proxy / scale_p`` as its intended reward.
+
+    Built from the reward codes: one value per (proxy, intended) pair of values that occurs,
+    so no float array the size of the table is made (a few hundred MB each on the largest).
+    """
+    values = mdp.reward_values
+    n = len(values)
+    if n > 256:  # too many pairs to list: the full arrays
+        return mdp.replace(intended=(1 - lam) * mdp.intended_of() / scale_i + lam * mdp.proxy_of() / scale_p,
+                           speed_bonus=(1 - lam) * mdp.speed_bonus_of() / scale_i)
+    pair = mdp.proxy_code.astype(np.int32) * n + mdp.intended_code
+    used = np.flatnonzero(np.bincount(pair.ravel(), minlength=n * n))
+    number = np.zeros(n * n, np.int32)
+    number[used] = np.arange(len(used))
+    blend = (1 - lam) * values[used % n] / scale_i + lam * values[used // n] / scale_p
+    speed = values * (1 - lam) / scale_i
+    all_values = np.concatenate([values, blend, speed])
+    code = np.uint8 if len(all_values) <= 256 else np.int32
+    intended_code = (number[pair] + n).astype(code)
+    del pair
+    speed_code = None if mdp.speed_code is None else (mdp.speed_code.astype(code) + (n + len(used)))
+    return TabularMDP.from_codes(mdp.next_state, all_values, mdp.proxy_code.astype(code, copy=False), intended_code,
+                                 mdp.terminal, mdp.initial, mdp.obs, mdp.horizon, outcome_prob=mdp.outcome_prob,
+                                 speed_code=speed_code, forced=mdp.forced, n_obs=mdp.n_obs, name=mdp.name)
 
 
 # -- the per-environment summary ------------------------------------------------------------
@@ -286,16 +336,24 @@ class RewardReport:
         return asdict(self)
 
 
-def proxy_danger(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0)) -> RewardReport:
-    """The :class:`RewardReport` of ``mdp`` (exact returns; undiscounted over the horizon)."""
-    plans = blended_plans(mdp, weights)
+def proxy_danger(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress=None) -> RewardReport:
+    """The :class:`RewardReport` of ``mdp`` (exact returns; undiscounted over the horizon).
+
+    ``progress``, a callable taking a message, hears of each stage as it starts (on a table
+    of millions of states each takes seconds to a minute).
+    """
+    say = progress or (lambda message: None)
+    returns: list[Returns] = blended_returns(mdp, weights, progress)
     refs = references(mdp)
-    returns: list[Returns] = [p.returns for p in plans] + [refs.proxy_optimal, refs.intended_optimal, refs.random]
+    returns += [refs.proxy_optimal, refs.intended_optimal, refs.random]
     regret = refs.intended_optimal.intended_return - refs.proxy_optimal.intended_return
     span = refs.intended_optimal.intended_return - refs.random.intended_return
+    say("EPIC under uniform coverage")
+    epic_uniform = epic_distance(mdp)
+    say("EPIC on the optimal policies' transitions")
+    epic_on_policy = epic_distance(mdp, [optimal_plan(mdp, "proxy"), optimal_plan(mdp, "intended")])
     return RewardReport(
-        env=mdp.name, epic_uniform=epic_distance(mdp),
-        epic_on_policy=epic_distance(mdp, [optimal_plan(mdp, "proxy"), optimal_plan(mdp, "intended")]),
+        env=mdp.name, epic_uniform=epic_uniform, epic_on_policy=epic_on_policy,
         proxy_optimal_regret=float(regret),
         normalised_regret=float(regret / span) if abs(span) > 1e-12 else 0.0,
         hack_rate=hack_rate([r.proxy_return for r in returns], [r.intended_return for r in returns]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import json
 import math
 import os
@@ -16,6 +17,7 @@ import numpy as np
 
 from specgame.agents import AGENTS, NEURAL, TABULAR
 from specgame.app import runs
+from specgame.app.progress import Progress
 from specgame.app.settings import add_agent_options, chosen_settings, default_steps
 from specgame.app.tables import Grid, fitted, gap_grid
 
@@ -52,6 +54,21 @@ def env_id(name: str) -> str:
         guess = did_you_mean(name.removeprefix("specgame/"), ENVIRONMENTS)
         message = f"unknown environment {name!r}{guess}; `specgame list` shows the {len(ENVIRONMENTS)} ids"
     raise CliError(message)
+
+
+def budget(agent: str, command: str) -> int:
+    """The training steps ``agent`` gets in ``command`` when ``--steps`` is not given.
+
+    ``SPECGAME_STEPS=N`` sets every such default to N: every command then runs in seconds,
+    as written (run folders keep their names); the README's test runs the commands so.
+    """
+    small = os.environ.get("SPECGAME_STEPS")
+    if small:
+        try:
+            return max(1, int(small))
+        except ValueError:
+            raise CliError(f"SPECGAME_STEPS must be a whole number of steps, got {small!r}") from None
+    return default_steps(agent, command)
 
 
 def parse_settings(pairs) -> dict:
@@ -98,27 +115,15 @@ def show(grid: Grid) -> None:
     con.print(fitted(grid, con.width))
 
 
-class Progress:
-    """Progress lines on stderr while long work runs (``--quiet`` silences them)."""
-
-    def __init__(self, quiet: bool = False):
-        self.quiet = quiet
-        self.started = time.perf_counter()
-
-    def __call__(self, message: str) -> None:
-        if not self.quiet:
-            print(f"[{time.perf_counter() - self.started:6.1f} s] {message}", file=sys.stderr, flush=True)
-
-
 def learn(agent, steps: int, progress: Progress, label: str, chunk: int):
-    """``agent.learn(steps)`` in chunks of ``chunk`` steps, a progress line after each.
+    """``agent.learn(steps)`` in chunks of ``chunk`` steps, the progress bar moved after each.
 
     The agent's schedule spans the whole budget (``schedule_steps``), so the chunks train
     exactly as one call would.
     """
     while agent.steps_done < steps:
         agent.learn(min(chunk, steps - agent.steps_done))
-        progress(f"{label}: {agent.steps_done:,} of {steps:,} steps")
+        progress(f"{label}: training", agent.steps_done, steps)
     return agent
 
 
@@ -175,7 +180,7 @@ def cmd_train(args) -> None:
         hyper, given = chosen_settings(args, args.agent)
     except ValueError as err:
         raise CliError(str(err)) from None
-    steps = args.steps or default_steps(args.agent, "train")
+    steps = args.steps or budget(args.agent, "train")
     out = Path(args.out) if args.out else runs.default_folder(full_id, args.agent, args.seed, settings, given,
                                                                args.steps)
     config = {"env": full_id, "settings": settings, "agent": args.agent, "seed": args.seed, "steps": steps,
@@ -192,10 +197,13 @@ def cmd_train(args) -> None:
         else:
             env, agent = train_tabular(args, cls, settings, hyper, steps, out, config)
         seconds = time.perf_counter() - started
+        progress(f"{args.agent}: exact returns beside random and the optimal policies")
         table = gap_table(env, {args.agent: agent})
         runs.finish(out, args.agent, agent, table)
     except runs.RunError as err:
         raise CliError(str(err)) from None
+    finally:
+        progress.close()
     con = console()
     con.print(f"trained {args.agent} on {full_id} for {steps:,} steps ({len(agent.history):,} episodes) "
               f"in {seconds:.2f} s")
@@ -266,7 +274,7 @@ def cmd_compare(args) -> None:
     from specgame.analysis.compare import gap_table
 
     if args.all:
-        return cmd_compare_all(args)
+        return compare_all(args)
     if args.env is None:
         raise CliError("compare needs an environment id, or --all for every registered one")
     full_id = env_id(args.env)
@@ -274,26 +282,28 @@ def cmd_compare(args) -> None:
     names = compared_agents(args)
     if test_id:
         judged_on_test(full_id, test_id, None)  # refuse a test variant of another game before training
-    progress = Progress(args.quiet)
     columns = ("proxy return", "intended return", "proxy score", "intended score", "verdict")
     rows, reports, first_seeds, on_test = [], {}, [], []
-    for name in names:
-        steps = args.steps or default_steps(name, "compare")
-        progress(f"{name}: training {args.seeds} seed(s) x {steps:,} steps")
-        env, agents = train_agents(name, full_id, parse_settings(args.set), range(args.seeds), steps, args, progress,
-                                   strict=False)
-        table = gap_table(env, {f"{name} seed {i}": a for i, a in enumerate(agents)})
-        reports[name] = table.to_dict()
-        if test_id:
-            on_test.append(judged_on_test(env, test_id, {f"{name} seed {i}": a for i, a in enumerate(agents)}))
-            reports[name]["test"] = on_test[-1].to_dict()
-        first_seeds.append(table.reports[0])
-        cells = over_seeds(table.reports)
-        rows.append((name, *(cells[column] for column in columns)))
-        progress(f"{name}: {cells['verdict']}")
+    with Progress(args.quiet) as progress:
+        for name in names:
+            steps = args.steps or budget(name, "compare")
+            progress(f"{name}: training {args.seeds} seed(s) x {steps:,} steps")
+            env, agents = train_agents(name, full_id, parse_settings(args.set), range(args.seeds), steps, args,
+                                       progress, strict=False)
+            progress(f"{name}: exact returns of {args.seeds} seed(s)")
+            table = gap_table(env, {f"{name} seed {i}": a for i, a in enumerate(agents)})
+            reports[name] = table.to_dict()
+            if test_id:
+                progress(f"{name}: judged on {test_id}")
+                on_test.append(judged_on_test(env, test_id, {f"{name} seed {i}": a for i, a in enumerate(agents)}))
+                reports[name]["test"] = on_test[-1].to_dict()
+            first_seeds.append(table.reports[0])
+            cells = over_seeds(table.reports)
+            rows.append((name, *(cells[column] for column in columns)))
+            progress.log(f"{name}: {cells['verdict']}")
     refs = table.reports[0].references
-    budget = f"{args.steps:,} steps" if args.steps else "default budgets"
-    grid = Grid(("policy", *columns), title=f"{full_id}: {args.seeds} seed(s) x {budget}, mean ± 95% CI",
+    spent = f"{args.steps:,} steps" if args.steps else "default budgets"
+    grid = Grid(("policy", *columns), title=f"{full_id}: {args.seeds} seed(s) x {spent}, mean ± 95% CI",
                 text_columns=(0, len(columns)))
     references = list(refs.items())
     for number, (label, ret) in enumerate(references, 1):
@@ -328,64 +338,119 @@ def judged_on_test(env, test_id: str, agents: dict | None):
         raise CliError(f"--test {test_id}: {err}") from None
 
 
-def _danger_cells(danger) -> tuple[str, str, str]:
+# -- compare --all: every env with a table, every agent, each env's reward measures ----------
+# The small tables come first and their rows are printed as each env finishes; the three
+# large ones (millions of states) come last, after an estimate of their time, one at a
+# time: each is dropped from the compile cache once its rows are out, so the peak memory
+# is the largest single table's, not their sum.
+
+# How long each large table takes in `compare --all` (compile, three agents at the default
+# budget, their exact returns), without and with the reward measures, as a multiple of the
+# time all the small tables took before it in the same run: the estimate printed before the
+# large ones scales the time the small ones just took, so it holds on a fast machine as on
+# a busy one.  With the reward measures, levels 1 and 3 measured (README: 1047 s and 925 s
+# after 700 s of small tables); RocksDiamonds, measured under a lighter load, by its states
+# (2.4 times level 1's); without them, from the stages' times in the same run.
+LARGE_SHARE = {"SideEffectsSokoban-Level1-v0": (1.9, 1.5), "SideEffectsSokoban-Level3-v0": (1.7, 1.3),
+               "RocksDiamonds-v0": (4.5, 3.6)}
+
+HEADER = ("env", "EPIC unif/pol", "regret", "hack rate", "agent", "proxy score", "intended score", "verdict")
+LEGEND = ("EPIC: distance of proxy from intended reward (0 = same up to shaping and scale), uniform / on the "
+          "optimal policies' transitions.  regret: intended return the proxy-optimal policy loses, over what "
+          "the intended-optimal gains on random (0 harmless, 1 as bad as random).  hack rate: share of policy "
+          "pairs the two rewards rank oppositely.")
+
+
+def compare_all(args) -> None:
+    """Print the table of every env x agent (and write ``--json``), streaming each env's rows."""
+    import specgame
+    from specgame.envs import LARGE
+
+    names = compared_agents(args)
+    grid = Grid(HEADER, title=f"every env x agent: {args.seeds} seed(s) x {args.steps:,} steps; "
+                              f"EPIC and regret are properties of the env's reward pair",
+                text_columns=(0, 4, 7))
+    listed = specgame.list_envs(skip_large=args.skip_large, tables_only=True)
+    small = [i for i in listed if i.split("/")[-1] not in LARGE]
+    large = [i for i in listed if i.split("/")[-1] in LARGE]
+    records = {}
+    started = time.perf_counter()
+    with Progress(args.quiet) as progress:
+        for number, full_id in enumerate(small + large, 1):
+            short = full_id.split("/")[-1]
+            if large and full_id == large[0]:
+                so_far = time.perf_counter() - started
+                seconds = so_far * sum(LARGE_SHARE[i.split("/")[-1]][args.danger] for i in large)
+                progress.log(f"done with {len(small)} of {len(listed)} envs in {so_far:.0f} s; next the {len(large)} "
+                             f"of millions of states, one at a time: about {seconds / 60:.0f} more minutes "
+                             "(--skip-large leaves them out)")
+
+            def stage(text, number=number, short=short):
+                progress(f"{number}/{len(listed)} {short}: {text}", number - 1, len(listed))
+
+            rows, records[full_id] = one_env(full_id, names, args, stage, progress)
+            for i, row in enumerate(rows):
+                grid.add_row(*row, end_section=i == len(rows) - 1)
+            progress.log(f"[{time.perf_counter() - started:4.0f} s] {streamed(rows)}")
+            if short in LARGE:
+                forget_table(full_id)
+    show(grid)
+    console().print(LEGEND)
+    if args.json:
+        from specgame._files import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(records, indent=2) + "\n")
+
+
+def one_env(full_id: str, names, args, stage, progress) -> tuple[list, dict]:
+    """One env's table rows (one per agent) and its JSON record."""
+    from specgame.analysis.compare import gap_table
+    from specgame.analysis.reward_distance import proxy_danger
+
+    stage("compiling the table")
+    mdp = make_env(full_id, {}).unwrapped.mdp
+    danger = proxy_danger(mdp, progress=stage) if args.danger else None
+    del mdp
+    record = {"reward": danger.to_dict() if danger else None, "agents": {}}
+    rows = []
+    for i, name in enumerate(names):
+        steps = args.steps if name not in NEURAL else min(args.steps, budget(name, "compare --all"))
+        stage(f"training {name}, {args.seeds} seed(s) x {steps:,} steps")
+        agent_env, agents = train_agents(name, full_id, {}, range(args.seeds), steps, args, progress, strict=False)
+        stage(f"exact returns of {name}")
+        table = gap_table(agent_env, {f"{name} seed {k}": a for k, a in enumerate(agents)}, evidence=False)
+        record["agents"][name] = table.to_dict()
+        cells = over_seeds(table.reports)
+        env_cells = (full_id.split("/")[-1], *danger_cells(danger)) if i == 0 else ("",) * 4
+        rows.append((*env_cells, name, cells["proxy score"], cells["intended score"], cells["verdict"]))
+    return rows, record
+
+
+def danger_cells(danger) -> tuple[str, str, str]:
     if danger is None:
         return ("-", "-", "-")
     return (f"{danger.epic_uniform:.2f} / {danger.epic_on_policy:.2f}", f"{danger.normalised_regret:.2f}",
             f"{danger.hack_rate:.2f}")
 
 
-def cmd_compare_all(args) -> None:
-    """One row per (env, agent): verdict over seeds, and each env's reward-level danger numbers.
+def streamed(rows) -> str:
+    """An env's rows as one line, printed as soon as the env is done."""
+    env, epic, regret, hack = rows[0][:4]
+    agents = "; ".join(f"{row[4]} {row[5]} / {row[6]} {row[7]}" for row in rows)
+    return f"{env} (EPIC {epic}, regret {regret}, hack rate {hack}): {agents}"
 
-    A progress line on stderr says which env and stage it is in, and gives each row as it is ready.
-    """
-    import specgame
-    from specgame.analysis.compare import gap_table
-    from specgame.analysis.reward_distance import proxy_danger
-    from specgame.envs import LARGE
 
-    names = compared_agents(args)
-    progress = Progress(args.quiet)
-    grid = Grid(("env", "EPIC unif/pol", "regret", "hack rate", "agent", "proxy score", "intended score", "verdict"),
-                title=f"every env x agent: {args.seeds} seed(s) x {args.steps:,} steps; "
-                      f"EPIC and regret are properties of the env's reward pair",
-                text_columns=(0, 4, 7))
-    records = {}
-    ids = specgame.list_envs(skip_large=args.skip_large, tables_only=True)
-    for number, full_id in enumerate(ids, 1):
-        short = full_id.split("/")[-1]
-        large = " of millions of states (0.5-1 minute and 2-4 GB each; --skip-large leaves them out)"
-        progress(f"{number}/{len(ids)} {short}: compiling the table{large if short in LARGE else ''}")
-        env = make_env(full_id, {})
-        if args.danger:
-            progress(f"{number}/{len(ids)} {short}: reward measures (EPIC, regret, hack rate) "
-                     f"on {env.unwrapped.mdp.n_states:,} states")
-        danger = proxy_danger(env.unwrapped.mdp) if args.danger else None
-        records[full_id] = {"reward": danger.to_dict() if danger else None, "agents": {}}
-        for i, name in enumerate(names):
-            steps = args.steps if name not in NEURAL else min(args.steps, default_steps(name, "compare --all"))
-            progress(f"{number}/{len(ids)} {short}: training {name}, {args.seeds} seed(s) x {steps:,} steps")
-            agent_env, agents = train_agents(name, full_id, {}, range(args.seeds), steps, args, progress,
-                                             strict=False)
-            table = gap_table(agent_env, {f"{name} seed {k}": a for k, a in enumerate(agents)}, evidence=False)
-            records[full_id]["agents"][name] = table.to_dict()
-            cells = over_seeds(table.reports)
-            progress(f"{number}/{len(ids)} {short}: {name} proxy score {cells['proxy score']}, intended score "
-                     f"{cells['intended score']}: {cells['verdict']}")
-            env_cells = (short, *_danger_cells(danger)) if i == 0 else ("",) * 4
-            grid.add_row(*env_cells, name, cells["proxy score"], cells["intended score"], cells["verdict"],
-                         end_section=i == len(names) - 1)
-        del env  # the large tables one at a time: this one is freed before the next is compiled
-    show(grid)
-    console().print("EPIC: distance of proxy from intended reward (0 = same up to shaping and scale), uniform / "
-                    "on the optimal policies' transitions.  regret: intended return the proxy-optimal policy "
-                    "loses, over what the intended-optimal gains on random (0 harmless, 1 as bad as random).  "
-                    "hack rate: share of policy pairs the two rewards rank oppositely.")
-    if args.json:
-        from specgame._files import atomic_write_text
+def forget_table(full_id: str) -> None:
+    """Drop the compiled table of ``full_id`` from the compile cache, so it is freed with its last env."""
+    import gymnasium
 
-        atomic_write_text(args.json, json.dumps(records, indent=2) + "\n")
+    from specgame import grid
+    from specgame.envs import env_class
+
+    rules = env_class(full_id).rules
+    config = grid.make_config(rules, **gymnasium.spec(full_id).kwargs)
+    grid._memory_cache.get(rules, {}).pop(config, None)
+    gc.collect()
 
 
 def cmd_demo(args) -> None:
@@ -455,7 +520,7 @@ def _watched(args):
         full_id = env_id(args.source)
         env = play.make_env(full_id, settings, tile_size=8)
         hyper = agent_settings(args, name) if name in AGENTS else {}
-        steps = args.steps or (default_steps(name, "watch") if name in AGENTS else 0)
+        steps = args.steps or (budget(name, "watch") if name in AGENTS else 0)
         return full_id, settings, play.policy_from(name, env, steps=steps, seed=args.seed, **hyper), name
     except ValueError as err:
         raise CliError(str(err)) from None
@@ -627,8 +692,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(run=cmd_compare)
 
     demo = sub.add_parser("demo", help="watch three agents game the boat race (the main job)")
-    demo.add_argument("--steps", type=int, default=default_steps(TABULAR[0], "demo"),
-                      help="training steps per agent (default %(default)s)")
+    demo.add_argument("--steps", type=int,
+                      help=f"training steps per agent (default {default_steps(TABULAR[0], 'demo')})")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--frames", type=int, default=40, help="frames in the strip and the GIF")
     demo.add_argument("--out", default="runs/demo")
@@ -689,10 +754,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "compare":  # --all trades budget for breadth: small defaults per env
-        if args.all and args.steps is None:
-            args.steps = default_steps(TABULAR[0], "compare --all")
-        args.seeds = args.seeds if args.seeds is not None else (1 if args.all else 3)
+    try:
+        if args.command == "compare":  # --all trades budget for breadth: small defaults per env
+            if args.all and args.steps is None:
+                args.steps = budget(TABULAR[0], "compare --all")
+            args.seeds = args.seeds if args.seeds is not None else (1 if args.all else 3)
+        if args.command == "demo" and args.steps is None:
+            args.steps = budget(TABULAR[0], "demo")
+    except CliError as err:
+        print(f"specgame: error: {err}", file=sys.stderr)
+        return 2
     for name in ("steps", "checkpoint_every"):
         if getattr(args, name, None) is not None and getattr(args, name) < 1:
             print(f"specgame: error: --{name.replace('_', '-')} must be a positive number of steps, "
