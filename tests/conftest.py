@@ -112,6 +112,7 @@ def _large_ids(item) -> tuple[str, ...]:
     return tuple(value.split("/")[-1] for value in params if isinstance(value, str) and value.split("/")[-1] in LARGE)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks added here
 def pytest_collection_modifyitems(session, config, items):
     from specgame.envs import LARGE
 
