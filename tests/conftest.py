@@ -46,11 +46,42 @@ def peak_memory() -> tuple[int, int]:
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit)
 
 
+# -- the peak memory, printed at the end --------------------------------------------------------
+# Under pytest-xdist (``-n 2``) each worker sends its peak (and its API-call counts) to the
+# controller when it ends.
+# The line printed adds the workers' peaks: an upper bound on what the suite held at once.
+_WORKER_PEAKS = pytest.StashKey[list]()
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker
+        workeroutput["peak_memory"] = peak_memory()
+        workeroutput["api_calls"] = dict(session.config.stash.get(_API_CALLS, {}))
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, which may not be installed
+def pytest_testnodedown(node, error):  # the xdist controller, as each worker ends
+    peaks = getattr(node, "workeroutput", {}).get("peak_memory")
+    if peaks:
+        node.config.stash.setdefault(_WORKER_PEAKS, []).append(tuple(peaks))
+    node.config.stash[_API_CALLS].update(getattr(node, "workeroutput", {}).get("api_calls", {}))
+
+
 def pytest_terminal_summary(terminalreporter, config):
-    own, child = peak_memory()
-    if own:
-        terminalreporter.write_sep("-", f"peak memory: {own / 2**30:.2f} GiB in the test process, "
-                                        f"{child / 2**30:.2f} GiB in its largest child process")
+    workers = config.stash.get(_WORKER_PEAKS, None)
+    if workers:
+        total = sum(own for own, _ in workers)
+        each = " + ".join(f"{own / 2**30:.2f}" for own, _ in workers)
+        child = max(child for _, child in workers)
+        terminalreporter.write_sep("-", f"peak memory: {total / 2**30:.2f} GiB at most in the {len(workers)} test "
+                                        f"workers together ({each}), {child / 2**30:.2f} GiB in the largest "
+                                        "child process")
+    else:
+        own, child = peak_memory()
+        if own:
+            terminalreporter.write_sep("-", f"peak memory: {own / 2**30:.2f} GiB in the test process, "
+                                            f"{child / 2**30:.2f} GiB in its largest child process")
     calls = config.stash.get(_API_CALLS, None)
     if calls:
         examples = sum(n for name, n in calls.items() if name.startswith("example:"))
@@ -81,6 +112,7 @@ def _large_ids(item) -> tuple[str, ...]:
     return tuple(value.split("/")[-1] for value in params if isinstance(value, str) and value.split("/")[-1] in LARGE)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks added here
 def pytest_collection_modifyitems(session, config, items):
     from specgame.envs import LARGE
 
@@ -94,6 +126,11 @@ def pytest_collection_modifyitems(session, config, items):
         return (2, LARGE.index(ids[0]), index)
 
     items[:] = [item for _, item in sorted(enumerate(items), key=place)]
+    # Under pytest-xdist with ``--dist loadgroup`` (pyproject's addopts), every large-table test
+    # goes to one worker, in this order, so the two workers never hold large tables at once.
+    for item in items:
+        if _large_ids(item):
+            item.add_marker(pytest.mark.xdist_group("large-tables"))
 
 
 def pytest_runtest_teardown(item, nextitem):

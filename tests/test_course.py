@@ -32,7 +32,7 @@ def test_lesson_runs_start_to_finish_and_its_checks_judge(path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SPECGAME_QUICK": "1", "MPLBACKEND": "Agg",
            "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "NUMBA_NUM_THREADS": "1"}
     done = subprocess.run([sys.executable, "-m", "specgame.course", "check", str(path)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
+                          capture_output=True, text=True, timeout=1200, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     lesson = lessons.read(path)
     assert len(lesson.exercises) >= 3

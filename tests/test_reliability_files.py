@@ -356,7 +356,7 @@ def run_blocked(target: str, body: str, *args, env=None):
         line = child.stdout.readline()
         assert line.strip() == "blocked", f"the child never reached the write: {line!r} {child.stderr.read()}"
         child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
+        child.wait(timeout=600)  # a guard against a hang: a loaded machine can be slow
     finally:
         if child.poll() is None:
             child.kill()

@@ -154,7 +154,7 @@ def interrupted_train(how: str, out: Path) -> tuple[int, str]:
         assert line.split() == ["checkpoint", "7001"], (line, child.stderr.read() if child.poll() else "")
         if how == "kill":
             child.send_signal(signal.SIGKILL)
-        _, stderr = child.communicate(timeout=120)
+        _, stderr = child.communicate(timeout=1200)
     finally:
         if child.poll() is None:
             child.kill()

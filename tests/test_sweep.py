@@ -139,7 +139,7 @@ def test_a_killed_sweep_loses_no_finished_row_and_the_rerun_completes_it(tmp_pat
     sweep = subprocess.Popen([sys.executable, "-m", "specgame.app.cli", "sweep", str(config), "--out", str(out),
                               "--jobs", "1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              start_new_session=True)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 1200  # a guard against a hang: a loaded machine can be slow
     while (not out.exists() or len(data_lines(out)) < 2) and sweep.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     os.killpg(sweep.pid, signal.SIGKILL)  # no chance to clean up, as on a power cut
