@@ -10,10 +10,11 @@ import pytest
 from specgame.app.cli import main
 
 
-def test_list_shows_every_env_with_its_proxy_and_intended(capsys):
+def test_list_shows_every_env_with_its_proxy_and_intended(capsys, monkeypatch):
     import specgame
     from specgame.envs import env_class
 
+    monkeypatch.delenv("COLUMNS", raising=False)  # not a terminal: 120 wide, whatever ran before (xdist sets it)
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     for env_id in specgame.list_envs():
