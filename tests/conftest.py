@@ -136,19 +136,6 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_runtest_teardown(item, nextitem):
     ids = _large_ids(item)
     if len(ids) == 1 and (nextitem is None or ids[0] not in _large_ids(nextitem)):
+        from specgame.envs import forget_table
+
         forget_table(ids[0])
-
-
-def forget_table(name: str) -> None:
-    """Drop the compiled table of the registered id ``name`` from the compile cache."""
-    import gc
-
-    import gymnasium
-
-    from specgame import grid
-    from specgame.envs import env_class
-
-    rules = env_class(name).rules
-    config = grid.make_config(rules, **gymnasium.spec(f"specgame/{name}").kwargs)
-    grid._memory_cache.get(rules, {}).pop(config, None)
-    gc.collect()

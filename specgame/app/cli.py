@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import gc
 import json
 import math
 import os
@@ -364,7 +363,7 @@ LEGEND = ("EPIC: distance of proxy from intended reward (0 = same up to shaping 
 def compare_all(args) -> None:
     """Print the table of every env x agent (and write ``--json``), streaming each env's rows."""
     import specgame
-    from specgame.envs import LARGE
+    from specgame.envs import LARGE, forget_table
 
     names = compared_agents(args)
     grid = Grid(HEADER, title=f"every env x agent: {args.seeds} seed(s) x {args.steps:,} steps; "
@@ -438,19 +437,6 @@ def streamed(rows) -> str:
     env, epic, regret, hack = rows[0][:4]
     agents = "; ".join(f"{row[4]} {row[5]} / {row[6]} {row[7]}" for row in rows)
     return f"{env} (EPIC {epic}, regret {regret}, hack rate {hack}): {agents}"
-
-
-def forget_table(full_id: str) -> None:
-    """Drop the compiled table of ``full_id`` from the compile cache, so it is freed with its last env."""
-    import gymnasium
-
-    from specgame import grid
-    from specgame.envs import env_class
-
-    rules = env_class(full_id).rules
-    config = grid.make_config(rules, **gymnasium.spec(full_id).kwargs)
-    grid._memory_cache.get(rules, {}).pop(config, None)
-    gc.collect()
 
 
 def cmd_demo(args) -> None:

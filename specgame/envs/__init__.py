@@ -111,9 +111,24 @@ def _load(entry_point: str):
 
 
 # The ids whose tables have millions of states (games written as numba kernels): each
-# takes 0.5-1 minute and 2-4 GB of memory to compile and is not cached on disk, so the
-# sweeping tools can leave them out (`specgame compare --all --skip-large`).
+# takes 10-30 s of CPU and 1-1.4 GB of memory to compile and is not cached on disk, so the
+# sweeping tools can leave them out (`specgame compare --all --skip-large`), or take them
+# one at a time and `forget_table` each after use.
 LARGE = ("SideEffectsSokoban-Level1-v0", "SideEffectsSokoban-Level3-v0", "RocksDiamonds-v0")
+
+
+def forget_table(env_id: str) -> None:
+    """Drop the compiled table of the registered ``env_id`` from the compile cache, so that it is
+    freed with its last env."""
+    import gc
+
+    from specgame import grid
+
+    full_id = resolve_id(env_id)
+    rules = env_class(full_id).rules
+    config = grid.make_config(rules, **gymnasium.spec(full_id).kwargs)
+    grid._memory_cache.get(rules, {}).pop(config, None)
+    gc.collect()
 
 
 def env_ids(skip_large: bool = False, tables_only: bool = False) -> list[str]:
