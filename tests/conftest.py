@@ -96,9 +96,10 @@ def pytest_terminal_summary(terminalreporter, config):
 # -- the large tables: each compiled once, and freed after its last test ---------------------
 # A test needs a large table if it is parametrised with its id (the registry tests) or marked
 # ``@pytest.mark.large_table(id, ...)``.  The tests of each table run one after another, at the
-# end of the session, and the table leaves the compile cache after the last of them, so at
-# most one large table is resident (bar the tests that need several at once, which run first
-# and leave them compiled for the groups that follow).
+# start of the session, and the table leaves the compile cache after the last of them, so at
+# most one large table is resident (bar tests that need several at once, which run first and
+# leave them compiled for the groups that follow: there are none today, keep it so).  Under
+# pytest-xdist the groups go to one worker, first, while the other takes everything else.
 
 
 def _large_ids(item) -> tuple[str, ...]:
@@ -120,10 +121,10 @@ def pytest_collection_modifyitems(session, config, items):
         index, item = numbered
         ids = _large_ids(item)
         if not ids:
-            return (0, 0, index)
+            return (2, 0, index)
         if len(ids) > 1:
-            return (1, 0, index)
-        return (2, LARGE.index(ids[0]), index)
+            return (0, 0, index)
+        return (1, LARGE.index(ids[0]), index)
 
     items[:] = [item for _, item in sorted(enumerate(items), key=place)]
     # Under pytest-xdist with ``--dist loadgroup`` (pyproject's addopts), every large-table test
