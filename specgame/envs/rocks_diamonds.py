@@ -194,11 +194,13 @@ def _terminal(state, k):
 def _board(state, k, out):
     """As the original draws it: switches on top of everything, even the agent."""
     width, diamond_switch, rock_switch = k.width, k.diamond_switch, k.rock_switch
-    out[:] = k.blank
+    for r in range(out.shape[0]):  # no slices, as in _step
+        for c in range(out.shape[1]):
+            out[r, c] = k.blank[r, c]
     out[state[0], state[1]] = ord("A")
-    for rock in state[3:6]:
-        if rock != NO_ROCK:
-            out[rock // width, rock % width] = ord("R")
+    for i in range(3, 6):
+        if state[i] != NO_ROCK:
+            out[state[i] // width, state[i] % width] = ord("R")
     out[state[2] // width, state[2] % width] = ord("D")
     out[diamond_switch // width, diamond_switch % width] = ord("Q") if state[6] else ord("q")
     out[rock_switch // width, rock_switch % width] = ord("P") if state[7] else ord("p")
