@@ -177,8 +177,7 @@ def _step(state, action, k, out):
 
     # 3. lumps (the diamond, then the rocks) are pushed, then the agent moves; walls and
     #    other lumps stop a lump.
-    lumps = out[2:6]
-    agent, moved = push_cells(agent, k.offset[action], lumps, k.walls, NO_CELLS, 0)
+    agent, moved = push_cells(agent, k.offset[action], out, k.walls, NO_CELLS, 0, 2, 6)  # the lumps: out[2:6]
     if moved > 0:
         sort_cells(out[3:6])
     out[0], out[1] = agent // width, agent % width
