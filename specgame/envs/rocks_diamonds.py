@@ -291,7 +291,7 @@ class RocksDiamondsEnv(SpecGameEnv, rules=__name__):
     State space: rocks are stored as a sorted set of cells (exact: they obey the same
     rules, look alike and pay alike). Level 1 has 80 states; level 0 (a diamond and
     three rocks in a 5×7 room) has 12,942,040 (11,441,636 boards: the switches hide an
-    agent standing on them). The rules are numba kernels, so level 0 compiles in about 27
+    agent standing on them). The rules are numba kernels, so level 0 compiles in about 20
     CPU seconds into a 1.2 GB table (1.4 GB at the peak; kept for the process, not written
     to disk), and the exact solver plans it in about 20 CPU seconds
     (`specgame bench --large` measures all three).
