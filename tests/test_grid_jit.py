@@ -63,3 +63,17 @@ def test_a_state_the_key_cannot_hold_is_refused_by_name():
     game.initial_states = lambda config: [(1.0, side_effects_sokoban.State(300, 1, -1, -1, -1, 0))]
     with pytest.raises(ValueError, match=r"wide_game: a start state has a field outside \[-1, 254\]"):
         grid._enumerate_kernel(game, side_effects_sokoban.Config(), 100)
+
+
+def test_a_push_over_a_range_of_a_state_is_the_push_over_its_slice():
+    from specgame.envs._sokoban import NO_CELLS, offsets, push_cells, walls_of
+
+    rows = ("#######", "#  X  #", "# X X #", "#  X  #", "#######")
+    walls, offset = walls_of(rows), offsets(7)
+    for agent in (9, 15, 16, 22, 23):
+        for action in range(len(offset)):
+            state = np.array([0, 0, 10, 16, 18, 24, 0, 0], dtype=np.int64)  # things in fields 2..5
+            alone = state[2:6].copy()
+            assert push_cells(agent, offset[action], alone, walls, NO_CELLS, 0) == \
+                push_cells(agent, offset[action], state, walls, NO_CELLS, 0, 2, 6)
+            assert (state[2:6] == alone).all() and (state[[0, 1, 6, 7]] == 0).all()
