@@ -46,6 +46,9 @@ TIE_TOLERANCE = 1e-9
 def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions):
     """Fill ``actions`` [H, S]; return the proxy and intended values of each state at step 1.
 
+    ``actions`` may also be [1, S]: every step then writes the one row (which ends holding
+    step 1's actions), for a caller who wants the values and not the plan.
+
     ``table`` is the table's compact arrays (:meth:`TabularMDP.kernel_arrays`, as a tuple).
     The states of one step are independent, so they are shared out over the threads in
     chunks; each state's arithmetic is the same whatever the thread count.
@@ -61,13 +64,14 @@ def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions
     main, other = (1, 0) if by_intended else (0, 1)
     for t in range(horizon, 0, -1):
         time_left = (horizon - t) / horizon
+        row_t = (t - 1) % actions.shape[0]
         for chunk in prange(n_chunks):
             q = np.empty((2, A))  # row 0: proxy, row 1: intended action values
             for s in range(chunk * S // n_chunks, (chunk + 1) * S // n_chunks):
                 if terminal[s]:  # the episode is over: nothing more to earn
                     values_now[s, 0] = 0.0
                     values_now[s, 1] = 0.0
-                    actions[t - 1, s] = 0
+                    actions[row_t, s] = 0
                     continue
                 for a in range(A):
                     # Expected rewards from the one-byte codes, step by step: reading them
@@ -102,7 +106,7 @@ def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions
                         continue
                     if chosen < 0 or q[other, a] > q[other, chosen] + TIE_TOLERANCE * max(1.0, abs(q[other, chosen])):
                         chosen = a
-                actions[t - 1, s] = chosen
+                actions[row_t, s] = chosen
                 fe = forced[s] if has_forced else np.nan
                 for row in range(2):
                     if honour_forced_epsilon and not np.isnan(fe):
@@ -132,12 +136,13 @@ def _backward_integers(next_state, values, proxy_code, intended_code, terminal, 
     values_next[:] = 0
     n_chunks = min(S, 256)
     for t in range(horizon, 0, -1):
+        row_t = (t - 1) % actions.shape[0]  # [1, S] actions: the values only (see _backward)
         for chunk in prange(n_chunks):
             for s in range(chunk * S // n_chunks, (chunk + 1) * S // n_chunks):
                 if terminal[s]:  # the episode is over: nothing more to earn
                     values_now[s, 0] = 0
                     values_now[s, 1] = 0
-                    actions[t - 1, s] = 0
+                    actions[row_t, s] = 0
                     continue
                 chosen = 0
                 best_main = best_other = 0
@@ -148,7 +153,7 @@ def _backward_integers(next_state, values, proxy_code, intended_code, terminal, 
                     mine, theirs = (intended, proxy) if by_intended else (proxy, intended)
                     if a == 0 or mine > best_main or (mine == best_main and theirs > best_other):
                         chosen, best_main, best_other = a, mine, theirs
-                actions[t - 1, s] = chosen
+                actions[row_t, s] = chosen
                 values_now[s, main] = best_main
                 values_now[s, other] = best_other
         values_next, values_now = values_now, values_next
@@ -230,9 +235,14 @@ def solve(mdp: TabularMDP, objective: str = "proxy", *, gamma: float = 1.0,
     dynamics (see :func:`evaluate`).
     """
     check_choice("objective", objective, OBJECTIVES)
-    gamma = check_gamma(gamma)
+    return _solve(mdp, objective, check_gamma(gamma), bool(honour_forced_epsilon), mdp.horizon)
+
+
+def _solve(mdp: TabularMDP, objective: str, gamma: float, honour_forced_epsilon: bool, rows: int) -> Plan:
+    """:func:`solve` writing the actions into ``rows`` rows: ``mdp.horizon`` for the plan, 1
+    for the values alone (the kernels then reuse the one row; the values are the same)."""
     # One byte an entry: a plan for a 13-million-state game over 100 steps is 1.3 GB.
-    actions = np.zeros((mdp.horizon, mdp.n_states), dtype=np.int8 if mdp.n_actions <= 127 else np.int32)
+    actions = np.zeros((rows, mdp.n_states), dtype=np.int8 if mdp.n_actions <= 127 else np.int32)
     integer = _integer_type(mdp, gamma, honour_forced_epsilon)
     if integer is not None:
         S, A, _ = mdp.shape
@@ -248,7 +258,7 @@ def solve(mdp: TabularMDP, objective: str = "proxy", *, gamma: float = 1.0,
                 proxy_return=float(mdp.initial @ proxy_values),
                 intended_return=float(mdp.initial @ intended_values),
                 proxy_values=proxy_values, intended_values=intended_values,
-                gamma=gamma, honour_forced_epsilon=bool(honour_forced_epsilon))
+                gamma=gamma, honour_forced_epsilon=honour_forced_epsilon)
 
 
 def _integer_type(mdp: TabularMDP, gamma: float, honour_forced_epsilon: bool):
@@ -336,8 +346,33 @@ def remembered(mdp: TabularMDP, key: tuple, compute):
 
 
 def optimal_plan(mdp: TabularMDP, objective: str, *, gamma: float = 1.0,
-                 honour_forced_epsilon: bool = False) -> Plan:
-    """:func:`solve` on ``mdp``, remembered per table, objective and setting."""
+                 honour_forced_epsilon: bool = False, keep: bool = True) -> Plan:
+    """:func:`solve` on ``mdp``, remembered per table, objective and setting.
+
+    With ``keep=False`` the plan is not kept (a caller who needs it once and then only its
+    returns: a plan is 1.3 GB on the largest table); its returns are, for :func:`optimal_returns`.
+    """
     key = ("plan", objective, float(gamma), bool(honour_forced_epsilon))
-    return remembered(mdp, key, lambda: solve(mdp, objective, gamma=gamma,
-                                              honour_forced_epsilon=honour_forced_epsilon))
+    if keep or key in _per_table.get(mdp, {}):
+        return remembered(mdp, key, lambda: solve(mdp, objective, gamma=gamma,
+                                                  honour_forced_epsilon=honour_forced_epsilon))
+    plan = solve(mdp, objective, gamma=gamma, honour_forced_epsilon=honour_forced_epsilon)
+    remembered(mdp, ("returns", *key[1:]), lambda: plan.returns)
+    return plan
+
+
+def optimal_returns(mdp: TabularMDP, objective: str, *, gamma: float = 1.0,
+                    honour_forced_epsilon: bool = False) -> Returns:
+    """The returns of :func:`optimal_plan`, bit for bit, remembered per table without the plan.
+
+    Where only the numbers are wanted (the comparators' references) this keeps one row of
+    actions instead of the horizon's: 13 MB rather than 1.3 GB on the largest table.  A plan
+    already remembered is used as it is.
+    """
+    check_choice("objective", objective, OBJECTIVES)
+    gamma = check_gamma(gamma)
+    plan = _per_table.get(mdp, {}).get(("plan", objective, float(gamma), bool(honour_forced_epsilon)))
+    if plan is not None:
+        return plan.returns
+    key = ("returns", objective, float(gamma), bool(honour_forced_epsilon))
+    return remembered(mdp, key, lambda: _solve(mdp, objective, gamma, bool(honour_forced_epsilon), 1).returns)

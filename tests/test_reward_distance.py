@@ -166,8 +166,13 @@ def test_the_hack_rate_ranks_the_blends_by_their_intended_returns_not_the_blends
 def test_the_reward_measures_say_each_stage_as_it_starts():
     heard = []
     proxy_danger(to_mdp("specgame/ShapingLoop-v0"), weights=(0.0, 1.0), progress=heard.append)
-    assert heard[-4:] == ["hack rate: solving blend 1 of 2 (λ = 0)", "hack rate: solving blend 2 of 2 (λ = 1)",
-                          "EPIC under uniform coverage", "EPIC on the optimal policies' transitions"]
+    # the optimal plans first, one at a time: their returns serve the references after them
+    assert heard == ["EPIC on the optimal policies' transitions: the proxy-optimal plan",
+                     "EPIC on the optimal policies' transitions: the intended-optimal plan",
+                     "EPIC on the optimal policies' transitions", "references: uniform random",
+                     "references: the proxy-optimal plan", "references: the intended-optimal plan",
+                     "hack rate: solving blend 1 of 2 (λ = 0)", "hack rate: solving blend 2 of 2 (λ = 1)",
+                     "EPIC under uniform coverage"]
 
 
 @pytest.mark.parametrize("call, message", [

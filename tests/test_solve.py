@@ -2,6 +2,7 @@
 
 import gc
 import itertools
+import sys
 import weakref
 from types import SimpleNamespace
 
@@ -19,7 +20,7 @@ from specgame.policy import (
     termination_probability,
     uniform_policy,
 )
-from specgame.solve import _backward, _integer_type, evaluate, expected_total, optimal_plan, solve
+from specgame.solve import _backward, _integer_type, evaluate, expected_total, optimal_plan, optimal_returns, solve
 
 # -- tiny MDPs and independent reference implementations ----------------------------------------
 
@@ -289,6 +290,30 @@ def test_optimal_plans_are_remembered_per_table_and_freed_with_it():
     del mdp, plan
     gc.collect()
     assert table() is None  # the remembered plans kept no hold on their table
+
+
+@pytest.mark.parametrize("seed, gamma, honour", [(0, 1.0, False), (1, 0.9, True), (2, 1.0, True), (3, 0.95, False)])
+def test_returns_alone_are_the_plans_returns_bit_for_bit(seed, gamma, honour):
+    """One row of actions, rewritten at every step, leaves the values as the whole plan has them."""
+    for mdp in (random_mdp(seed, S=9, A=3, K=3, horizon=7, forced=True),
+                random_mdp(seed, S=9, A=3, K=1, horizon=7, deterministic=True, integer_rewards=True)
+                .replace(speed_bonus=np.zeros((9, 3, 1)))):  # the second takes the integer kernel at gamma 1
+        for objective in ("proxy", "intended"):
+            expected = solve(mdp, objective, gamma=gamma, honour_forced_epsilon=honour).returns
+            got = optimal_returns(mdp, objective, gamma=gamma, honour_forced_epsilon=honour)
+            assert np.array(got).tobytes() == np.array(expected).tobytes(), (objective, mdp.deterministic)
+
+
+def test_a_plan_not_kept_leaves_its_returns_for_later(monkeypatch):
+    mdp, other = random_mdp(4), random_mdp(5)
+    plan = optimal_plan(mdp, "intended", keep=False)
+    assert optimal_plan(mdp, "intended", keep=False) is not plan  # solved afresh: nothing held the plan
+    kept = optimal_plan(other, "proxy")
+    monkeypatch.setattr(sys.modules["specgame.solve"], "_solve", None)  # no more solving: what was kept answers
+    assert optimal_returns(mdp, "intended") == plan.returns
+    assert optimal_returns(other, "proxy") == kept.returns
+    with pytest.raises(TypeError):
+        optimal_returns(other, "intended")  # neither its plan nor its returns kept: it would solve
 
 
 def test_cliff_walking_optimum_is_minus_13():

@@ -32,7 +32,7 @@ from numba import njit, prange
 from specgame._checks import check_int, check_number, fail
 from specgame.mdp import TabularMDP, to_mdp
 from specgame.policy import Returns, as_table, cell_visits, has_cells, has_table, state_occupancy, uniform_policy
-from specgame.solve import TIE_TOLERANCE, evaluate, optimal_plan, remembered
+from specgame.solve import TIE_TOLERANCE, evaluate, optimal_plan, optimal_returns, remembered
 
 FORMAT = "specgame.GapReport"
 FORMAT_VERSION = 1
@@ -114,9 +114,9 @@ def references(mdp: TabularMDP, *, gamma: float = 1.0, honour_forced_epsilon: bo
         say("references: uniform random")
         random = random_returns(mdp, **settings)
         say("references: the proxy-optimal plan")
-        proxy_optimal = optimal_plan(mdp, "proxy", **settings).returns
+        proxy_optimal = optimal_returns(mdp, "proxy", **settings)
         say("references: the intended-optimal plan")
-        return References(random, proxy_optimal, optimal_plan(mdp, "intended", **settings).returns)
+        return References(random, proxy_optimal, optimal_returns(mdp, "intended", **settings))
 
     return remembered(mdp, ("references", float(gamma), bool(honour_forced_epsilon)), compute)
 

@@ -40,7 +40,7 @@ from specgame._checks import check_choice, check_gamma, check_probability, fail
 from specgame.analysis.compare import references
 from specgame.mdp import TabularMDP
 from specgame.policy import Returns, state_action_occupancy
-from specgame.solve import evaluate, optimal_plan, solve
+from specgame.solve import OBJECTIVES, evaluate, optimal_plan, optimal_returns, solve
 
 SPEED_BONUS = ("first-step", "ignore")
 
@@ -167,6 +167,11 @@ def epic_distance(mdp: TabularMDP, coverage="uniform", *, gamma: float = 1.0,
     if not policies:
         fail("coverage", "'uniform', a policy or a non-empty list of policies", coverage)
     visits = sum(state_action_occupancy(mdp, policy) / len(policies) for policy in policies)
+    return _epic_on_visits(t, visits, gamma)
+
+
+def _epic_on_visits(t: Transitions, visits: np.ndarray, gamma: float) -> float:
+    """EPIC distance weighted by expected visits [S, A] (see :func:`epic_distance`)."""
     weights = visits[t.state, t.action] * t.prob
     canonical = [_canonical_sparse(t, r, gamma) for r in (t.proxy, t.intended)]
     return _pearson_distance(_weighted_pearson(*canonical, weights))
@@ -254,23 +259,26 @@ def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress
     A plan's ``intended_return`` is its return on the blend; :func:`blended_returns` gives
     its returns on the two rewards (and keeps one plan at a time, for the largest tables).
     """
-    return list(_blended(mdp, weights, progress))
+    return [solve(blend, "intended") for _, _, _, blend in _blends(mdp, weights, progress)]
 
 
 def blended_returns(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress=None) -> list[Returns]:
     """The proxy and intended returns of each blend's optimal plan (see :func:`blended_plans`)."""
     returns = []
-    for lam, scale_p, scale_i, plan in _blended(mdp, weights, progress, with_scales=True):
+    for lam, scale_p, scale_i, blend in _blends(mdp, weights, progress):
         if lam < 1:  # the blend's return is (1 − λ) J_t / scale_i + λ J_p / scale_p, exactly
-            intended = (plan.intended_return - lam * plan.proxy_return / scale_p) * scale_i / (1 - lam)
-            returns.append(Returns(plan.proxy_return, intended))
+            # so the plan's values suffice, and its actions (1.3 GB on the largest table) are not kept
+            blended = optimal_returns(blend, "intended")
+            intended = (blended.intended_return - lam * blended.proxy_return / scale_p) * scale_i / (1 - lam)
+            returns.append(Returns(blended.proxy_return, intended))
         else:  # the blend is the proxy alone: the intended return needs its own pass
-            returns.append(evaluate(mdp, plan))
-        del plan  # a plan is horizon x states bytes: 1.3 GB on the largest table
+            returns.append(evaluate(mdp, solve(blend, "intended")))
+        del blend
     return returns
 
 
-def _blended(mdp, weights, progress, with_scales=False):
+def _blends(mdp, weights, progress):
+    """(λ, scale_p, scale_i, the blended table) for each λ in ``weights``, one at a time."""
     weights = tuple(weights)
     for lam in weights:
         check_probability("a blend weight", lam)
@@ -280,8 +288,7 @@ def _blended(mdp, weights, progress, with_scales=False):
     for number, lam in enumerate(weights, 1):
         if progress:
             progress(f"hack rate: solving blend {number} of {len(weights)} (λ = {lam:g})")
-        plan = solve(_blend(mdp, lam, scale_p, scale_i), "intended")
-        yield (lam, scale_p, scale_i, plan) if with_scales else plan
+        yield lam, scale_p, scale_i, _blend(mdp, lam, scale_p, scale_i)
 
 
 def _blend(mdp: TabularMDP, lam: float, scale_p: float, scale_i: float) -> TabularMDP:
@@ -343,6 +350,15 @@ def proxy_danger(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress=
     of millions of states each takes seconds to a minute).
     """
     say = progress or (lambda message: None)
+    # First the optimal plans, one at a time (1.3 GB each on the largest table): their
+    # transitions, for EPIC, and their returns, remembered for the references below.
+    visits = 0
+    for objective in OBJECTIVES:
+        say(f"EPIC on the optimal policies' transitions: the {objective}-optimal plan")
+        visits = visits + state_action_occupancy(mdp, optimal_plan(mdp, objective, keep=False)) / len(OBJECTIVES)
+    say("EPIC on the optimal policies' transitions")
+    epic_on_policy = _epic_on_visits(transitions(mdp, "first-step"), visits, 1.0)
+    del visits
     returns: list[Returns] = blended_returns(mdp, weights, progress)
     refs = references(mdp)
     returns += [refs.proxy_optimal, refs.intended_optimal, refs.random]
@@ -350,8 +366,6 @@ def proxy_danger(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress=
     span = refs.intended_optimal.intended_return - refs.random.intended_return
     say("EPIC under uniform coverage")
     epic_uniform = epic_distance(mdp)
-    say("EPIC on the optimal policies' transitions")
-    epic_on_policy = epic_distance(mdp, [optimal_plan(mdp, "proxy"), optimal_plan(mdp, "intended")])
     return RewardReport(
         env=mdp.name, epic_uniform=epic_uniform, epic_on_policy=epic_on_policy,
         proxy_optimal_regret=float(regret),
