@@ -165,7 +165,9 @@ def test_the_hack_rate_ranks_the_blends_by_their_intended_returns_not_the_blends
 
 def test_the_reward_measures_say_each_stage_as_it_starts():
     heard = []
-    proxy_danger(to_mdp("specgame/ShapingLoop-v0"), weights=(0.0, 1.0), progress=heard.append)
+    mdp = to_mdp("specgame/ShapingLoop-v0")
+    mdp = mdp.replace(horizon=mdp.horizon)  # a copy: no plan or return remembered by earlier tests
+    proxy_danger(mdp, weights=(0.0, 1.0), progress=heard.append)
     # the optimal plans first, one at a time: their returns serve the references after them
     assert heard == ["EPIC on the optimal policies' transitions: the proxy-optimal plan",
                      "EPIC on the optimal policies' transitions: the intended-optimal plan",
