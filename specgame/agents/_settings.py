@@ -46,10 +46,14 @@ def settings_of(config_cls) -> list[Setting]:
 
 @functools.cache  # reading and parsing the source costs milliseconds; the CLI asks per option
 def _field_docs(config_cls) -> dict[str, str]:
-    """``name -> docstring`` from the string literal written just under each annotated field."""
+    """``name -> docstring`` from the string literal written just under each annotated field
+    (a subclass's own fields first, then those it inherits from dataclass bases)."""
+    docs = {}
+    for base in reversed(config_cls.__mro__[1:]):
+        if dataclasses.is_dataclass(base):
+            docs.update(_field_docs(base))
     tree = ast.parse(textwrap.dedent(inspect.getsource(config_cls)))
     body = tree.body[0].body
-    docs = {}
     for field, after in zip(body, body[1:]):
         if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
                 and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
@@ -62,7 +66,7 @@ def configure(config_cls, config, settings: dict):
     """``config`` (default: all defaults) with ``settings`` overriding its fields, checked."""
     if config is None:
         config = config_cls()
-    elif not isinstance(config, config_cls):
+    elif type(config) is not config_cls:  # not even a subclass: its rules would read other settings
         fail("config", f"a {config_cls.__name__} or None", config)
     names = [f.name for f in dataclasses.fields(config_cls)]
     unknown = sorted(set(settings) - set(names))

@@ -16,23 +16,18 @@ TILES = {**loop.TILES, PAYS_MARK: ("land", "star", "green")}
 
 
 @dataclass(frozen=True)
-class Config:
-    respawn_mean: float = 8.0
-    """Mean number of steps a collected lagoon target takes to reappear (≥ 1)."""
+class Config(loop.Config):
+    """BoatRaceLoop's settings (respawn_mean, horizon as there), one lap by default, and the draw."""
+
     laps: int = 1
     """Laps that finish the race (1 to 12)."""
-    horizon: int = 150
-    """Step limit of an episode."""
     finish_bonus: float = 50.0
     """Proxy reward for finishing, in the races where finishing pays."""
     pays_probability: float = 0.5
     """Chance that a race pays for finishing, drawn once at the start, in [0, 1]."""
 
     def __post_init__(self):
-        _checks.check_number("respawn_mean", self.respawn_mean, 1.0, 1e9)
-        _checks.check_int("laps", self.laps, 1, 12)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
-        _checks.check_number("finish_bonus", self.finish_bonus, -1e9, 1e9)
+        super().__post_init__()
         _checks.check_number("pays_probability", self.pays_probability, 0.0, 1.0)
 
     def race(self, pays: int) -> loop.Config:
