@@ -35,6 +35,7 @@ import numpy as np
 
 from specgame._checks import fail
 from specgame.analysis.generalisation import correlate_states, rules_of
+from specgame.envs import maze_cheese
 from specgame.grid import STEP
 from specgame.interpret.activations import Steer, greedy_table, observations, run
 from specgame.mdp import TabularMDP
@@ -43,10 +44,17 @@ from specgame.solve import evaluate
 CHEESE, FLOOR = "c", "."
 
 
+def _maze_rules(mdp: TabularMDP):
+    """The rules and Config of a MazeCheese table (any variant); a ValueError for any other table."""
+    rules, config = rules_of(mdp) if isinstance(mdp, TabularMDP) else (None, None)
+    if rules is not maze_cheese:
+        fail("mdp", "a table of MazeCheese (e.g. MazeCheese-Test-v0)", getattr(mdp, "name", mdp))
+    return rules, config
+
+
 def without_cheese(mdp: TabularMDP) -> np.ndarray:
     """The onehot planes of every observation id with the cheese drawn as floor, float32 [n_obs, C, H, W]."""
-    if CHEESE not in (mdp.alphabet or "") or FLOOR not in mdp.alphabet:
-        fail("mdp", f"a table whose boards show the cheese {CHEESE!r} on floor {FLOOR!r}", mdp.name)
+    _maze_rules(mdp)
     planes = observations(mdp).copy()
     cheese, floor = mdp.alphabet.index(CHEESE), mdp.alphabet.index(FLOOR)
     planes[:, floor] += planes[:, cheese]
@@ -95,8 +103,7 @@ def subtracted(net, mdp: TabularMDP, layer: str, vector: np.ndarray, coefficient
 
 
 def _levels(mdp: TabularMDP) -> np.ndarray:
-    if "level" not in mdp.state_fields:
-        fail("mdp", "a table whose states have a level field", mdp.name)
+    _maze_rules(mdp)
     return mdp.states[:, list(mdp.state_fields).index("level")].astype(np.int64)
 
 
@@ -138,9 +145,7 @@ class Decisions:
 
 def decisions(mdp: TabularMDP) -> Decisions:
     """The first steps to the cheese and to the correlate from every state of a MazeCheese table."""
-    rules, config = rules_of(mdp)
-    if not hasattr(rules, "level_of"):
-        fail("mdp", "a table of a maze game with levels (MazeCheese)", mdp.name)
+    rules, config = _maze_rules(mdp)
     corner = correlate_states(mdp)
     goals_of = {}  # level -> the cells where the correlate holds
     for state, holds in zip(mdp.states.tolist(), corner.tolist()):
