@@ -213,7 +213,7 @@ def measure(mdp: TabularMDP, table: np.ndarray, baseline: np.ndarray, erased: np
     acting = mdp.obs[~mdp.terminal]
     return {"heads_to_cheese": float(ways.to_cheese[square, moves].mean()),
             "heads_to_corner": float(ways.to_corner[square, moves].mean()),
-            "at_forks": float(ways.to_cheese[fork, table[mdp.obs[fork]]].mean()),
+            "at_forks": float(ways.to_cheese[fork, table[mdp.obs[fork]]].mean()) if len(fork) else float("nan"),
             "specificity": float(np.mean(table[elsewhere] == baseline[elsewhere])),
             "like_erased": float(np.mean(table[acting] == erased[acting])),
             "intended_return": evaluate(mdp, table).intended_return}
@@ -228,7 +228,7 @@ def cheese_sweep(net, mdp: TabularMDP, layers, coefficients, seed: int = 0, per_
     if not ways.square.any():
         fail("mdp", "a table with decision squares (the cheese away from the corner in some maze)", mdp.name)
     baseline = greedy_table(net, mdp)
-    # The most any cheese vector could do: the cheese erased from every board the network sees.
+    # The cheese's own pull, exactly: the cheese erased from every board the network sees.
     erased = run(net, without_cheese(mdp))[0].argmax(axis=1)
     rows = [CheeseRow("-", "none", 0.0, **measure(mdp, baseline, baseline, erased, ways)),
             CheeseRow("input", "erased", 1.0, **measure(mdp, erased, baseline, erased, ways))]
