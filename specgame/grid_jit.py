@@ -45,6 +45,7 @@ from numba import njit, objmode, prange
 
 from specgame.game import Kernel as Kernel  # the games take it from here, with the search
 from specgame.game import Outcome
+from specgame.mdp import MAX_PACKED_CODES, pack_boards
 
 OK, TOO_MANY, OUT_OF_RANGE, TOO_MANY_REWARDS = 0, 1, 2, 3
 MAX_FIELDS = 8
@@ -337,41 +338,62 @@ N_CHUNKS = 256  # the parallel loops share the states out in this many slices
 
 @njit(cache=True, parallel=True)
 def _board_hashes(draw, constants, states, rows, cols):
-    """Every state's board hash (the states drawn in parallel, a scratch board per slice)."""
+    """Every state's board hash (the states drawn in parallel, a scratch board per slice),
+    and which ASCII characters the boards use (bool [256])."""
     n = states.shape[0]
     hashes = np.empty(n, np.uint64)
+    used = np.zeros((N_CHUNKS, 256), np.bool_)
     for chunk in prange(N_CHUNKS):
         row = np.empty(states.shape[1], np.int64)
         scratch = np.empty((rows, cols), np.uint8)
         for s in range(chunk * n // N_CHUNKS, (chunk + 1) * n // N_CHUNKS):
             _draw_state(draw, constants, states, s, row, scratch)
             hashes[s] = _board_hash(scratch)
-    return hashes
+            for cell in scratch.ravel():
+                used[chunk, cell] = True
+    any_used = np.zeros(256, np.bool_)
+    for chunk in range(N_CHUNKS):
+        any_used |= used[chunk]
+    return hashes, any_used
 
 
 @njit(cache=True, parallel=True)
-def _draw_boards(draw, constants, states, shown_by, rows, cols):
-    boards = np.empty((shown_by.shape[0], rows, cols), np.uint8)
+def _draw_boards(draw, constants, states, shown_by, rows, cols, code, per_byte):
+    """The boards of the states ``shown_by`` as character codes (``code`` [ASCII]), stored
+    ``per_byte`` to a byte as :class:`specgame.mdp.Boards` keeps them: no array of whole
+    boards is made, only one scratch board per slice."""
+    n, cells = shown_by.shape[0], rows * cols
+    stored = np.empty((n, (cells + per_byte - 1) // per_byte), np.uint8)
     for chunk in prange(N_CHUNKS):
         row = np.empty(states.shape[1], np.int64)
-        for i in range(chunk * shown_by.shape[0] // N_CHUNKS, (chunk + 1) * shown_by.shape[0] // N_CHUNKS):
-            _draw_state(draw, constants, states, shown_by[i], row, boards[i])
-    return boards
+        scratch = np.empty((rows, cols), np.uint8)
+        codes = np.empty((1, cells), np.uint8)
+        for i in range(chunk * n // N_CHUNKS, (chunk + 1) * n // N_CHUNKS):
+            _draw_state(draw, constants, states, shown_by[i], row, scratch)
+            for j, cell in enumerate(scratch.ravel()):
+                codes[0, j] = code[cell]
+            if per_byte == 1:
+                stored[i] = codes[0]
+            else:
+                pack_boards(codes, stored[i: i + 1])
+    return stored
 
 
 @njit(cache=True)
 def observe(draw, constants, states, rows, cols):
     """Draw every state's board; equal boards share an id, numbered in order of the first
-    state showing each.  Returns (obs, boards).
+    state showing each.  Returns (obs, characters, stored): the ids, the ASCII codes of
+    the characters used (sorted; a board's codes index them) and the boards as
+    :class:`specgame.mdp.Boards` stores them (two codes a byte for at most 16 characters).
 
     The states are drawn and hashed in parallel; then, in state order, a hash table keyed
     by the hash finds each board's id.  Equal hashes are confirmed by drawing both boards
     again (only states that share a board, and true collisions, pay for that), so the
-    only array of boards is the final one.  A slot holds the hash's upper half beside
-    the id (eight bytes a slot).
+    only array of boards is the final, packed one.  A slot holds the hash's upper half
+    beside the id (eight bytes a slot).
     """
     n = states.shape[0]
-    hashes = _board_hashes(draw, constants, states, rows, cols)
+    hashes, used = _board_hashes(draw, constants, states, rows, cols)
     obs = np.empty(n, np.int32)
     shown_by = np.empty(max(n, 1), np.int32)  # the first state showing each board
     size = 16
@@ -409,19 +431,8 @@ def observe(draw, constants, states, rows, cols):
         obs[s] = found
     table = np.zeros(1, np.uint64)  # freed before the boards are made
     hashes = np.zeros(1, np.uint64)
-    return obs, _draw_boards(draw, constants, states, shown_by[:n_obs], rows, cols)
-
-
-@njit(cache=True)
-def to_alphabet(boards):
-    """Recode ASCII boards in place to indices into their sorted characters; returns those."""
-    used = np.zeros(256, np.bool_)
-    flat = boards.ravel()
-    for i in range(flat.shape[0]):
-        used[flat[i]] = True
     characters = np.flatnonzero(used)
     code = np.zeros(256, np.uint8)
     code[characters] = np.arange(characters.shape[0])
-    for i in range(flat.shape[0]):
-        flat[i] = code[flat[i]]
-    return characters
+    per_byte = 2 if characters.shape[0] <= MAX_PACKED_CODES else 1
+    return obs, characters, _draw_boards(draw, constants, states, shown_by[:n_obs], rows, cols, code, per_byte)

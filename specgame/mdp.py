@@ -26,9 +26,10 @@ from specgame._checks import check_int, fail
 from specgame._files import atomic_write, json_bytes, read_npz
 
 FORMAT = "specgame.TabularMDP"
-FORMAT_VERSION = 2  # 2: compact arrays (1: every array in full; still read)
-READS = (1, 2)
+FORMAT_VERSION = 3  # 3: boards two codes a byte (2: compact arrays; 1: every array in full; both still read)
+READS = (1, 2, 3)
 MAX_BYTE_CODES = 256  # more distinct reward values than this: four-byte codes
+MAX_PACKED_CODES = 16  # an alphabet this small keeps two boards' cells in a byte
 
 
 class KernelArrays(NamedTuple):
@@ -79,8 +80,9 @@ class TabularMDP:
     - ``forced`` float64 [S] (NaN where the agent explores freely), or None when no
       state takes over the agent's exploration;
     - ``terminal`` bool [S], ``initial`` float64 [S], ``obs`` int32 [S];
-    - ``states`` [S, F] in the narrowest integer type that holds them, ``boards`` uint8
-      [n_obs, H, W] (codes into ``alphabet``).
+    - ``states`` [S, F] in the narrowest integer type that holds them; ``boards``, the
+      observations' boards as codes into ``alphabet``: a :class:`Boards`, read like a uint8
+      array [n_obs, H, W] (``mdp.boards[ids]``) and stored two codes a byte.
 
     ``prob``, ``proxy``, ``intended``, ``speed_bonus`` and ``forced_epsilon`` give the full
     float64 arrays, built on first use and then kept: convenient on small tables, but
@@ -169,7 +171,7 @@ class TabularMDP:
         set_(self, "action_names", None if action_names is None else tuple(action_names))
         set_(self, "state_fields", tuple(state_fields))
         set_(self, "states", None if states is None else _states(states))
-        set_(self, "boards", None if boards is None else _as(boards, np.uint8, "boards", 3))
+        set_(self, "boards", _boards(boards, alphabet))
         set_(self, "alphabet", alphabet)
         set_(self, "tiles", _tiles({} if tiles is None else tiles))
         set_(self, "meta", {} if meta is None else meta)
@@ -213,9 +215,7 @@ class TabularMDP:
         if self.boards is not None:
             if self.boards.shape[0] != self.n_obs:
                 raise ValueError(f"boards has {self.boards.shape[0]} entries for n_obs={self.n_obs}")
-            if self.boards.size and self.boards.max() >= len(self.alphabet):
-                raise ValueError(f"boards holds character code {int(self.boards.max())}, but the alphabet "
-                                 f"{self.alphabet!r} has {len(self.alphabet)} characters")
+            _check_codes(self.boards.largest_code(), self.alphabet)
         if self.states is not None and self.states.shape != (S, len(self.state_fields)):
             raise ValueError(f"states must have shape ({S}, {len(self.state_fields)}) (one row per state, "
                              f"one column per field of {self.state_fields}), got {self.states.shape}")
@@ -240,7 +240,7 @@ class TabularMDP:
     @property
     def nbytes(self) -> int:
         """Bytes held by the table's arrays (the full arrays built on request included)."""
-        return sum(value.nbytes for value in vars(self).values() if isinstance(value, np.ndarray))
+        return sum(value.nbytes for value in vars(self).values() if isinstance(value, (np.ndarray, Boards)))
 
     # -- the full arrays, and any part of them --------------------------------------------
 
@@ -337,34 +337,42 @@ class TabularMDP:
     # -- files ---------------------------------------------------------------------------
 
     _ARRAYS = ("next_state", "reward_values", "proxy_code", "intended_code", "terminal", "initial", "obs")
-    _OPTIONAL = ("outcome_prob", "speed_code", "forced", "states", "boards")
+    _OPTIONAL = ("outcome_prob", "speed_code", "forced", "states")
 
     def save(self, path) -> None:
-        """Write the compact table as ``.npz`` with a JSON header; atomic (temp file, then rename)."""
+        """Write the compact table as ``.npz`` with a JSON header; atomic (temp file, then rename).
+        The boards are written as stored (``Boards.stored``), their height and width in the header."""
         arrays = {name: getattr(self, name) for name in self._ARRAYS}
         for name in self._OPTIONAL:
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
+        if self.boards is not None:
+            arrays["boards"] = self.boards.stored
         header = {"format": FORMAT, "version": FORMAT_VERSION, "n_obs": self.n_obs,
                   "horizon": self.horizon, "name": self.name, "action_names": self.action_names,
                   "state_fields": list(self.state_fields), "alphabet": self.alphabet,
-                  "tiles": self.tiles, "meta": self.meta, "shape": list(self.shape)}
+                  "tiles": self.tiles, "meta": self.meta, "shape": list(self.shape),
+                  "board_shape": None if self.boards is None else list(self.boards.shape[1:])}
         arrays["header"] = json_bytes(header)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
     def load(cls, path) -> TabularMDP:
-        """Read a table written by :meth:`save` (this version's or the previous); never unpickles."""
+        """Read a table written by :meth:`save` (this version's or an earlier one); never unpickles.
+        Earlier versions' boards (one code a byte, [n_obs, H, W]) are packed as they are read."""
         arrays, header = read_npz(path, FORMAT, READS)
         try:
             if list(arrays["next_state"].shape) != header["shape"]:
                 raise ValueError(f"next_state has shape {arrays['next_state'].shape}, "
                                  f"the header says {header['shape']}")
+            boards = arrays.get("boards")
+            if boards is not None and boards.ndim == 2:  # as stored; codes [n_obs, H, W] (version 2) are packed
+                boards = Boards(boards, *header["board_shape"])
             described = dict(n_obs=header["n_obs"], horizon=header["horizon"], name=header["name"],
                              action_names=tuple(header["action_names"]) if header["action_names"] else None,
                              state_fields=tuple(header["state_fields"]), alphabet=header["alphabet"],
                              tiles=header.get("tiles", {}), meta=header["meta"], states=arrays.get("states"),
-                             boards=arrays.get("boards"),
+                             boards=boards,
                              terminal=arrays["terminal"], initial=arrays["initial"], obs=arrays["obs"])
             if header["version"] == 1 or "proxy" in arrays:  # every array in full
                 return cls(next_state=arrays["next_state"], prob=arrays["prob"], proxy=arrays["proxy"],
@@ -407,7 +415,7 @@ class _FullForm:
     action_names: tuple | None = None
     state_fields: tuple = ()
     states: np.ndarray | None = None
-    boards: np.ndarray | None = None
+    boards: Boards | np.ndarray | None = None
     alphabet: str = ""
     tiles: dict | None = None
     meta: dict | None = None
@@ -427,6 +435,126 @@ def _check_prob(prob) -> None:
         s, a = bad[0]
         raise ValueError(f"prob[{s}, {a}] sums to {float(sums[s, a])!r}, "
                          "but each (state, action) row must sum to 1")
+
+
+# -- boards, two character codes a byte ------------------------------------------------------
+
+
+class Boards:
+    """Every observation's board as character codes, stored compactly; read like an array.
+
+    ``boards[i]`` is board ``i`` (uint8 [H, W], codes into the table's alphabet);
+    ``boards[ids]`` and ``boards[a:b]`` give [N, H, W]; ``boards.shape`` is (n_obs, H, W)
+    and ``np.asarray(boards)`` unpacks them all.  What is read is a fresh array: the
+    table stays immutable.
+
+    With an alphabet of at most 16 characters (every game of ours) two cells share a byte,
+    the board's first cell in the low half (its cells read row by row); ``stored`` is that
+    uint8 [n_obs, ceil(H * W / 2)] array.  A larger alphabet keeps one code a byte,
+    [n_obs, H * W].  Unpacking is vectorised numpy, so reading many boards at once (a
+    network's table over every board) costs a few array operations, not a loop.
+    """
+
+    def __init__(self, stored, height: int, width: int):
+        stored = _as(stored, np.uint8, "boards", 2)
+        cells = check_int("the boards' height", height, 1) * check_int("the boards' width", width, 1)
+        if stored.shape[1] not in (cells, (cells + 1) // 2):
+            fail("the stored boards' bytes per board", f"{cells} or {(cells + 1) // 2} for {height}x{width} boards",
+                 stored.shape[1])
+        self.stored = stored
+        self.per_byte = 1 if stored.shape[1] == cells else 2  # one cell: both forms are the same byte
+        self.shape = (stored.shape[0], height, width)
+
+    @classmethod
+    def pack(cls, codes, alphabet: str) -> Boards:
+        """Store ``codes`` (uint8 [N, H, W], indices into ``alphabet``), two a byte when the
+        alphabet has at most 16 characters."""
+        codes = _as(codes, np.uint8, "boards", 3)
+        if codes.size:
+            _check_codes(int(codes.max()), alphabet)
+        n, height, width = codes.shape
+        flat = codes.reshape(n, height * width)
+        if len(alphabet) > MAX_PACKED_CODES:
+            return cls(flat, height, width)
+        stored = np.empty((n, (height * width + 1) // 2), np.uint8)
+        pack_boards(flat, stored)
+        return cls(stored, height, width)
+
+    dtype = np.dtype(np.uint8)
+    ndim = 3
+
+    @property
+    def nbytes(self) -> int:
+        return self.stored.nbytes
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index):
+        rest = ()
+        if isinstance(index, tuple):
+            index, rest = index[0], index[1:]
+        stored = self.stored[index]
+        cells = stored.copy() if self.per_byte == 1 else _unpack(stored, self.shape[1] * self.shape[2])
+        boards = cells.reshape(stored.shape[:-1] + self.shape[1:])
+        return boards[(slice(None),) * (boards.ndim - 2) + rest] if rest else boards
+
+    def __iter__(self):
+        for start in range(0, len(self), 4096):
+            yield from self[start:start + 4096]
+
+    def __array__(self, dtype=None, copy=None):
+        boards = self[:]
+        return boards if dtype is None else boards.astype(dtype)
+
+    def largest_code(self) -> int:
+        """The largest character code on any board (-1 when there are none), without unpacking."""
+        return _largest_code(self.stored, self.per_byte)
+
+    def __repr__(self) -> str:
+        return f"Boards({self.shape[0]:,} boards of {self.shape[1]}x{self.shape[2]}, {self.per_byte} a byte)"
+
+
+@njit(cache=True)
+def pack_boards(codes, stored) -> None:
+    """Pack ``codes`` (uint8 [N, C], each below 16) into ``stored`` (uint8 [N, ceil(C / 2)]),
+    cell ``2j`` in the low half of byte ``j``, cell ``2j + 1`` in the high half (0 past the end)."""
+    cells = codes.shape[1]
+    for i in range(codes.shape[0]):
+        for j in range(stored.shape[1]):
+            high = codes[i, 2 * j + 1] if 2 * j + 1 < cells else 0
+            stored[i, j] = codes[i, 2 * j] | (high << 4)
+
+
+def _unpack(stored: np.ndarray, cells: int) -> np.ndarray:
+    """The codes [..., cells] of boards stored two a byte (see :func:`pack_boards`)."""
+    codes = np.empty(stored.shape[:-1] + (2 * stored.shape[-1],), np.uint8)
+    np.bitwise_and(stored, 15, out=codes[..., 0::2])
+    np.right_shift(stored, 4, out=codes[..., 1::2])
+    return codes[..., :cells]
+
+
+@njit(cache=True)
+def _largest_code(stored, per_byte) -> int:
+    largest = -1
+    flat = stored.ravel()
+    for i in range(flat.shape[0]):
+        byte = np.int64(flat[i])
+        largest = max(largest, byte if per_byte == 1 else max(byte & 15, byte >> 4))
+    return largest
+
+
+def _boards(boards, alphabet: str) -> Boards | None:
+    """The table's boards: kept as given when stored already, packed when given as codes [N, H, W]."""
+    if boards is None or isinstance(boards, Boards):
+        return boards
+    return Boards.pack(boards, alphabet)
+
+
+def _check_codes(largest: int, alphabet: str) -> None:
+    if largest >= len(alphabet):
+        raise ValueError(f"boards holds character code {largest}, but the alphabet {alphabet!r} "
+                         f"has {len(alphabet)} characters")
 
 
 # -- compact storage -------------------------------------------------------------------------
