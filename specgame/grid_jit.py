@@ -371,8 +371,10 @@ def _board_hashes(draw, constants, states, rows, cols):
             for cell in scratch.ravel():
                 used[chunk, cell] = True
     any_used = np.zeros(256, np.bool_)
-    for chunk in range(N_CHUNKS):
-        any_used |= used[chunk]
+    for chunk in range(N_CHUNKS):  # scalar loops: an array expression here would be a parallel loop each
+        for character in range(256):
+            if used[chunk, character]:
+                any_used[character] = True
     return hashes, any_used
 
 
