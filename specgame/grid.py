@@ -334,6 +334,6 @@ def _enumerate_kernel(rules, cfg, max_states: int) -> TabularMDP:
     return TabularMDP.from_codes(
         next_state.reshape(shape), reward_values, proxy.reshape(shape), intended.reshape(shape), terminal=ends,
         initial=initial, obs=obs, n_obs=len(stored), horizon=cfg.horizon, states=states,
-        boards=Boards(stored, *kernel.shape(cfg)),
+        boards=Boards(stored, *kernel.shape(cfg), len(alphabet)),
         **_described(rules, cfg, alphabet),
     )

@@ -45,7 +45,7 @@ from numba import njit, objmode, prange
 
 from specgame.game import Kernel as Kernel  # the games take it from here, with the search
 from specgame.game import Outcome
-from specgame.mdp import MAX_PACKED_CODES, pack_boards
+from specgame.mdp import cells_per_byte, pack_boards
 
 OK, TOO_MANY, OUT_OF_RANGE, TOO_MANY_REWARDS = 0, 1, 2, 3
 MAX_FIELDS = 8
@@ -379,11 +379,11 @@ def _board_hashes(draw, constants, states, rows, cols):
 
 
 @njit(cache=True, parallel=True)
-def _draw_boards(draw, constants, states, shown_by, rows, cols, code, per_byte):
+def _draw_boards(draw, constants, states, shown_by, rows, cols, code, n_codes):
     """The boards of the states ``shown_by`` as character codes (``code`` [ASCII]), stored
-    ``per_byte`` to a byte as :class:`specgame.mdp.Boards` keeps them: no array of whole
-    boards is made, only one scratch board per slice."""
-    n, cells = shown_by.shape[0], rows * cols
+    as :class:`specgame.mdp.Boards` keeps them (several a byte): no array of whole boards
+    is made, only one scratch board per slice."""
+    n, cells, per_byte = shown_by.shape[0], rows * cols, cells_per_byte(n_codes)
     stored = np.empty((n, (cells + per_byte - 1) // per_byte), np.uint8)
     for chunk in prange(N_CHUNKS):
         row = np.empty(states.shape[1], np.int64)
@@ -393,10 +393,7 @@ def _draw_boards(draw, constants, states, shown_by, rows, cols, code, per_byte):
             _draw_state(draw, constants, states, shown_by[i], row, scratch)
             for j, cell in enumerate(scratch.ravel()):
                 codes[0, j] = code[cell]
-            if per_byte == 1:
-                stored[i] = codes[0]
-            else:
-                pack_boards(codes, stored[i: i + 1])
+            pack_boards(codes, stored[i: i + 1], max(n_codes, 2), per_byte)
     return stored
 
 
@@ -405,7 +402,7 @@ def observe(draw, constants, states, rows, cols):
     """Draw every state's board; equal boards share an id, numbered in order of the first
     state showing each.  Returns (obs, characters, stored): the ids, the ASCII codes of
     the characters used (sorted; a board's codes index them) and the boards as
-    :class:`specgame.mdp.Boards` stores them (two codes a byte for at most 16 characters).
+    :class:`specgame.mdp.Boards` stores them (several codes a byte).
 
     The states are drawn and hashed in parallel; then, in state order, a hash table keyed
     by the hash finds each board's id.  Equal hashes are confirmed by drawing both boards
@@ -455,5 +452,5 @@ def observe(draw, constants, states, rows, cols):
     characters = np.flatnonzero(used)
     code = np.zeros(256, np.uint8)
     code[characters] = np.arange(characters.shape[0])
-    per_byte = 2 if characters.shape[0] <= MAX_PACKED_CODES else 1
-    return obs, characters, _draw_boards(draw, constants, states, shown_by[:n_obs], rows, cols, code, per_byte)
+    return obs, characters, _draw_boards(draw, constants, states, shown_by[:n_obs], rows, cols, code,
+                                         characters.shape[0])

@@ -16,6 +16,7 @@ them, and the rewards are one-byte codes into a small table of their distinct va
 from __future__ import annotations
 
 import dataclasses
+import functools
 from functools import cached_property
 from typing import NamedTuple
 
@@ -26,10 +27,9 @@ from specgame._checks import check_int, fail
 from specgame._files import atomic_write, json_bytes, read_npz
 
 FORMAT = "specgame.TabularMDP"
-FORMAT_VERSION = 3  # 3: boards two codes a byte (2: compact arrays; 1: every array in full; both still read)
+FORMAT_VERSION = 3  # 3: boards several codes a byte (2: compact arrays; 1: every array in full; both still read)
 READS = (1, 2, 3)
 MAX_BYTE_CODES = 256  # more distinct reward values than this: four-byte codes
-MAX_PACKED_CODES = 16  # an alphabet this small keeps two boards' cells in a byte
 
 
 class KernelArrays(NamedTuple):
@@ -82,7 +82,7 @@ class TabularMDP:
     - ``terminal`` bool [S], ``initial`` float64 [S], ``obs`` int32 [S];
     - ``states`` [S, F] in the narrowest integer type that holds them; ``boards``, the
       observations' boards as codes into ``alphabet``: a :class:`Boards`, read like a uint8
-      array [n_obs, H, W] (``mdp.boards[ids]``) and stored two codes a byte.
+      array [n_obs, H, W] (``mdp.boards[ids]``) and stored several codes a byte.
 
     ``prob``, ``proxy``, ``intended``, ``speed_bonus`` and ``forced_epsilon`` give the full
     float64 arrays, built on first use and then kept: convenient on small tables, but
@@ -215,7 +215,9 @@ class TabularMDP:
         if self.boards is not None:
             if self.boards.shape[0] != self.n_obs:
                 raise ValueError(f"boards has {self.boards.shape[0]} entries for n_obs={self.n_obs}")
-            _check_codes(self.boards.largest_code(), self.alphabet)
+            if self.boards.n_codes != len(self.alphabet):
+                raise ValueError(f"boards are coded for {self.boards.n_codes} characters, but the alphabet "
+                                 f"{self.alphabet!r} has {len(self.alphabet)}")
         if self.states is not None and self.states.shape != (S, len(self.state_fields)):
             raise ValueError(f"states must have shape ({S}, {len(self.state_fields)}) (one row per state, "
                              f"one column per field of {self.state_fields}), got {self.states.shape}")
@@ -367,7 +369,7 @@ class TabularMDP:
                                  f"the header says {header['shape']}")
             boards = arrays.get("boards")
             if boards is not None and boards.ndim == 2:  # as stored; codes [n_obs, H, W] (version 2) are packed
-                boards = Boards(boards, *header["board_shape"])
+                boards = Boards(boards, *header["board_shape"], len(header["alphabet"]))
             described = dict(n_obs=header["n_obs"], horizon=header["horizon"], name=header["name"],
                              action_names=tuple(header["action_names"]) if header["action_names"] else None,
                              state_fields=tuple(header["state_fields"]), alphabet=header["alphabet"],
@@ -437,7 +439,7 @@ def _check_prob(prob) -> None:
                          "but each (state, action) row must sum to 1")
 
 
-# -- boards, two character codes a byte ------------------------------------------------------
+# -- boards, several character codes a byte --------------------------------------------------
 
 
 class Boards:
@@ -448,37 +450,41 @@ class Boards:
     and ``np.asarray(boards)`` unpacks them all.  What is read is a fresh array: the
     table stays immutable.
 
-    With an alphabet of at most 16 characters (every game of ours) two cells share a byte,
-    the board's first cell in the low half (its cells read row by row); ``stored`` is that
-    uint8 [n_obs, ceil(H * W / 2)] array.  A larger alphabet keeps one code a byte,
-    [n_obs, H * W].  Unpacking is vectorised numpy, so reading many boards at once (a
-    network's table over every board) costs a few array operations, not a loop.
+    A byte holds as many cells as fit: ``per_byte`` cells of an alphabet of ``n``
+    characters while ``n ** per_byte <= 256`` (three for Sokoban's five characters, two
+    for up to 16, one past that), as the digits of a number in base ``n``, the board's
+    first cell (its cells read row by row) the lowest digit; missing cells at the end are
+    0.  ``stored`` is that uint8 [n_obs, ceil(H * W / per_byte)] array.  Unpacking is one
+    vectorised lookup, so reading many boards at once (a network's table over every board)
+    costs a few array operations, not a loop.
     """
 
-    def __init__(self, stored, height: int, width: int):
+    def __init__(self, stored, height: int, width: int, n_codes: int):
         stored = _as(stored, np.uint8, "boards", 2)
         cells = check_int("the boards' height", height, 1) * check_int("the boards' width", width, 1)
-        if stored.shape[1] not in (cells, (cells + 1) // 2):
-            fail("the stored boards' bytes per board", f"{cells} or {(cells + 1) // 2} for {height}x{width} boards",
-                 stored.shape[1])
+        self.n_codes = check_int("the boards' number of characters", n_codes, 1)
+        self.per_byte = cells_per_byte(n_codes)
+        self.base = max(n_codes, 2)
+        if stored.shape[1] != -(-cells // self.per_byte):
+            fail("the stored boards' bytes per board", f"{-(-cells // self.per_byte)} for {height}x{width} boards "
+                 f"of {n_codes} characters", stored.shape[1])
+        if stored.size and int(stored.max()) >= self.base ** self.per_byte:
+            fail("the stored boards' bytes", f"below {self.base ** self.per_byte} ({self.per_byte} codes of "
+                 f"{n_codes} characters a byte)", int(stored.max()))
         self.stored = stored
-        self.per_byte = 1 if stored.shape[1] == cells else 2  # one cell: both forms are the same byte
         self.shape = (stored.shape[0], height, width)
 
     @classmethod
     def pack(cls, codes, alphabet: str) -> Boards:
-        """Store ``codes`` (uint8 [N, H, W], indices into ``alphabet``), two a byte when the
-        alphabet has at most 16 characters."""
+        """Store ``codes`` (uint8 [N, H, W], indices into ``alphabet``) as many a byte as fit."""
         codes = _as(codes, np.uint8, "boards", 3)
         if codes.size:
             _check_codes(int(codes.max()), alphabet)
         n, height, width = codes.shape
-        flat = codes.reshape(n, height * width)
-        if len(alphabet) > MAX_PACKED_CODES:
-            return cls(flat, height, width)
-        stored = np.empty((n, (height * width + 1) // 2), np.uint8)
-        pack_boards(flat, stored)
-        return cls(stored, height, width)
+        per_byte = cells_per_byte(len(alphabet))
+        stored = np.empty((n, -(-height * width // per_byte)), np.uint8)
+        pack_boards(codes.reshape(n, height * width), stored, max(len(alphabet), 2), per_byte)
+        return cls(stored, height, width, len(alphabet))
 
     dtype = np.dtype(np.uint8)
     ndim = 3
@@ -495,7 +501,8 @@ class Boards:
         if isinstance(index, tuple):
             index, rest = index[0], index[1:]
         stored = self.stored[index]
-        cells = stored.copy() if self.per_byte == 1 else _unpack(stored, self.shape[1] * self.shape[2])
+        digits = _digits(self.base, self.per_byte)[stored]  # [..., bytes, per_byte]: a fresh array
+        cells = digits.reshape(stored.shape[:-1] + (-1,))[..., :self.shape[1] * self.shape[2]]
         boards = cells.reshape(stored.shape[:-1] + self.shape[1:])
         return boards[(slice(None),) * (boards.ndim - 2) + rest] if rest else boards
 
@@ -507,41 +514,38 @@ class Boards:
         boards = self[:]
         return boards if dtype is None else boards.astype(dtype)
 
-    def largest_code(self) -> int:
-        """The largest character code on any board (-1 when there are none), without unpacking."""
-        return _largest_code(self.stored, self.per_byte)
-
     def __repr__(self) -> str:
-        return f"Boards({self.shape[0]:,} boards of {self.shape[1]}x{self.shape[2]}, {self.per_byte} a byte)"
+        return f"Boards({self.shape[0]:,} boards of {self.shape[1]}x{self.shape[2]}, {self.per_byte} cells a byte)"
 
 
 @njit(cache=True)
-def pack_boards(codes, stored) -> None:
-    """Pack ``codes`` (uint8 [N, C], each below 16) into ``stored`` (uint8 [N, ceil(C / 2)]),
-    cell ``2j`` in the low half of byte ``j``, cell ``2j + 1`` in the high half (0 past the end)."""
+def cells_per_byte(n_codes) -> int:
+    """How many cells of an alphabet of ``n_codes`` characters one byte holds (see :class:`Boards`)."""
+    base, per_byte = max(n_codes, 2), 1
+    while base ** (per_byte + 1) <= 256:
+        per_byte += 1
+    return per_byte
+
+
+@njit(cache=True)
+def pack_boards(codes, stored, base, per_byte) -> None:
+    """Pack ``codes`` (uint8 [N, C], each below ``base``) into ``stored`` (uint8 [N, ceil(C / per_byte)]):
+    cell ``j * per_byte + d`` is digit ``d`` in base ``base`` of byte ``j`` (see :class:`Boards`)."""
     cells = codes.shape[1]
     for i in range(codes.shape[0]):
         for j in range(stored.shape[1]):
-            high = codes[i, 2 * j + 1] if 2 * j + 1 < cells else 0
-            stored[i, j] = codes[i, 2 * j] | (high << 4)
+            value = 0
+            for d in range(per_byte - 1, -1, -1):
+                cell = j * per_byte + d
+                value = value * base + (codes[i, cell] if cell < cells else 0)
+            stored[i, j] = value
 
 
-def _unpack(stored: np.ndarray, cells: int) -> np.ndarray:
-    """The codes [..., cells] of boards stored two a byte (see :func:`pack_boards`)."""
-    codes = np.empty(stored.shape[:-1] + (2 * stored.shape[-1],), np.uint8)
-    np.bitwise_and(stored, 15, out=codes[..., 0::2])
-    np.right_shift(stored, 4, out=codes[..., 1::2])
-    return codes[..., :cells]
-
-
-@njit(cache=True)
-def _largest_code(stored, per_byte) -> int:
-    largest = -1
-    flat = stored.ravel()
-    for i in range(flat.shape[0]):
-        byte = np.int64(flat[i])
-        largest = max(largest, byte if per_byte == 1 else max(byte & 15, byte >> 4))
-    return largest
+@functools.cache
+def _digits(base: int, per_byte: int) -> np.ndarray:
+    """The codes each byte holds: uint8 [256, per_byte] (bytes past ``base ** per_byte`` unused)."""
+    digits = (np.arange(256)[:, None] // base ** np.arange(per_byte)) % base
+    return digits.astype(np.uint8)
 
 
 def _boards(boards, alphabet: str) -> Boards | None:
