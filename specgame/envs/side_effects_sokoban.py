@@ -346,9 +346,9 @@ class SideEffectsSokobanEnv(SpecGameEnv, rules=__name__):
     same rules, look alike, and the hidden term is a sum over boxes of
     penalty(now) − penalty(start), which does not care which box is which. Level 0 has
     60 states and level 2 29,830; levels 1 and 3 (three boxes, five and three coins) have
-    5,371,162 and 6,494,723. The rules are numba kernels, so even those compile in 12-14
-    CPU seconds (into 0.7-0.9 GB tables, three quarters of it boards; kept for the process,
-    not on disk), and the exact solver plans them in 8-9 CPU seconds
+    5,371,162 and 6,494,723. The rules are numba kernels, so even those compile in 11-13
+    CPU seconds (into 0.4-0.5 GB tables, under half of it boards at three cells a byte;
+    kept for the process, not on disk), and the exact solver plans them in 8-9 CPU seconds
     (`specgame bench --large`).
 
     ## Version history
