@@ -361,20 +361,24 @@ def _board_hashes(draw, constants, states, rows, cols):
     and which ASCII characters the boards use (bool [256])."""
     n = states.shape[0]
     hashes = np.empty(n, np.uint64)
-    used = np.zeros((N_CHUNKS, 256), np.bool_)
+    used = np.empty((N_CHUNKS, 256), np.bool_)  # each slice fills its row
     for chunk in prange(N_CHUNKS):
         row = np.empty(states.shape[1], np.int64)
         scratch = np.empty((rows, cols), np.uint8)
+        seen = np.zeros(256, np.bool_)
         for s in range(chunk * n // N_CHUNKS, (chunk + 1) * n // N_CHUNKS):
             _draw_state(draw, constants, states, s, row, scratch)
             hashes[s] = _board_hash(scratch)
-            for cell in scratch.ravel():
-                used[chunk, cell] = True
-    any_used = np.zeros(256, np.bool_)
-    for chunk in range(N_CHUNKS):  # scalar loops: an array expression here would be a parallel loop each
+            for r in range(rows):
+                for c in range(cols):
+                    seen[scratch[r, c]] = True
         for character in range(256):
-            if used[chunk, character]:
-                any_used[character] = True
+            used[chunk, character] = seen[character]
+    any_used = np.empty(256, np.bool_)
+    for character in range(256):  # scalar loops: an array expression here would be a parallel loop each
+        any_used[character] = False
+        for chunk in range(N_CHUNKS):
+            any_used[character] |= used[chunk, character]
     return hashes, any_used
 
 
