@@ -22,7 +22,7 @@ import numpy as np
 from specgame import _checks
 from specgame.game import Outcome as Outcome  # the games take it from here, with the map helpers
 from specgame.game import check_game, game_name
-from specgame.mdp import TabularMDP
+from specgame.mdp import Boards, TabularMDP
 
 # Action order shared by our own gridworlds (Gymnasium's CliffWalking uses the same).
 UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
@@ -327,12 +327,13 @@ def _enumerate_kernel(rules, cfg, max_states: int) -> TabularMDP:
         initial[new_index[s]] += p
     states = grid_jit.states_of(keys, len(fields))
     del keys  # the rows replace them (a few GB less to hold for the largest games while drawing)
-    obs, codes = kernel.observe(constants, states, *kernel.shape(cfg))
-    alphabet = "".join(chr(c) for c in grid_jit.to_alphabet(codes))
+    obs, characters, stored = kernel.observe(constants, states, *kernel.shape(cfg))
+    alphabet = "".join(chr(c) for c in characters)
     S, A = next_state.shape
     shape = (S, A, 1)
     return TabularMDP.from_codes(
         next_state.reshape(shape), reward_values, proxy.reshape(shape), intended.reshape(shape), terminal=ends,
-        initial=initial, obs=obs, n_obs=len(codes), horizon=cfg.horizon, states=states, boards=codes,
+        initial=initial, obs=obs, n_obs=len(stored), horizon=cfg.horizon, states=states,
+        boards=Boards(stored, *kernel.shape(cfg), len(alphabet)),
         **_described(rules, cfg, alphabet),
     )

@@ -45,6 +45,7 @@ from numba import njit, objmode, prange
 
 from specgame.game import Kernel as Kernel  # the games take it from here, with the search
 from specgame.game import Outcome
+from specgame.mdp import cells_per_byte, pack_boards
 
 OK, TOO_MANY, OUT_OF_RANGE, TOO_MANY_REWARDS = 0, 1, 2, 3
 MAX_FIELDS = 8
@@ -74,10 +75,12 @@ def python_face(kernel: Kernel, State) -> tuple[Callable, Callable, Callable]:
 
 # -- a hash table from 64-bit keys to indices, open addressing ------------------------------
 #
-# Each slot holds (key, index) side by side, so a probe costs one cache miss; index -1
-# marks a free slot.  The table is kept at most half full.  While searching, a state is
-# only its key (eight bytes, however many fields): the queue is the array of keys, and a
-# state is unpacked into a scratch row when its turn comes.
+# Each slot holds (key, index) side by side, so a probe costs one cache miss: three uint32,
+# the key's lower and upper halves and index + 1 (0 marks a free slot), twelve bytes where
+# an int64 pair would take sixteen (the table is the largest array of the search).  The
+# table is kept at most half full.  While searching, a state is only its key (eight bytes,
+# however many fields): the queue is the array of keys, and a state is unpacked into a
+# scratch row when its turn comes.
 
 
 @njit(cache=True)
@@ -107,9 +110,7 @@ def _slot(key, mask) -> int:
 
 
 def _numpy_table(size: int) -> np.ndarray:
-    table = np.zeros((size, 2), np.int64)
-    table[:, 1] = -1
-    return table
+    return np.zeros((size, 3), np.uint32)
 
 
 @njit(cache=True)
@@ -117,9 +118,28 @@ def _new_table(size):
     # numpy, not numba, allocates the table: numpy asks Linux for huge pages (2 MB) for
     # large arrays, so a probe into a table of hundreds of MB rarely misses the TLB as
     # well as the cache (a tenth less search time on the largest games).
-    with objmode(table="int64[:, ::1]"):
+    with objmode(table="uint32[:, ::1]"):
         table = _numpy_table(size)
     return table
+
+
+@njit(cache=True)
+def _key_at(table, j) -> int:
+    return np.int64((np.uint64(table[j, 1]) << np.uint64(32)) | np.uint64(table[j, 0]))
+
+
+@njit(cache=True)
+def _index_at(table, j) -> int:
+    """The index kept in slot ``j``, or -1 for a free slot."""
+    return np.int64(table[j, 2]) - 1
+
+
+@njit(cache=True)
+def _put(table, j, key, index) -> None:
+    bits = np.uint64(key)
+    table[j, 0] = np.uint32(bits & np.uint64(0xFFFFFFFF))
+    table[j, 1] = np.uint32(bits >> np.uint64(32))
+    table[j, 2] = np.uint32(index + 1)
 
 
 @njit(cache=True)
@@ -127,11 +147,11 @@ def _rehash(table):
     bigger = _new_table(2 * table.shape[0])
     mask = bigger.shape[0] - 1
     for i in range(table.shape[0]):
-        if table[i, 1] >= 0:
-            j = _slot(table[i, 0], mask)
-            while bigger[j, 1] >= 0:
+        if table[i, 2] != 0:
+            j = _slot(_key_at(table, i), mask)
+            while bigger[j, 2] != 0:
                 j = (j + 1) & mask
-            bigger[j, 0], bigger[j, 1] = table[i, 0], table[i, 1]
+            bigger[j] = table[i]
     return bigger
 
 
@@ -147,7 +167,7 @@ def _find(table, key) -> int:
     """The slot holding ``key``, or the free slot where it belongs."""
     mask = table.shape[0] - 1
     j = _slot(key, mask)
-    while table[j, 1] >= 0 and table[j, 0] != key:
+    while table[j, 2] != 0 and _key_at(table, j) != key:
         j = (j + 1) & mask
     return j
 
@@ -198,9 +218,9 @@ def explore(step, terminal, constants, starts, n_actions, max_states):
     for i in range(starts.shape[0]):
         key = _pack(starts[i])
         j = _find(table, key)
-        if table[j, 1] < 0:
+        if _index_at(table, j) < 0:
             keys[n] = key
-            table[j, 0], table[j, 1] = key, n
+            _put(table, j, key, n)
             n += 1
     state = np.empty(F, np.int64)
     out = np.empty(F, np.int64)
@@ -220,7 +240,7 @@ def explore(step, terminal, constants, starts, n_actions, max_states):
                     return OUT_OF_RANGE, s, keys[:n], next_state, proxy, intended, values[:n_values], ends
                 key = _pack(out)
                 j = _find(table, key)
-                index = table[j, 1]
+                index = _index_at(table, j)
                 if index < 0:  # a new state
                     if n == max_states:
                         return TOO_MANY, n, keys[:n], next_state, proxy, intended, values[:n_values], ends
@@ -228,7 +248,7 @@ def explore(step, terminal, constants, starts, n_actions, max_states):
                         keys = _grow(keys, n)
                     index = n
                     keys[n] = key
-                    table[j, 0], table[j, 1] = key, n
+                    _put(table, j, key, n)
                     n += 1
                     if 2 * n > table.shape[0]:
                         table = _rehash(table)
@@ -337,41 +357,65 @@ N_CHUNKS = 256  # the parallel loops share the states out in this many slices
 
 @njit(cache=True, parallel=True)
 def _board_hashes(draw, constants, states, rows, cols):
-    """Every state's board hash (the states drawn in parallel, a scratch board per slice)."""
+    """Every state's board hash (the states drawn in parallel, a scratch board per slice),
+    and which ASCII characters the boards use (bool [256])."""
     n = states.shape[0]
     hashes = np.empty(n, np.uint64)
+    used = np.empty((N_CHUNKS, 256), np.bool_)  # each slice fills its row
     for chunk in prange(N_CHUNKS):
         row = np.empty(states.shape[1], np.int64)
         scratch = np.empty((rows, cols), np.uint8)
+        seen = np.zeros(256, np.bool_)
         for s in range(chunk * n // N_CHUNKS, (chunk + 1) * n // N_CHUNKS):
             _draw_state(draw, constants, states, s, row, scratch)
             hashes[s] = _board_hash(scratch)
-    return hashes
+            for r in range(rows):
+                for c in range(cols):
+                    seen[scratch[r, c]] = True
+        for character in range(256):
+            used[chunk, character] = seen[character]
+    any_used = np.empty(256, np.bool_)
+    for character in range(256):  # scalar loops: an array expression here would be a parallel loop each
+        any_used[character] = False
+        for chunk in range(N_CHUNKS):
+            any_used[character] |= used[chunk, character]
+    return hashes, any_used
 
 
 @njit(cache=True, parallel=True)
-def _draw_boards(draw, constants, states, shown_by, rows, cols):
-    boards = np.empty((shown_by.shape[0], rows, cols), np.uint8)
+def _draw_boards(draw, constants, states, shown_by, rows, cols, code, n_codes):
+    """The boards of the states ``shown_by`` as character codes (``code`` [ASCII]), stored
+    as :class:`specgame.mdp.Boards` keeps them (several a byte): no array of whole boards
+    is made, only one scratch board per slice."""
+    n, cells, per_byte = shown_by.shape[0], rows * cols, cells_per_byte(n_codes)
+    stored = np.empty((n, (cells + per_byte - 1) // per_byte), np.uint8)
     for chunk in prange(N_CHUNKS):
         row = np.empty(states.shape[1], np.int64)
-        for i in range(chunk * shown_by.shape[0] // N_CHUNKS, (chunk + 1) * shown_by.shape[0] // N_CHUNKS):
-            _draw_state(draw, constants, states, shown_by[i], row, boards[i])
-    return boards
+        scratch = np.empty((rows, cols), np.uint8)
+        codes = np.empty((1, cells), np.uint8)
+        for i in range(chunk * n // N_CHUNKS, (chunk + 1) * n // N_CHUNKS):
+            _draw_state(draw, constants, states, shown_by[i], row, scratch)
+            for j, cell in enumerate(scratch.ravel()):
+                codes[0, j] = code[cell]
+            pack_boards(codes, stored[i: i + 1], max(n_codes, 2), per_byte)
+    return stored
 
 
 @njit(cache=True)
 def observe(draw, constants, states, rows, cols):
     """Draw every state's board; equal boards share an id, numbered in order of the first
-    state showing each.  Returns (obs, boards).
+    state showing each.  Returns (obs, characters, stored): the ids, the ASCII codes of
+    the characters used (sorted; a board's codes index them) and the boards as
+    :class:`specgame.mdp.Boards` stores them (several codes a byte).
 
     The states are drawn and hashed in parallel; then, in state order, a hash table keyed
     by the hash finds each board's id.  Equal hashes are confirmed by drawing both boards
     again (only states that share a board, and true collisions, pay for that), so the
-    only array of boards is the final one.  A slot holds the hash's upper half beside
-    the id (eight bytes a slot).
+    only array of boards is the final, packed one.  A slot holds the hash's upper half
+    beside the id (eight bytes a slot).
     """
     n = states.shape[0]
-    hashes = _board_hashes(draw, constants, states, rows, cols)
+    hashes, used = _board_hashes(draw, constants, states, rows, cols)
     obs = np.empty(n, np.int32)
     shown_by = np.empty(max(n, 1), np.int32)  # the first state showing each board
     size = 16
@@ -409,19 +453,8 @@ def observe(draw, constants, states, rows, cols):
         obs[s] = found
     table = np.zeros(1, np.uint64)  # freed before the boards are made
     hashes = np.zeros(1, np.uint64)
-    return obs, _draw_boards(draw, constants, states, shown_by[:n_obs], rows, cols)
-
-
-@njit(cache=True)
-def to_alphabet(boards):
-    """Recode ASCII boards in place to indices into their sorted characters; returns those."""
-    used = np.zeros(256, np.bool_)
-    flat = boards.ravel()
-    for i in range(flat.shape[0]):
-        used[flat[i]] = True
     characters = np.flatnonzero(used)
     code = np.zeros(256, np.uint8)
     code[characters] = np.arange(characters.shape[0])
-    for i in range(flat.shape[0]):
-        flat[i] = code[flat[i]]
-    return characters
+    return obs, characters, _draw_boards(draw, constants, states, shown_by[:n_obs], rows, cols, code,
+                                         characters.shape[0])

@@ -16,6 +16,7 @@ them, and the rewards are one-byte codes into a small table of their distinct va
 from __future__ import annotations
 
 import dataclasses
+import functools
 from functools import cached_property
 from typing import NamedTuple
 
@@ -26,8 +27,8 @@ from specgame._checks import check_int, fail
 from specgame._files import atomic_write, json_bytes, read_npz
 
 FORMAT = "specgame.TabularMDP"
-FORMAT_VERSION = 2  # 2: compact arrays (1: every array in full; still read)
-READS = (1, 2)
+FORMAT_VERSION = 3  # 3: boards several codes a byte (2: compact arrays; 1: every array in full; both still read)
+READS = (1, 2, 3)
 MAX_BYTE_CODES = 256  # more distinct reward values than this: four-byte codes
 
 
@@ -79,8 +80,9 @@ class TabularMDP:
     - ``forced`` float64 [S] (NaN where the agent explores freely), or None when no
       state takes over the agent's exploration;
     - ``terminal`` bool [S], ``initial`` float64 [S], ``obs`` int32 [S];
-    - ``states`` [S, F] in the narrowest integer type that holds them, ``boards`` uint8
-      [n_obs, H, W] (codes into ``alphabet``).
+    - ``states`` [S, F] in the narrowest integer type that holds them; ``boards``, the
+      observations' boards as codes into ``alphabet``: a :class:`Boards`, read like a uint8
+      array [n_obs, H, W] (``mdp.boards[ids]``) and stored several codes a byte.
 
     ``prob``, ``proxy``, ``intended``, ``speed_bonus`` and ``forced_epsilon`` give the full
     float64 arrays, built on first use and then kept: convenient on small tables, but
@@ -169,7 +171,7 @@ class TabularMDP:
         set_(self, "action_names", None if action_names is None else tuple(action_names))
         set_(self, "state_fields", tuple(state_fields))
         set_(self, "states", None if states is None else _states(states))
-        set_(self, "boards", None if boards is None else _as(boards, np.uint8, "boards", 3))
+        set_(self, "boards", _boards(boards, alphabet))
         set_(self, "alphabet", alphabet)
         set_(self, "tiles", _tiles({} if tiles is None else tiles))
         set_(self, "meta", {} if meta is None else meta)
@@ -213,9 +215,9 @@ class TabularMDP:
         if self.boards is not None:
             if self.boards.shape[0] != self.n_obs:
                 raise ValueError(f"boards has {self.boards.shape[0]} entries for n_obs={self.n_obs}")
-            if self.boards.size and self.boards.max() >= len(self.alphabet):
-                raise ValueError(f"boards holds character code {int(self.boards.max())}, but the alphabet "
-                                 f"{self.alphabet!r} has {len(self.alphabet)} characters")
+            if self.boards.n_codes != len(self.alphabet):
+                raise ValueError(f"boards are coded for {self.boards.n_codes} characters, but the alphabet "
+                                 f"{self.alphabet!r} has {len(self.alphabet)}")
         if self.states is not None and self.states.shape != (S, len(self.state_fields)):
             raise ValueError(f"states must have shape ({S}, {len(self.state_fields)}) (one row per state, "
                              f"one column per field of {self.state_fields}), got {self.states.shape}")
@@ -240,7 +242,7 @@ class TabularMDP:
     @property
     def nbytes(self) -> int:
         """Bytes held by the table's arrays (the full arrays built on request included)."""
-        return sum(value.nbytes for value in vars(self).values() if isinstance(value, np.ndarray))
+        return sum(value.nbytes for value in vars(self).values() if isinstance(value, (np.ndarray, Boards)))
 
     # -- the full arrays, and any part of them --------------------------------------------
 
@@ -337,34 +339,42 @@ class TabularMDP:
     # -- files ---------------------------------------------------------------------------
 
     _ARRAYS = ("next_state", "reward_values", "proxy_code", "intended_code", "terminal", "initial", "obs")
-    _OPTIONAL = ("outcome_prob", "speed_code", "forced", "states", "boards")
+    _OPTIONAL = ("outcome_prob", "speed_code", "forced", "states")
 
     def save(self, path) -> None:
-        """Write the compact table as ``.npz`` with a JSON header; atomic (temp file, then rename)."""
+        """Write the compact table as ``.npz`` with a JSON header; atomic (temp file, then rename).
+        The boards are written as stored (``Boards.stored``), their height and width in the header."""
         arrays = {name: getattr(self, name) for name in self._ARRAYS}
         for name in self._OPTIONAL:
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
+        if self.boards is not None:
+            arrays["boards"] = self.boards.stored
         header = {"format": FORMAT, "version": FORMAT_VERSION, "n_obs": self.n_obs,
                   "horizon": self.horizon, "name": self.name, "action_names": self.action_names,
                   "state_fields": list(self.state_fields), "alphabet": self.alphabet,
-                  "tiles": self.tiles, "meta": self.meta, "shape": list(self.shape)}
+                  "tiles": self.tiles, "meta": self.meta, "shape": list(self.shape),
+                  "board_shape": None if self.boards is None else list(self.boards.shape[1:])}
         arrays["header"] = json_bytes(header)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
     def load(cls, path) -> TabularMDP:
-        """Read a table written by :meth:`save` (this version's or the previous); never unpickles."""
+        """Read a table written by :meth:`save` (this version's or an earlier one); never unpickles.
+        Earlier versions' boards (one code a byte, [n_obs, H, W]) are packed as they are read."""
         arrays, header = read_npz(path, FORMAT, READS)
         try:
             if list(arrays["next_state"].shape) != header["shape"]:
                 raise ValueError(f"next_state has shape {arrays['next_state'].shape}, "
                                  f"the header says {header['shape']}")
+            boards = arrays.get("boards")
+            if boards is not None and boards.ndim == 2:  # as stored; codes [n_obs, H, W] (version 2) are packed
+                boards = Boards(boards, *header["board_shape"], len(header["alphabet"]))
             described = dict(n_obs=header["n_obs"], horizon=header["horizon"], name=header["name"],
                              action_names=tuple(header["action_names"]) if header["action_names"] else None,
                              state_fields=tuple(header["state_fields"]), alphabet=header["alphabet"],
                              tiles=header.get("tiles", {}), meta=header["meta"], states=arrays.get("states"),
-                             boards=arrays.get("boards"),
+                             boards=boards,
                              terminal=arrays["terminal"], initial=arrays["initial"], obs=arrays["obs"])
             if header["version"] == 1 or "proxy" in arrays:  # every array in full
                 return cls(next_state=arrays["next_state"], prob=arrays["prob"], proxy=arrays["proxy"],
@@ -407,7 +417,7 @@ class _FullForm:
     action_names: tuple | None = None
     state_fields: tuple = ()
     states: np.ndarray | None = None
-    boards: np.ndarray | None = None
+    boards: Boards | np.ndarray | None = None
     alphabet: str = ""
     tiles: dict | None = None
     meta: dict | None = None
@@ -427,6 +437,128 @@ def _check_prob(prob) -> None:
         s, a = bad[0]
         raise ValueError(f"prob[{s}, {a}] sums to {float(sums[s, a])!r}, "
                          "but each (state, action) row must sum to 1")
+
+
+# -- boards, several character codes a byte --------------------------------------------------
+
+
+class Boards:
+    """Every observation's board as character codes, stored compactly; read like an array.
+
+    ``boards[i]`` is board ``i`` (uint8 [H, W], codes into the table's alphabet);
+    ``boards[ids]`` and ``boards[a:b]`` give [N, H, W]; ``boards.shape`` is (n_obs, H, W)
+    and ``np.asarray(boards)`` unpacks them all.  What is read is a fresh array: the
+    table stays immutable.
+
+    A byte holds as many cells as fit: ``per_byte`` cells of an alphabet of ``n``
+    characters while ``n ** per_byte <= 256`` (three for Sokoban's five characters, two
+    for up to 16, one past that), as the digits of a number in base ``n``, the board's
+    first cell (its cells read row by row) the lowest digit; missing cells at the end are
+    0.  ``stored`` is that uint8 [n_obs, ceil(H * W / per_byte)] array.  Unpacking is one
+    vectorised lookup, so reading many boards at once (a network's table over every board)
+    costs a few array operations, not a loop.
+    """
+
+    def __init__(self, stored, height: int, width: int, n_codes: int):
+        stored = _as(stored, np.uint8, "boards", 2)
+        cells = check_int("the boards' height", height, 1) * check_int("the boards' width", width, 1)
+        self.n_codes = check_int("the boards' number of characters", n_codes, 1)
+        self.per_byte = cells_per_byte(n_codes)
+        self.base = max(n_codes, 2)
+        if stored.shape[1] != -(-cells // self.per_byte):
+            fail("the stored boards' bytes per board", f"{-(-cells // self.per_byte)} for {height}x{width} boards "
+                 f"of {n_codes} characters", stored.shape[1])
+        if stored.size and int(stored.max()) >= self.base ** self.per_byte:
+            fail("the stored boards' bytes", f"below {self.base ** self.per_byte} ({self.per_byte} codes of "
+                 f"{n_codes} characters a byte)", int(stored.max()))
+        self.stored = stored
+        self.shape = (stored.shape[0], height, width)
+
+    @classmethod
+    def pack(cls, codes, alphabet: str) -> Boards:
+        """Store ``codes`` (uint8 [N, H, W], indices into ``alphabet``) as many a byte as fit."""
+        codes = _as(codes, np.uint8, "boards", 3)
+        if codes.size:
+            _check_codes(int(codes.max()), alphabet)
+        n, height, width = codes.shape
+        per_byte = cells_per_byte(len(alphabet))
+        stored = np.empty((n, -(-height * width // per_byte)), np.uint8)
+        pack_boards(codes.reshape(n, height * width), stored, max(len(alphabet), 2), per_byte)
+        return cls(stored, height, width, len(alphabet))
+
+    dtype = np.dtype(np.uint8)
+    ndim = 3
+
+    @property
+    def nbytes(self) -> int:
+        return self.stored.nbytes
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index):
+        rest = ()
+        if isinstance(index, tuple):
+            index, rest = index[0], index[1:]
+        stored = self.stored[index]
+        digits = _digits(self.base, self.per_byte)[stored]  # [..., bytes, per_byte]: a fresh array
+        cells = digits.reshape(stored.shape[:-1] + (-1,))[..., :self.shape[1] * self.shape[2]]
+        boards = cells.reshape(stored.shape[:-1] + self.shape[1:])
+        return boards[(slice(None),) * (boards.ndim - 2) + rest] if rest else boards
+
+    def __iter__(self):
+        for start in range(0, len(self), 4096):
+            yield from self[start:start + 4096]
+
+    def __array__(self, dtype=None, copy=None):
+        boards = self[:]
+        return boards if dtype is None else boards.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"Boards({self.shape[0]:,} boards of {self.shape[1]}x{self.shape[2]}, {self.per_byte} cells a byte)"
+
+
+@njit(cache=True)
+def cells_per_byte(n_codes) -> int:
+    """How many cells of an alphabet of ``n_codes`` characters one byte holds (see :class:`Boards`)."""
+    base, per_byte = max(n_codes, 2), 1
+    while base ** (per_byte + 1) <= 256:
+        per_byte += 1
+    return per_byte
+
+
+@njit(cache=True)
+def pack_boards(codes, stored, base, per_byte) -> None:
+    """Pack ``codes`` (uint8 [N, C], each below ``base``) into ``stored`` (uint8 [N, ceil(C / per_byte)]):
+    cell ``j * per_byte + d`` is digit ``d`` in base ``base`` of byte ``j`` (see :class:`Boards`)."""
+    cells = codes.shape[1]
+    for i in range(codes.shape[0]):
+        for j in range(stored.shape[1]):
+            value = 0
+            for d in range(per_byte - 1, -1, -1):
+                cell = j * per_byte + d
+                value = value * base + (codes[i, cell] if cell < cells else 0)
+            stored[i, j] = value
+
+
+@functools.cache
+def _digits(base: int, per_byte: int) -> np.ndarray:
+    """The codes each byte holds: uint8 [256, per_byte] (bytes past ``base ** per_byte`` unused)."""
+    digits = (np.arange(256)[:, None] // base ** np.arange(per_byte)) % base
+    return digits.astype(np.uint8)
+
+
+def _boards(boards, alphabet: str) -> Boards | None:
+    """The table's boards: kept as given when stored already, packed when given as codes [N, H, W]."""
+    if boards is None or isinstance(boards, Boards):
+        return boards
+    return Boards.pack(boards, alphabet)
+
+
+def _check_codes(largest: int, alphabet: str) -> None:
+    if largest >= len(alphabet):
+        raise ValueError(f"boards holds character code {largest}, but the alphabet {alphabet!r} "
+                         f"has {len(alphabet)} characters")
 
 
 # -- compact storage -------------------------------------------------------------------------

@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from specgame.mdp import MAX_BYTE_CODES, TabularMDP, to_mdp
+from specgame import grid
+from specgame.envs import boat_race, rocks_diamonds, side_effects_sokoban
+from specgame.mdp import MAX_BYTE_CODES, Boards, TabularMDP, to_mdp
 
 CLIFF = "specgame/CliffWalking-v0"
 
@@ -67,8 +69,10 @@ def test_a_saved_table_is_compact_and_loads_identically(tmp_path):
     mdp.save(tmp_path / "t.npz")
     with np.load(tmp_path / "t.npz", allow_pickle=False) as data:
         assert "prob" not in data.files and "outcome_prob" not in data.files and "proxy" not in data.files
-        assert json.loads(data["header"].tobytes())["version"] == 2
+        assert json.loads(data["header"].tobytes())["version"] == 3
+        assert data["boards"].shape == (mdp.n_obs, 4 * 12 // 3)  # five characters: three codes a byte
     back = TabularMDP.load(tmp_path / "t.npz")
+    assert np.array_equal(np.asarray(back.boards), np.asarray(mdp.boards))
     for name, array in full(mdp).items():
         assert np.array_equal(getattr(back, name), array, equal_nan=True), name
     assert back.states.dtype == np.int8 and np.array_equal(back.states, mdp.states)
@@ -85,6 +89,60 @@ def test_a_version_1_file_with_every_array_in_full_still_loads(tmp_path):
     back = TabularMDP.load(tmp_path / "old.npz")
     for name, array in full(mdp).items():
         assert np.array_equal(getattr(back, name), array, equal_nan=True), name
+
+
+def test_a_version_2_file_with_a_byte_per_cell_loads_its_boards_packed(tmp_path):
+    mdp = to_mdp(CLIFF)
+    mdp.save(tmp_path / "t.npz")
+    with np.load(tmp_path / "t.npz", allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    header = json.loads(arrays.pop("header").tobytes())
+    header["version"] = 2
+    del header["board_shape"]
+    arrays["boards"] = np.asarray(mdp.boards)  # version 2 kept [n_obs, H, W], one code a byte
+    np.savez(tmp_path / "old.npz", header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+    back = TabularMDP.load(tmp_path / "old.npz")
+    assert np.array_equal(back.boards.stored, mdp.boards.stored) and back.boards.shape == mdp.boards.shape
+
+
+@pytest.mark.parametrize("rules, config, per_byte", [(side_effects_sokoban, {"level": 2}, 3),
+                                                     (rocks_diamonds, {"level": 1}, 2), (boat_race, {}, 2)])
+def test_boards_are_stored_several_codes_a_byte_and_read_back_as_drawn(rules, config, per_byte):
+    """Packed in the compile (the kernel games while drawing, the others from their codes);
+    every state's board, read through the table, is the board its rules draw."""
+    mdp = grid.compile(rules, **config)
+    n_obs, height, width = mdp.boards.shape
+    assert n_obs == mdp.n_obs and len(mdp.alphabet) ** per_byte <= 256 < len(mdp.alphabet) ** (per_byte + 1)
+    assert mdp.boards.nbytes == n_obs * -(-height * width // per_byte)  # a half or a third of a byte a cell
+    cfg = grid.make_config(rules, **config)
+    every = np.asarray(mdp.boards)
+    for s in range(0, mdp.n_states, max(1, mdp.n_states // 500)):
+        drawn = rules.board(rules.State(*(int(v) for v in mdp.states[s])), cfg)
+        codes = np.array([[mdp.alphabet.index(ch) for ch in row] for row in drawn], np.uint8)
+        assert np.array_equal(mdp.boards[mdp.obs[s]], codes) and np.array_equal(every[mdp.obs[s]], codes)
+
+
+@pytest.mark.parametrize("alphabet, per_byte", [("ab", 8), (" #ACX", 3), ("0123456789abcdef", 2),
+                                                ("abcdefghijklmnopq", 1)])
+def test_boards_read_like_an_array_of_codes(alphabet, per_byte):
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, len(alphabet), (40, 3, 5), dtype=np.uint8)  # 15 cells: the last byte has spare digits
+    codes[0] = len(alphabet) - 1  # the largest code fills a byte's largest value
+    boards = Boards.pack(codes, alphabet)
+    assert boards.per_byte == per_byte and boards.stored.shape == (40, -(-15 // per_byte))
+    assert boards.shape == codes.shape and len(boards) == 40
+    assert np.array_equal(np.asarray(boards), codes) and np.array_equal(np.stack(list(boards)), codes)
+    for index in (7, -1, slice(3, 9), [5, 2, 5], np.array([0, 39]), (4, 2), (slice(0, 3), 1, 4)):
+        assert np.array_equal(boards[index], codes[index]), index
+    boards[3][0, 0] = len(alphabet) - 1 - codes[3, 0, 0]  # what is read is a copy: the table stays as it was
+    assert np.array_equal(boards[3], codes[3])
+    bad = codes.copy()
+    bad[1, 2, 3] = len(alphabet)
+    with pytest.raises(ValueError, match=f"character code {len(alphabet)}, but the alphabet .* has {len(alphabet)}"):
+        Boards.pack(bad, alphabet)
+    if len(alphabet) ** per_byte < 256:  # a byte past the largest the alphabet fills
+        with pytest.raises(ValueError, match="the stored boards' bytes must be below"):
+            Boards(np.full_like(boards.stored, 255), 3, 5, len(alphabet))
 
 
 def test_replace_shares_what_it_does_not_change_and_checks_the_rest():

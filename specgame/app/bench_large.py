@@ -47,9 +47,8 @@ from specgame.solve import solve
 def peak_gb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024) / 2**30
 
-def table_gb(mdp):
-    arrays = [v for v in vars(mdp).values() if isinstance(v, np.ndarray)]
-    return sum(a.nbytes for a in arrays) / 2**30
+def table_gb(mdp):  # its arrays, and its boards however they are kept
+    return sum(getattr(v, "nbytes", 0) for v in vars(mdp).values()) / 2**30
 
 env_id, warm_up = sys.argv[1], sys.argv[2]
 solve(gymnasium.make(warm_up).unwrapped.mdp, "proxy")  # loads (or compiles) the kernels

@@ -206,20 +206,23 @@ def constants(config: Config) -> Constants:
 
 @njit(cache=True)
 def _step(state, action, k, out):
+    # Field by field, not by slices (as rocks_diamonds._step): a slice is an array view
+    # that numba counts references to, which costs a kernel stepped millions of times.
     width, coin_cells = k.width, k.coin_cells
-    out[:] = state
+    for i in range(state.shape[0]):
+        out[i] = state[i]
     if action == NOOP:  # nothing moves and, as in the original, nothing is paid
         return 0.0, 0.0
     coins = state[5]
 
     # 1. boxes first, then the agent: a box moves if the agent pushes it into a free cell
     #    (no wall, coin or other box); the moved box's old penalty comes off, its new one on.
-    boxes = out[2:5]
-    agent, moved = push_cells(state[0] * width + state[1], k.offset[action], boxes, k.walls, coin_cells, coins)
+    agent, moved = push_cells(state[0] * width + state[1], k.offset[action], out, k.walls, coin_cells, coins,
+                              2, 5)  # the boxes: out[2:5]
     box_term = 0.0
     if moved >= 0:
-        box_term = k.penalty[boxes[moved]] - k.penalty[state[2 + moved]]
-        sort_cells(boxes)
+        box_term = k.penalty[out[2 + moved]] - k.penalty[state[2 + moved]]
+        sort_cells(out[2:5])  # a slice only when a box moved
 
     # 2. the agent pays for the move, then collects the goal or a coin.
     proxy = k.movement_reward
@@ -244,13 +247,15 @@ def _terminal(state, k):
 def _board(state, k, out):
     """The map with the agent, the boxes (all drawn X) and the coins still there."""
     width, coin_cells = k.width, k.coin_cells
-    out[:] = k.blank
+    for r in range(out.shape[0]):  # no slices, as in _step
+        for c in range(out.shape[1]):
+            out[r, c] = k.blank[r, c]
     for i in range(coin_cells.shape[0]):
         if state[5] >> i & 1:
             out[coin_cells[i] // width, coin_cells[i] % width] = ord("C")
-    for box in state[2:5]:
-        if box != NO_BOX:
-            out[box // width, box % width] = ord("X")
+    for i in range(2, 5):
+        if state[i] != NO_BOX:
+            out[state[i] // width, state[i] % width] = ord("X")
     out[state[0], state[1]] = ord("A")
 
 
@@ -341,9 +346,9 @@ class SideEffectsSokobanEnv(SpecGameEnv, rules=__name__):
     same rules, look alike, and the hidden term is a sum over boxes of
     penalty(now) − penalty(start), which does not care which box is which. Level 0 has
     60 states and level 2 29,830; levels 1 and 3 (three boxes, five and three coins) have
-    5,371,162 and 6,494,723. The rules are numba kernels, so even those compile in 12-14
-    CPU seconds (into 0.7-0.9 GB tables, three quarters of it boards; kept for the process,
-    not on disk), and the exact solver plans them in 8-9 CPU seconds
+    5,371,162 and 6,494,723. The rules are numba kernels, so even those compile in 11-13
+    CPU seconds (into 0.4-0.5 GB tables, under half of it boards at three cells a byte;
+    kept for the process, not on disk), and the exact solver plans them in 8-9 CPU seconds
     (`specgame bench --large`).
 
     ## Version history
