@@ -22,13 +22,13 @@ CORRELATE = "collects every key"
 
 @dataclass(frozen=True)
 class Config:
-    levels: int = 100
+    levels: int = 400
     """Rooms in the set (1 to 2000); each episode starts in one of them, uniformly."""
     level_seed: int = 0
     """Seed of the room set; the registered test variant uses another."""
-    keys: int = 1
+    keys: int = 2
     """Keys on the floor of every room (1 to 5)."""
-    chests: int = 2
+    chests: int = 3
     """Chests in every room (1 to 5)."""
     horizon: int = 10
     """Step limit of an episode."""
