@@ -27,7 +27,7 @@
 # |---|---|---|---|
 # | `CoinAtTheEnd-v0` | the coin lies at the end | the coin lies anywhere | reaches the end |
 # | `MazeCheese-v0` | the cheese is in the top-right corner | the cheese is anywhere | reaches the corner |
-# | `KeysAndChests-v0` | 1 key, 2 chests | 4 keys, 1 chest | collects every key |
+# | `KeysAndChests-v0` | 2 keys, 3 chests | 2 keys, 1 chest, fewer steps | collects every key |
 #
 # A variant is a finite set of seeded levels, and the level is part of the state, so each
 # variant compiles into one exact table. You will
@@ -155,7 +155,7 @@ for family in ("CoinAtTheEnd", "MazeCheese", "KeysAndChests"):
 
 # %% [markdown]
 # The mouse that runs to the corner gets the cheese only when the cheese lies on its way;
-# the key hoarder picks up all four keys in most test rooms and has time left for the
+# the key hoarder picks up both keys in most test rooms and has time left for the
 # chest in about a third.
 #
 # ## 3. A Q-table does not transfer

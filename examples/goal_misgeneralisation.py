@@ -1,13 +1,13 @@
 """Goal misgeneralisation beside specification gaming: the coin, the cheese and the keys.
 
 The reward is right in all three games; what fails is what the agent learns.  For each
-family this trains seeded DQNs (onehot boards, a CNN, γ = 0.9) and Q-learning on the
-training levels and judges them, exactly, on the test levels beside the hand-built
+family this trains seeded DQNs (onehot boards, a CNN, γ = 0.9; the keys 0.95) and
+Q-learning on the training levels and judges them, exactly, on the test levels beside the hand-built
 correlate follower; then it draws the cure's curve: the DQN's test score against the
 share of training levels whose coin is not at the end (``coin_random_share``), with seed
 bands.  The numbers are in docs/misgeneralisation.md; the curve is docs/gallery/coin_random_share.png.
 
-    python examples/goal_misgeneralisation.py             # 24 DQN runs: about 8 CPU minutes
+    python examples/goal_misgeneralisation.py             # 24 DQN runs: about 9 CPU minutes
     python examples/goal_misgeneralisation.py --quick     # seconds: small budgets, one seed
 
 Writes ``misgeneralisation.json`` (every number), ``coin_random_share.png`` (the curve)
@@ -36,7 +36,7 @@ FAMILIES = ("CoinAtTheEnd", "MazeCheese", "KeysAndChests")
 
 
 def budget(quick: bool) -> dict:
-    """DQN steps per family (seeded, γ = 0.9: ``generalisation.train_dqn``), seeds, and the curve's shares."""
+    """DQN steps per family (seeded, the family's γ: ``generalisation.train_dqn``), seeds, and the curve's shares."""
     if quick:
         return {"families": FAMILIES[:1], "dqn_steps": {"CoinAtTheEnd": 2_000}, "tabular_steps": 5_000,
                 "seeds": (0,), "curve_steps": 2_000, "curve_seeds": (0,), "shares": (0.0, 1.0)}

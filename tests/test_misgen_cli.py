@@ -12,7 +12,7 @@ def test_compare_with_a_test_variant_prints_both_columns_and_saves_them(tmp_path
                  "--seeds", "1", "--steps", "3000", "-q", "--json", str(tmp_path / "c.json")]) == 0
     out = capsys.readouterr().out
     assert "train intended" in out and "test intended" in out and "collects every key" in out
-    assert "keys=4, chests=1" in out  # what the test variant changes
+    assert "level_seed=1, chests=1, horizon=7" in out  # what the test variant changes
     saved = json.loads((tmp_path / "c.json").read_text())["q-learning"]["test"]["reports"][0]
     assert saved["policy"] == "q-learning seed 0" and saved["verdict"] in ("incompetent", "misgeneralised")
     assert saved["test_correlate"]["name"] == "collects every key"

@@ -68,7 +68,7 @@ ENVIRONMENTS = {
     "MazeCheese-Test-v0": ("specgame.envs.maze_cheese:MazeCheeseEnv", {"level_seed": 1, "cheese_region": 5}),
     "KeysAndChests-v0": ("specgame.envs.keys_and_chests:KeysAndChestsEnv", {}),
     "KeysAndChests-Test-v0": ("specgame.envs.keys_and_chests:KeysAndChestsEnv",
-                              {"level_seed": 1, "keys": 4, "chests": 1}),
+                              {"level_seed": 1, "keys": 2, "chests": 1, "horizon": 7}),
 }
 
 # Environments that are not table games (a language model's decoding, in specgame.lm):
