@@ -3,15 +3,18 @@
 The reward is right in all three games; what fails is what the agent learns.  For each
 family this trains seeded DQNs (onehot boards, a CNN, γ = 0.9; the keys 0.95) and
 Q-learning on the training levels and judges them, exactly, on the test levels beside the hand-built
-correlate follower; then it draws the cure's curve: the DQN's test score against the
-share of training levels whose coin is not at the end (``coin_random_share``), with seed
-bands.  The numbers are in docs/misgeneralisation.md; the curve is docs/gallery/coin_random_share.png.
+correlate follower; then it draws the cure's two curves, with seed bands: the DQN's test
+score against the share of training levels whose coin is not at the end
+(``coin_random_share``), and against the size of the top-right region the training cheese
+lies in (``cheese_region``).  The numbers are in docs/misgeneralisation.md; the curves are
+docs/gallery/coin_random_share.png and docs/gallery/cheese_region.png.
 
-    python examples/goal_misgeneralisation.py             # 24 DQN runs: about 9 CPU minutes
+    python examples/goal_misgeneralisation.py             # 39 DQN runs: about 11 CPU minutes
     python examples/goal_misgeneralisation.py --quick     # seconds: small budgets, one seed
 
-Writes ``misgeneralisation.json`` (every number), ``coin_random_share.png`` (the curve)
-and ``train_and_test.png`` (a training level beside a test level of each family).
+Writes ``misgeneralisation.json`` (every number), ``coin_random_share.png`` and
+``cheese_region.png`` (the curves) and ``train_and_test.png`` (a training level beside a
+test level of each family).
 """
 
 import json
@@ -35,14 +38,28 @@ from specgame.analysis.generalisation import (
 FAMILIES = ("CoinAtTheEnd", "MazeCheese", "KeysAndChests")
 
 
+# The cure's curves: a training setting that moves the goal, the values it takes, and how to label them.
+CURVES = {
+    "coin_random_share": {"family": "CoinAtTheEnd", "correlate": "reaches the end",
+                          "axis": "coin_random_share (training levels whose coin is not at the end)"},
+    "cheese_region": {"family": "MazeCheese", "correlate": "reaches the top-right corner",
+                      "axis": "cheese_region (side of the top-right square the training cheese lies in)"},
+}
+
+
 def budget(quick: bool) -> dict:
-    """DQN steps per family (seeded, the family's γ: ``generalisation.train_dqn``), seeds, and the curve's shares."""
+    """DQN steps per family (seeded, the family's γ: ``generalisation.train_dqn``), seeds, and each
+    curve's steps, seeds and setting values (the maze's region sides: 1 = the corner to 5 =
+    anywhere, ``maze_cheese.Config``)."""
     if quick:
         return {"families": FAMILIES[:1], "dqn_steps": {"CoinAtTheEnd": 2_000}, "tabular_steps": 5_000,
-                "seeds": (0,), "curve_steps": 2_000, "curve_seeds": (0,), "shares": (0.0, 1.0)}
+                "seeds": (0,),
+                "curves": {"coin_random_share": {"steps": 2_000, "seeds": (0,), "values": (0.0, 1.0)},
+                           "cheese_region": {"steps": 2_000, "seeds": (0,), "values": (1, 3)}}}
     return {"families": FAMILIES, "dqn_steps": MISGEN_DQN_STEPS, "tabular_steps": 200_000, "seeds": (0, 1, 2, 3),
-            "curve_steps": 25_000, "curve_seeds": (0, 1, 2),
-            "shares": (0.0, 0.25, 0.5, 1.0)}
+            "curves": {"coin_random_share": {"steps": 25_000, "seeds": (0, 1, 2), "values": (0.0, 0.25, 0.5, 1.0)},
+                       "cheese_region": {"steps": MISGEN_DQN_STEPS["MazeCheese"], "seeds": (0, 1, 2),
+                                         "values": (1, 2, 3, 4, 5)}}}
 
 
 def families(plan: dict, results: dict) -> None:
@@ -58,39 +75,42 @@ def families(plan: dict, results: dict) -> None:
         results[family] = {r.policy: r.to_dict() for r in table}
 
 
-def curve(plan: dict, results: dict) -> dict:
-    """The DQN's exact test score on CoinAtTheEnd-Test against the training share of moved coins."""
+def curve(setting: str, run: dict, results: dict) -> dict:
+    """The DQN's exact test score on the family's test levels against one training ``setting``
+    (``CURVES``) over ``run["values"]``, each value for every seed in ``run["seeds"]``."""
+    family, correlate = CURVES[setting]["family"], CURVES[setting]["correlate"]
     scores = {}
-    for share in plan["shares"]:
-        for seed in plan["curve_seeds"]:
-            agent = train_dqn("CoinAtTheEnd-v0", plan["curve_steps"], seed, coin_random_share=share)
-            report = generalisation_report(agent.env.unwrapped.mdp, "CoinAtTheEnd-Test-v0", agent, name="dqn")
-            scores[(share, seed)] = report
-            print(f"coin_random_share {share:.2f}  seed {seed}:  train {report.train.intended_score:.2f}  "
+    for value in run["values"]:
+        for seed in run["seeds"]:
+            agent = train_dqn(f"{family}-v0", run["steps"], seed, **{setting: value})
+            report = generalisation_report(agent.env.unwrapped.mdp, f"{family}-Test-v0", agent, name="dqn")
+            scores[(value, seed)] = report
+            print(f"{setting} {value:g}  seed {seed}:  train {report.train.intended_score:.2f}  "
                   f"test {report.test.intended_score:.2f} (return {report.test.returns.intended_return:.3f})  "
-                  f"reaches the end {report.test_correlate.rate:.3f}  {report.verdict}", flush=True)
-    results["coin_random_share"] = [{"share": share, "seed": seed, **report.to_dict()}
-                                    for (share, seed), report in scores.items()]
+                  f"{correlate} {report.test_correlate.rate:.3f}  {report.verdict}", flush=True)
+    results[setting] = [{setting: value, "seed": seed, **report.to_dict()} for (value, seed), report in scores.items()]
     return scores
 
 
-def draw_curve(plan: dict, scores: dict, path) -> None:
+def draw_curve(setting: str, run: dict, scores: dict, path) -> None:
+    """Test and training intended scores and the test correlate rate against the setting, seed bands (min to max)."""
     import matplotlib.pyplot as plt
 
-    shares, seeds = np.array(plan["shares"]), plan["curve_seeds"]
-    test = np.array([[scores[(s, seed)].test.intended_score for seed in seeds] for s in shares])
-    train = np.array([[scores[(s, seed)].train.intended_score for seed in seeds] for s in shares])
-    reach = np.array([[scores[(s, seed)].test_correlate.rate for seed in seeds] for s in shares])
+    values, seeds, family = np.array(run["values"]), run["seeds"], CURVES[setting]["family"]
+    test = np.array([[scores[(v, seed)].test.intended_score for seed in seeds] for v in run["values"]])
+    train = np.array([[scores[(v, seed)].train.intended_score for seed in seeds] for v in run["values"]])
+    reach = np.array([[scores[(v, seed)].test_correlate.rate for seed in seeds] for v in run["values"]])
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for values, label, colour in ((test, "test intended score", "tab:green"),
+    for series, label, colour in ((test, "test intended score", "tab:green"),
                                   (train, "training intended score", "tab:blue"),
-                                  (reach, "test: reaches the end (rate)", "tab:red")):
-        ax.plot(shares, values.mean(axis=1), marker="o", color=colour, label=label)
-        ax.fill_between(shares, values.min(axis=1), values.max(axis=1), color=colour, alpha=0.2)
+                                  (reach, f"test: {CURVES[setting]['correlate']} (rate)", "tab:red")):
+        ax.plot(values, series.mean(axis=1), marker="o", color=colour, label=label)
+        ax.fill_between(values, series.min(axis=1), series.max(axis=1), color=colour, alpha=0.2)
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="aligned threshold")
-    ax.set_xlabel("coin_random_share (training levels whose coin is not at the end)")
+    ax.set_xticks(values)
+    ax.set_xlabel(CURVES[setting]["axis"])
     ax.set_ylabel("score (0 = random, 1 = optimal) / rate")
-    ax.set_title(f"CoinAtTheEnd-Test: DQN (γ 0.9), {plan['curve_steps']:,} steps, seeds "
+    ax.set_title(f"{family}-Test: DQN (γ 0.9), {run['steps']:,} steps, seeds "
                  f"{', '.join(map(str, seeds))} (band: min to max)", fontsize=9)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
@@ -112,14 +132,14 @@ def pictures(path) -> None:
 def main(argv=None) -> int:
     args = arguments(__doc__, "goal_misgeneralisation", argv)
     plan = budget(args.quick)
-    results = {"budget": {key: list(value) if isinstance(value, tuple) else value for key, value in plan.items()}}
+    results = {"budget": plan}  # json writes its tuples as lists
     families(plan, results)
-    scores = curve(plan, results)
-    draw_curve(plan, scores, args.out / "coin_random_share.png")
+    for setting, run in plan["curves"].items():
+        draw_curve(setting, run, curve(setting, run, results), args.out / f"{setting}.png")
     pictures(args.out / "train_and_test.png")
     (args.out / "misgeneralisation.json").write_text(json.dumps(results, indent=1))
-    print(f"wrote {args.out / 'coin_random_share.png'}, {args.out / 'train_and_test.png'} and "
-          f"{args.out / 'misgeneralisation.json'}")
+    print(f"wrote {', '.join(str(args.out / f'{setting}.png') for setting in plan['curves'])}, "
+          f"{args.out / 'train_and_test.png'} and {args.out / 'misgeneralisation.json'}")
     return 0
 
 
