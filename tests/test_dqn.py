@@ -11,6 +11,7 @@ import specgame  # noqa: F401
 
 torch = pytest.importorskip("torch")
 
+from specgame.agents import BOARD_DQN_SETTINGS  # noqa: E402
 from specgame.agents import dqn as dqn_module  # noqa: E402
 from specgame.agents.dqn import DQN, DQNConfig  # noqa: E402
 from specgame.analysis.rollout import rollout  # noqa: E402
@@ -353,12 +354,8 @@ def test_loops_in_the_lagoon_on_boat_race():
     from specgame.analysis.compare import gap_report
 
     env = boat()
-    agent = DQN(env, seed=0, learning_rate=5e-4, batch_size=32, buffer_size=50_000, learning_starts=1000,
-                target_update_interval=500, exploration_fraction=0.4, net_arch=(64,), n_step=3,
-                double_dqn=True, schedule_steps=40_000)
-    # ε falls over the first 16k steps; from 24k steps on (checked every 2k up to 40k) the greedy
-    # policy farms the lagoon.
-    agent.learn(24_000)
+    # The settings and the quick budget of examples/dqn_boat_loop.py (ε falls over the first 6k steps).
+    agent = DQN(env, seed=0, **BOARD_DQN_SETTINGS).learn(15_000)
     # Exact: the greedy action of every observation, evaluated by the solver (gap_report
     # tabulates the agent itself).
     report = gap_report(env, agent, name="DQN")
