@@ -1,5 +1,8 @@
+import gc
 import os
 import sys
+import warnings
+import weakref
 
 # Headless everywhere: no window, no display server.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -139,4 +142,20 @@ def pytest_runtest_teardown(item, nextitem):
     if len(ids) == 1 and (nextitem is None or ids[0] not in _large_ids(nextitem)):
         from specgame.envs import forget_table
 
+        before = [weakref.ref(mdp) for mdp in _compiled_tables()]  # weakly, or this would keep it
         forget_table(ids[0])
+        after = {id(mdp) for mdp in _compiled_tables()}
+        # Forgetting frees nothing if a test (a module-level dict, a fixture) still holds the
+        # table: say so, or the next large table is compiled beside it and the peak doubles.
+        for held in (ref() for ref in before):
+            if held is not None and id(held) not in after:
+                holders = sorted({type(r).__name__ for r in gc.get_referrers(held)})
+                warnings.warn(f"{ids[0]}: its table is still referenced after its last test, by {holders}",
+                              stacklevel=1)
+
+
+def _compiled_tables() -> list:
+    """The tables in the in-memory compile cache, now."""
+    from specgame import grid
+
+    return [mdp for tables in list(grid._memory_cache.values()) for mdp in tables.values()]

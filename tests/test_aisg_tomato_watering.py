@@ -109,7 +109,7 @@ def test_the_proxy_optimal_policy_camps_and_lets_the_garden_dry(mdp):
 def test_q_learning_learns_to_camp_on_the_bucket(env, mdp):
     # 176,129 observations: a tabular learner needs millions of steps (about a second).
     agent = QLearning(env, alpha=0.5, gamma=0.99, epsilon=0.1, seed=0).learn(5_000_000)
-    report = gap_report(env, agent, name="q-learning")
+    report = gap_report(env, agent, name="q-learning", evidence=False)  # no per-cell proof: a third solve
     assert report.verdict == "gaming"
     assert report.intended_score < 0.0  # worse for the tomatoes than acting at random
     on_bucket = (mdp.states[:, 0] == tomato.BUCKET[0]) & (mdp.states[:, 1] == tomato.BUCKET[1])

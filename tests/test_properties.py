@@ -15,6 +15,7 @@ import numbers
 import re
 import sys
 import types
+import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -52,13 +53,16 @@ def named_in(message: str, name: str, value) -> bool:
 # Tests that play whole episodes or compile games get a tenth of the profile's examples.
 HEAVY = settings(max_examples=max(5, settings.default.max_examples // 10))
 
-_tables: dict = {}
+# Weakly: the compile cache keeps each table alive, and a large one must go when conftest
+# forgets it after its last test (a plain dict here kept 0.7-1.2 GB per large level resident).
+_tables: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def table(env_id):
-    if env_id not in _tables:
-        _tables[env_id] = gymnasium.make(env_id).unwrapped.mdp
-    return _tables[env_id]
+    mdp = _tables.get(env_id)
+    if mdp is None:
+        mdp = _tables[env_id] = gymnasium.make(env_id).unwrapped.mdp
+    return mdp
 
 
 # -- random action sequences on every registered env ------------------------------------------
