@@ -412,7 +412,9 @@ def _train(agents: list[TabularAgent], total_steps, episodes, parallel: bool) ->
         if (recorded < capacity).all():  # every run stopped at a limit, not at a full buffer
             break
     for i, agent in enumerate(agents):
-        agent.q, agent._rng = q[i].copy(), state[i].copy()
+        # One agent takes its row of the stack as it is: a copy would hold a third Q-table at
+        # once (0.35 GB on the largest table); several copy theirs, or each would keep the stack.
+        agent.q, agent._rng = (q[0] if n == 1 else q[i].copy()), state[i].copy()
         agent._carry_i, agent._carry_f = carry_i[i].copy(), carry_f[i].copy()
         agent.history = History(*(np.concatenate(parts) for parts in zip(*chunks[i], strict=True)))
 
