@@ -40,7 +40,7 @@ from specgame._checks import check_choice, check_gamma, check_probability, fail
 from specgame.analysis.compare import references
 from specgame.mdp import TabularMDP
 from specgame.policy import Returns, state_action_occupancy
-from specgame.solve import OBJECTIVES, evaluate, optimal_plan, optimal_returns, solve
+from specgame.solve import OBJECTIVES, evaluate, optimal_plan, solve, solve_blends
 
 SPEED_BONUS = ("first-step", "ignore")
 
@@ -259,36 +259,58 @@ def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress
     A plan's ``intended_return`` is its return on the blend; :func:`blended_returns` gives
     its returns on the two rewards (and keeps one plan at a time, for the largest tables).
     """
-    return [solve(blend, "intended") for _, _, _, blend in _blends(mdp, weights, progress)]
+    return [solve(blend, "intended") for _, blend in _blends(mdp, weights, progress)]
 
 
 def blended_returns(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress=None) -> list[Returns]:
-    """The proxy and intended returns of each blend's optimal plan (see :func:`blended_plans`)."""
+    """The proxy and intended returns of each blend's optimal plan (see :func:`blended_plans`).
+
+    All the blends are solved in one backward pass (:func:`specgame.solve.solve_blends`), with the
+    same numbers as solving each blend's table alone; only a blend of λ = 1 keeps its plan.
+    """
+    weights, scale_p, scale_i = _scales(mdp, weights, progress)
+    if progress:
+        listed = ", ".join(f"{lam:g}" for lam in weights)
+        progress(f"hack rate: solving the {len(weights)} blends in one pass (λ = {listed})")
+    values = mdp.reward_values
+    # The blend of each value pair as _blend writes it, split into its proxy and intended terms.
+    proxy_terms = np.array([lam * values / scale_p for lam in weights]).reshape(len(weights), len(values))
+    intended_terms = np.array([(1 - lam) * values / scale_i for lam in weights]).reshape(len(weights), len(values))
+    speed_terms = np.array([values * (1 - lam) / scale_i for lam in weights]).reshape(len(weights), len(values))
+    # A blend of λ = 1 is the proxy alone: its intended return needs its plan and a pass of its own.
+    plan_of = weights.index(1.0) if 1.0 in weights else -1
+    blended, plan = solve_blends(mdp, proxy_terms, intended_terms, speed_terms, plan_of=plan_of)
+    if plan is not None:
+        if progress:
+            progress("hack rate: the intended return of the λ = 1 blend's plan")
+        proxy_alone = evaluate(mdp, plan)
+        del plan
     returns = []
-    for lam, scale_p, scale_i, blend in _blends(mdp, weights, progress):
+    for lam, one in zip(weights, blended):
         if lam < 1:  # the blend's return is (1 − λ) J_t / scale_i + λ J_p / scale_p, exactly
-            # so the plan's values suffice, and its actions (1.3 GB on the largest table) are not kept
-            blended = optimal_returns(blend, "intended")
-            intended = (blended.intended_return - lam * blended.proxy_return / scale_p) * scale_i / (1 - lam)
-            returns.append(Returns(blended.proxy_return, intended))
-        else:  # the blend is the proxy alone: the intended return needs its own pass
-            returns.append(evaluate(mdp, solve(blend, "intended")))
-        del blend
+            intended = (one.intended_return - lam * one.proxy_return / scale_p) * scale_i / (1 - lam)
+            returns.append(Returns(one.proxy_return, intended))
+        else:
+            returns.append(proxy_alone)
     return returns
 
 
-def _blends(mdp, weights, progress):
-    """(λ, scale_p, scale_i, the blended table) for each λ in ``weights``, one at a time."""
-    weights = tuple(weights)
-    for lam in weights:
-        check_probability("a blend weight", lam)
+def _scales(mdp, weights, progress):
+    """The weights, checked, and the proxy's and the intent's optimal-over-random spans."""
+    weights = tuple(check_probability("a blend weight", lam) for lam in weights)
     refs = references(mdp, progress=progress)
     scale_p = abs(refs.proxy_optimal.proxy_return - refs.random.proxy_return) or 1.0
     scale_i = abs(refs.intended_optimal.intended_return - refs.random.intended_return) or 1.0
+    return weights, scale_p, scale_i
+
+
+def _blends(mdp, weights, progress):
+    """(λ, the blended table) for each λ in ``weights``, one at a time."""
+    weights, scale_p, scale_i = _scales(mdp, weights, progress)
     for number, lam in enumerate(weights, 1):
         if progress:
             progress(f"hack rate: solving blend {number} of {len(weights)} (λ = {lam:g})")
-        yield lam, scale_p, scale_i, _blend(mdp, lam, scale_p, scale_i)
+        yield lam, _blend(mdp, lam, scale_p, scale_i)
 
 
 def _blend(mdp: TabularMDP, lam: float, scale_p: float, scale_i: float) -> TabularMDP:
