@@ -5,9 +5,11 @@ return is the (optionally discounted) sum of rewards over the episode; the inten
 of step ``t`` (from 1) carries ``speed_bonus * (horizon - t) / horizon``, so values depend
 on the time step and both the planner and the evaluator index by it.
 
-Three numba kernels do the work: ``_backward`` (backward induction, for :func:`solve`), its
+The numba kernels doing the work: ``_backward`` (backward induction, for :func:`solve`), its
 twin ``_backward_integers`` for deterministic tables whose returns are all small integers
-(the large games: the same numbers from a quarter of the memory traffic), and ``_forward``
+(the large games: the same numbers from a quarter of the memory traffic), ``_backward_blends``
+(many blended objectives in one pass, for :func:`solve_blends`), ``_backward_uniform``
+(uniform random, backwards, for :func:`random_returns` on large tables) and ``_forward``
 (pushes the state distribution through the episode, for :func:`evaluate` and
 :func:`expected_total`).  Everything a user passes in is checked here, in Python, before
 it reaches a kernel.  What a policy is, and where it goes (occupancies), is
@@ -23,7 +25,7 @@ from numba import njit, prange
 
 from specgame._checks import check_choice, check_gamma, fail
 from specgame.mdp import TabularMDP
-from specgame.policy import Plan, Returns, state_policy
+from specgame.policy import Plan, Returns, state_policy, uniform_policy
 
 OBJECTIVES = ("proxy", "intended")
 
@@ -235,6 +237,37 @@ def _backward_integers(next_state, values, proxy_code, intended_code, terminal, 
     return values_next[:, 0].astype(np.float64), values_next[:, 1].astype(np.float64)
 
 
+@njit(cache=True, parallel=True)
+def _backward_uniform(table, horizon, gamma):
+    """Proxy and intended values of each state at step 1 under uniform random: :func:`_backward`
+    with the mean over actions where the planner takes the best (for :func:`random_returns`)."""
+    next_state, prob, deterministic, values, proxy_code, intended_code, speed_code, has_speed, terminal = table[:9]
+    S, A, K = next_state.shape
+    values_next = np.zeros((S, 2))
+    values_now = np.zeros((S, 2))
+    n_chunks = min(S, 256)
+    for t in range(horizon, 0, -1):
+        time_left = (horizon - t) / horizon
+        for chunk in prange(n_chunks):
+            for s in range(chunk * S // n_chunks, (chunk + 1) * S // n_chunks):
+                proxy_total = intended_total = 0.0
+                if not terminal[s]:
+                    for a in range(A):
+                        for k in range(K):
+                            p = 1.0 if deterministic else prob[s, a, k]
+                            if p == 0.0:
+                                continue
+                            proxy, intended = values[proxy_code[s, a, k]], values[intended_code[s, a, k]]
+                            speed = values[speed_code[s, a, k]] if has_speed else 0.0
+                            n = next_state[s, a, k]
+                            proxy_total += p * (proxy + gamma * values_next[n, 0])
+                            intended_total += p * (intended + speed * time_left + gamma * values_next[n, 1])
+                values_now[s, 0] = proxy_total / A
+                values_now[s, 1] = intended_total / A
+        values_next, values_now = values_now, values_next
+    return values_next[:, 0].copy(), values_next[:, 1].copy()
+
+
 @njit(cache=True)
 def _forward(table, horizon, gamma, actions, probs, deterministic, honour_forced_epsilon, reward, own_reward):
     """Push the state distribution through one episode under a policy.
@@ -428,6 +461,22 @@ def _run(mdp, policy, reward, gamma, honour_forced_epsilon):
         _NO_ACTIONS if actions is None else actions, _NO_PROBS if probs is None else probs, deterministic,
         bool(honour_forced_epsilon), _NO_REWARD if reward is None else reward, reward is not None)
     return float(reward_total), float(intended_total)
+
+
+# Tables with more outcomes than this evaluate uniform random backwards, in parallel
+# (:func:`_backward_uniform`): pushing the state distribution forwards runs on one core and
+# needs the policy as a float array [S, A] (400 MB on RocksDiamonds' 13 million states).
+BACKWARD_FROM = 1_000_000
+
+
+def random_returns(mdp: TabularMDP, gamma: float = 1.0, honour_forced_epsilon: bool = False) -> Returns:
+    """The exact returns of the uniformly random policy (:func:`evaluate` of
+    :func:`specgame.policy.uniform_policy`, to the last bits).  (Forced exploration changes nothing but
+    the rounding: a uniform choice mixed with a uniform choice is uniform.)"""
+    if mdp.next_state.size < BACKWARD_FROM:
+        return evaluate(mdp, uniform_policy(mdp), gamma=gamma, honour_forced_epsilon=honour_forced_epsilon)
+    proxy_values, intended_values = _backward_uniform(tuple(mdp.kernel_arrays()), mdp.horizon, float(gamma))
+    return Returns(float(mdp.initial @ proxy_values), float(mdp.initial @ intended_values))
 
 
 # Placeholders for the unused arguments of the kernel (the other half of the policy, the
