@@ -297,7 +297,7 @@ def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress
     trades comparable amounts.  These are the policies an optimiser finds as the reward
     it is given slides from the intent to the proxy: a natural set to measure hackability on.
     A plan's ``intended_return`` is its return on the blend; :func:`blended_returns` gives
-    its returns on the two rewards (and keeps one plan at a time, for the largest tables).
+    its returns on the two rewards (all blends in one pass, keeping no plan but the λ = 1 blend's).
     """
     return [solve(blend, "intended") for _, blend in _blends(mdp, weights, progress)]
 
