@@ -5,9 +5,11 @@ return is the (optionally discounted) sum of rewards over the episode; the inten
 of step ``t`` (from 1) carries ``speed_bonus * (horizon - t) / horizon``, so values depend
 on the time step and both the planner and the evaluator index by it.
 
-Three numba kernels do the work: ``_backward`` (backward induction, for :func:`solve`), its
+The numba kernels doing the work: ``_backward`` (backward induction, for :func:`solve`), its
 twin ``_backward_integers`` for deterministic tables whose returns are all small integers
-(the large games: the same numbers from a quarter of the memory traffic), and ``_forward``
+(the large games: the same numbers from a quarter of the memory traffic), ``_backward_blends``
+(many blended objectives in one pass, for :func:`solve_blends`), ``_backward_uniform``
+(uniform random, backwards, for :func:`random_returns` on large tables) and ``_forward``
 (pushes the state distribution through the episode, for :func:`evaluate` and
 :func:`expected_total`).  Everything a user passes in is checked here, in Python, before
 it reaches a kernel.  What a policy is, and where it goes (occupancies), is
@@ -23,7 +25,7 @@ from numba import njit, prange
 
 from specgame._checks import check_choice, check_gamma, fail
 from specgame.mdp import TabularMDP
-from specgame.policy import Plan, Returns, state_policy
+from specgame.policy import Plan, Returns, state_policy, uniform_policy
 
 OBJECTIVES = ("proxy", "intended")
 
@@ -121,6 +123,81 @@ def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions
 
 
 @njit(cache=True, parallel=True)
+def _backward_blends(table, horizon, gamma, proxy_terms, intended_terms, speed_terms, actions, planned):
+    """:func:`_backward` for B blended objectives in one pass: values [S, B, 2] at step 1.
+
+    Blend ``b`` pays ``intended_terms[b, intended code] + proxy_terms[b, proxy code]`` on an
+    outcome, plus ``speed_terms[b, speed code]`` times the time left, and is solved as
+    :func:`_backward` solves the intended objective (best on the blend, then on the proxy, then
+    the lowest index): ``values[:, b]`` holds the proxy and blend values of its plan, bit for
+    bit those of :func:`_backward` on a table whose intended reward is the blend.  Only blend
+    ``planned`` (-1: none) writes its actions into ``actions`` [H or 1, S].  The table and the
+    proxy's expectations are read once per step for all blends: the memory traffic of one solve.
+    """
+    (next_state, prob, deterministic, values, proxy_code, intended_code, speed_code, has_speed,
+     terminal) = table[:9]
+    S, A, K = next_state.shape
+    B = proxy_terms.shape[0]
+    # [S, B, 2] (proxy, blend): one or two cache lines bring every blend's values of a next state.
+    values_next = np.zeros((S, B, 2))
+    values_now = np.zeros((S, B, 2))
+    n_chunks = min(S, 256)
+    for t in range(horizon, 0, -1):
+        time_left = (horizon - t) / horizon
+        row_t = (t - 1) % actions.shape[0]
+        for chunk in prange(n_chunks):
+            q = np.empty((B, 2, A))  # per blend, row 0: proxy, row 1: blend action values
+            mean_blend, mean_speed = np.empty(B), np.empty(B)
+            future_proxy, future_blend = np.empty(B), np.empty(B)
+            for s in range(chunk * S // n_chunks, (chunk + 1) * S // n_chunks):
+                if terminal[s]:  # the episode is over: nothing more to earn
+                    values_now[s] = 0.0
+                    if planned >= 0:
+                        actions[row_t, s] = 0
+                    continue
+                for a in range(A):
+                    # The same sums in the same order as _backward's, one set per blend.
+                    mean_proxy = 0.0
+                    mean_blend[:] = 0.0
+                    mean_speed[:] = 0.0
+                    future_proxy[:] = 0.0
+                    future_blend[:] = 0.0
+                    for k in range(K):
+                        p = 1.0 if deterministic else prob[s, a, k]
+                        if p == 0.0:
+                            continue
+                        code_p, code_i = proxy_code[s, a, k], intended_code[s, a, k]
+                        mean_proxy += p * values[code_p]
+                        n = next_state[s, a, k]
+                        for b in range(B):
+                            speed = speed_terms[b, speed_code[s, a, k]] if has_speed else 0.0
+                            mean_blend[b] += p * (intended_terms[b, code_i] + proxy_terms[b, code_p])
+                            mean_speed[b] += p * speed
+                            future_proxy[b] += p * values_next[n, b, 0]
+                            future_blend[b] += p * values_next[n, b, 1]
+                    for b in range(B):
+                        q[b, 0, a] = mean_proxy + gamma * future_proxy[b]
+                        q[b, 1, a] = mean_blend[b] + mean_speed[b] * time_left + gamma * future_blend[b]
+                for b in range(B):
+                    best = q[b, 1, 0]
+                    for a in range(1, A):
+                        best = max(best, q[b, 1, a])
+                    tolerance = TIE_TOLERANCE * max(1.0, abs(best))
+                    chosen = -1  # _backward's tie-break, with the blend as the objective
+                    for a in range(A):
+                        if q[b, 1, a] < best - tolerance:
+                            continue
+                        if chosen < 0 or q[b, 0, a] > q[b, 0, chosen] + TIE_TOLERANCE * max(1.0, abs(q[b, 0, chosen])):
+                            chosen = a
+                    if b == planned:
+                        actions[row_t, s] = chosen
+                    values_now[s, b, 0] = q[b, 0, chosen]
+                    values_now[s, b, 1] = q[b, 1, chosen]
+        values_next, values_now = values_now, values_next
+    return values_next
+
+
+@njit(cache=True, parallel=True)
 def _backward_integers(next_state, values, proxy_code, intended_code, terminal, horizon, by_intended, actions,
                        values_next, values_now):
     """:func:`_backward` for a deterministic table whose values-to-go are integers that
@@ -158,6 +235,37 @@ def _backward_integers(next_state, values, proxy_code, intended_code, terminal, 
                 values_now[s, other] = best_other
         values_next, values_now = values_now, values_next
     return values_next[:, 0].astype(np.float64), values_next[:, 1].astype(np.float64)
+
+
+@njit(cache=True, parallel=True)
+def _backward_uniform(table, horizon, gamma):
+    """Proxy and intended values of each state at step 1 under uniform random: :func:`_backward`
+    with the mean over actions where the planner takes the best (for :func:`random_returns`)."""
+    next_state, prob, deterministic, values, proxy_code, intended_code, speed_code, has_speed, terminal = table[:9]
+    S, A, K = next_state.shape
+    values_next = np.zeros((S, 2))
+    values_now = np.zeros((S, 2))
+    n_chunks = min(S, 256)
+    for t in range(horizon, 0, -1):
+        time_left = (horizon - t) / horizon
+        for chunk in prange(n_chunks):
+            for s in range(chunk * S // n_chunks, (chunk + 1) * S // n_chunks):
+                proxy_total = intended_total = 0.0
+                if not terminal[s]:
+                    for a in range(A):
+                        for k in range(K):
+                            p = 1.0 if deterministic else prob[s, a, k]
+                            if p == 0.0:
+                                continue
+                            proxy, intended = values[proxy_code[s, a, k]], values[intended_code[s, a, k]]
+                            speed = values[speed_code[s, a, k]] if has_speed else 0.0
+                            n = next_state[s, a, k]
+                            proxy_total += p * (proxy + gamma * values_next[n, 0])
+                            intended_total += p * (intended + speed * time_left + gamma * values_next[n, 1])
+                values_now[s, 0] = proxy_total / A
+                values_now[s, 1] = intended_total / A
+        values_next, values_now = values_now, values_next
+    return values_next[:, 0].copy(), values_next[:, 1].copy()
 
 
 @njit(cache=True)
@@ -261,6 +369,39 @@ def _solve(mdp: TabularMDP, objective: str, gamma: float, honour_forced_epsilon:
                 gamma=gamma, honour_forced_epsilon=honour_forced_epsilon)
 
 
+def solve_blends(mdp: TabularMDP, proxy_terms, intended_terms, speed_terms, *, plan_of: int = -1):
+    """The returns of the optimal plans of B blended rewards, in one backward pass over ``mdp``.
+
+    Blend ``b`` pays ``intended_terms[b, c_i] + proxy_terms[b, c_p]`` on an outcome whose reward
+    codes are ``c_i`` (intended) and ``c_p`` (proxy), plus ``speed_terms[b, c_s]`` times the
+    time left: each term array is [B, len(mdp.reward_values)].  Returns a list of B
+    :class:`Returns` (proxy return, blend return), bit for bit those of :func:`optimal_returns`
+    on a table with the blend as its intended reward, and the :class:`Plan` of blend ``plan_of``
+    (None when -1): the plan that solving that table for "intended" gives.  Undiscounted, no
+    forced exploration honoured (as the hack rate's blends are solved).
+    """
+    terms = [np.ascontiguousarray(x, dtype=np.float64) for x in (proxy_terms, intended_terms, speed_terms)]
+    shape = terms[0].shape
+    if len(shape) != 2 or any(x.shape != shape for x in terms) or shape[1] != len(mdp.reward_values):
+        fail("the blend terms' shapes", f"all (B, {len(mdp.reward_values)}): one row per blend, one column per "
+             "reward value", tuple(x.shape for x in terms))
+    if not -1 <= plan_of < shape[0]:
+        fail("plan_of", f"-1 or a blend's index below {shape[0]}", plan_of)
+    rows = mdp.horizon if plan_of >= 0 else 1
+    actions = np.zeros((rows, mdp.n_states if plan_of >= 0 else 1), dtype=np.int8 if mdp.n_actions <= 127 else np.int32)
+    values = _backward_blends(tuple(mdp.kernel_arrays()), mdp.horizon, 1.0, *terms, actions, plan_of)
+    returns, plan = [], None
+    for b in range(shape[0]):
+        # contiguous copies, so the dot product adds in the same order as on a single solve's values
+        proxy_values, blend_values = np.ascontiguousarray(values[:, b, 0]), np.ascontiguousarray(values[:, b, 1])
+        returns.append(Returns(float(mdp.initial @ proxy_values), float(mdp.initial @ blend_values)))
+        if b == plan_of:
+            plan = Plan(objective="intended", actions=actions, proxy_return=returns[-1].proxy_return,
+                        intended_return=returns[-1].intended_return, proxy_values=proxy_values,
+                        intended_values=blend_values)
+    return returns, plan
+
+
 def _integer_type(mdp: TabularMDP, gamma: float, honour_forced_epsilon: bool):
     """int16 or int32 when :func:`_backward_integers` gives :func:`_backward`'s plan and values
     bit for bit on ``mdp``, else None.
@@ -320,6 +461,22 @@ def _run(mdp, policy, reward, gamma, honour_forced_epsilon):
         _NO_ACTIONS if actions is None else actions, _NO_PROBS if probs is None else probs, deterministic,
         bool(honour_forced_epsilon), _NO_REWARD if reward is None else reward, reward is not None)
     return float(reward_total), float(intended_total)
+
+
+# Tables with more outcomes than this evaluate uniform random backwards, in parallel
+# (:func:`_backward_uniform`): pushing the state distribution forwards runs on one core and
+# needs the policy as a float array [S, A] (400 MB on RocksDiamonds' 13 million states).
+BACKWARD_FROM = 1_000_000
+
+
+def random_returns(mdp: TabularMDP, gamma: float = 1.0, honour_forced_epsilon: bool = False) -> Returns:
+    """The exact returns of the uniformly random policy (:func:`evaluate` of
+    :func:`specgame.policy.uniform_policy`, to the last bits).  (Forced exploration changes nothing but
+    the rounding: a uniform choice mixed with a uniform choice is uniform.)"""
+    if mdp.next_state.size < BACKWARD_FROM:
+        return evaluate(mdp, uniform_policy(mdp), gamma=gamma, honour_forced_epsilon=honour_forced_epsilon)
+    proxy_values, intended_values = _backward_uniform(tuple(mdp.kernel_arrays()), mdp.horizon, float(gamma))
+    return Returns(float(mdp.initial @ proxy_values), float(mdp.initial @ intended_values))
 
 
 # Placeholders for the unused arguments of the kernel (the other half of the policy, the

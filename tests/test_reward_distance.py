@@ -173,8 +173,52 @@ def test_the_reward_measures_say_each_stage_as_it_starts():
                      "EPIC on the optimal policies' transitions: the intended-optimal plan",
                      "EPIC on the optimal policies' transitions", "references: uniform random",
                      "references: the proxy-optimal plan", "references: the intended-optimal plan",
-                     "hack rate: solving blend 1 of 2 (λ = 0)", "hack rate: solving blend 2 of 2 (λ = 1)",
+                     "hack rate: solving the 2 blends in one pass (λ = 0, 1)",
+                     "hack rate: the intended return of the λ = 1 blend's plan",
                      "EPIC under uniform coverage"]
+
+
+@pytest.mark.parametrize("env_id", ["specgame/TetrisPause-v0", "specgame/ShapingLoop-v0"])
+def test_the_blends_solved_in_one_pass_have_the_returns_of_each_blend_solved_alone(env_id):
+    from specgame.analysis.reward_distance import _blends, _scales, blended_returns
+    from specgame.solve import evaluate, optimal_returns, solve
+
+    mdp = to_mdp(env_id)  # the tetris game is stochastic, the shaping loop deterministic with a speed bonus
+    weights = (0.0, 0.25, 0.5, 0.75, 1.0)
+    _, scale_p, scale_i = _scales(mdp, weights, None)
+    alone = []
+    for lam, blend in _blends(mdp, weights, None):  # each blend's table solved on its own
+        if lam < 1:
+            one = optimal_returns(blend, "intended")
+            intended = (one.intended_return - lam * one.proxy_return / scale_p) * scale_i / (1 - lam)
+            alone.append((one.proxy_return, intended))
+        else:
+            alone.append(tuple(evaluate(mdp, solve(blend, "intended"))))
+    assert [tuple(r) for r in blended_returns(mdp, weights)] == alone  # bit for bit
+    assert len(set(alone)) > 1  # the blends differ: a test that could fail
+
+
+@pytest.mark.parametrize("env_id", ["specgame/TetrisPause-v0", "specgame/FullStop-v0",
+                                    "specgame/BoatRaceLoop-Mixed-v0"])
+def test_epic_in_pieces_of_a_few_states_equals_epic_in_one_piece(monkeypatch, env_id):
+    import specgame.analysis.reward_distance as reward_distance
+    from specgame.solve import optimal_plan
+
+    mdp = to_mdp(env_id)  # stochastic, deterministic, stochastic with a speed bonus
+    policies = [optimal_plan(mdp, "proxy"), optimal_plan(mdp, "intended")]
+    assert mdp.n_states <= reward_distance.CHUNK_STATES  # one piece
+    whole = (epic_distance(mdp), epic_distance(mdp, policies), epic_distance(mdp, gamma=0.9, speed_bonus="ignore"))
+    one_piece = transitions(mdp)
+    chunk = max(7, mdp.n_states // 9)  # several pieces, the last one shorter
+    monkeypatch.setattr(reward_distance, "CHUNK_STATES", chunk)
+    pieces = list(reward_distance._pieces(mdp, "first-step"))
+    assert len(pieces) == -(-mdp.n_states // chunk) > 1
+    for field in ("state", "action", "next_state", "prob", "proxy", "intended"):
+        joined = np.concatenate([getattr(t, field) for _, _, t in pieces])
+        assert np.array_equal(joined, getattr(one_piece, field)), field
+    in_pieces = (epic_distance(mdp), epic_distance(mdp, policies), epic_distance(mdp, gamma=0.9, speed_bonus="ignore"))
+    assert not np.isnan(whole).any() and len(set(whole)) == 3
+    assert in_pieces == pytest.approx(whole, rel=1e-12, abs=1e-12)
 
 
 @pytest.mark.parametrize("call, message", [

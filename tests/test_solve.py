@@ -20,7 +20,16 @@ from specgame.policy import (
     termination_probability,
     uniform_policy,
 )
-from specgame.solve import _backward, _integer_type, evaluate, expected_total, optimal_plan, optimal_returns, solve
+from specgame.solve import (
+    _backward,
+    _integer_type,
+    evaluate,
+    expected_total,
+    optimal_plan,
+    optimal_returns,
+    solve,
+    solve_blends,
+)
 
 # -- tiny MDPs and independent reference implementations ----------------------------------------
 
@@ -374,7 +383,35 @@ def test_every_small_table_plans_the_same_on_either_kernel(env_id):
 # -- bad input -------------------------------------------------------------------------------------
 
 
+def blend_terms(mdp, weights, scale_p, scale_i):
+    """The proxy, intended and speed terms [B, values] of ``(1 − λ) R_intended / scale_i + λ R_proxy / scale_p``."""
+    values = mdp.reward_values
+    return (np.array([lam * values / scale_p for lam in weights]),
+            np.array([(1 - lam) * values / scale_i for lam in weights]),
+            np.array([values * (1 - lam) / scale_i for lam in weights]))
+
+
+@pytest.mark.parametrize("deterministic, scales", [(False, (2.0, 3.0)), (True, (1.0, 1.0))])
+def test_blends_solved_in_one_pass_are_each_blend_solved_alone_bit_for_bit(deterministic, scales):
+    # Integer rewards and unit scales make many exact ties: the tie-break must be the same too.
+    weights = (0.0, 0.3, 0.5, 1.0)
+    for seed in range(12):
+        mdp = random_mdp(seed, S=6, A=3, K=2, horizon=5, deterministic=deterministic, integer_rewards=deterministic)
+        returns, plan = solve_blends(mdp, *blend_terms(mdp, weights, *scales), plan_of=1)
+        assert solve_blends(mdp, *blend_terms(mdp, weights, *scales))[0] == returns  # the plan changes nothing
+        for lam, got in zip(weights, returns):
+            blend = mdp.replace(intended=(1 - lam) * mdp.intended_of() / scales[1] + lam * mdp.proxy_of() / scales[0],
+                                speed_bonus=(1 - lam) * mdp.speed_bonus_of() / scales[1])
+            alone = solve(blend, "intended")
+            assert got == alone.returns, (seed, lam)
+            if lam == weights[1]:
+                assert np.array_equal(plan.actions, alone.actions) and plan.returns == alone.returns
+                assert evaluate(mdp, plan).proxy_return == pytest.approx(got.proxy_return)
+
+
 @pytest.mark.parametrize("call, message", [
+    (lambda m: solve_blends(m, *blend_terms(m, (0.5,), 1.0, 1.0)[:2], np.zeros((2, 1))), "blend terms' shapes must be"),
+    (lambda m: solve_blends(m, *blend_terms(m, (0.5,), 1.0, 1.0), plan_of=1), "plan_of must be -1 or"),
     (lambda m: solve(m, "reward"), "objective must be one of 'proxy', 'intended', got 'reward'"),
     (lambda m: solve(m, gamma=0.0), "gamma must be in"),
     (lambda m: evaluate(m, np.zeros(3, dtype=int)), "shape must be \\(n_obs,\\)"),

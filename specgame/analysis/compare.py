@@ -27,12 +27,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from numba import njit, prange
 
 from specgame._checks import check_int, check_number, fail
 from specgame.mdp import TabularMDP, to_mdp
-from specgame.policy import Returns, as_table, cell_visits, has_cells, has_table, state_occupancy, uniform_policy
-from specgame.solve import TIE_TOLERANCE, evaluate, optimal_plan, optimal_returns, remembered
+from specgame.policy import Returns, as_table, cell_visits, has_cells, has_table, state_occupancy
+from specgame.solve import TIE_TOLERANCE, evaluate, optimal_plan, optimal_returns, random_returns, remembered
 
 FORMAT = "specgame.GapReport"
 FORMAT_VERSION = 1
@@ -119,53 +118,6 @@ def references(mdp: TabularMDP, *, gamma: float = 1.0, honour_forced_epsilon: bo
         return References(random, proxy_optimal, optimal_returns(mdp, "intended", **settings))
 
     return remembered(mdp, ("references", float(gamma), bool(honour_forced_epsilon)), compute)
-
-
-# Tables with more outcomes than this evaluate uniform random backwards, in parallel
-# (:func:`_uniform_values`): pushing the state distribution forwards runs on one core and
-# needs the policy as a float array [S, A] (400 MB on RocksDiamonds' 13 million states).
-BACKWARD_FROM = 1_000_000
-
-
-def random_returns(mdp: TabularMDP, gamma: float = 1.0, honour_forced_epsilon: bool = False) -> Returns:
-    """The exact returns of the uniformly random policy.  (Forced exploration changes nothing but
-    the rounding: a uniform choice mixed with a uniform choice is uniform.)"""
-    if mdp.next_state.size < BACKWARD_FROM:
-        return evaluate(mdp, uniform_policy(mdp), gamma=gamma, honour_forced_epsilon=honour_forced_epsilon)
-    proxy_values, intended_values = _uniform_values(tuple(mdp.kernel_arrays()), mdp.horizon, float(gamma))
-    return Returns(float(mdp.initial @ proxy_values), float(mdp.initial @ intended_values))
-
-
-@njit(cache=True, parallel=True)
-def _uniform_values(table, horizon, gamma):
-    """Proxy and intended values of each state at step 1 under uniform random: backward
-    induction with the mean over actions where the planner takes the best."""
-    # The arrays are read directly, as in specgame.solve's kernels (why: see there).
-    next_state, prob, deterministic, values, proxy_code, intended_code, speed_code, has_speed, terminal = table[:9]
-    S, A, K = next_state.shape
-    values_next = np.zeros((S, 2))
-    values_now = np.zeros((S, 2))
-    n_chunks = min(S, 256)
-    for t in range(horizon, 0, -1):
-        time_left = (horizon - t) / horizon
-        for chunk in prange(n_chunks):
-            for s in range(chunk * S // n_chunks, (chunk + 1) * S // n_chunks):
-                proxy_total = intended_total = 0.0
-                if not terminal[s]:
-                    for a in range(A):
-                        for k in range(K):
-                            p = 1.0 if deterministic else prob[s, a, k]
-                            if p == 0.0:
-                                continue
-                            proxy, intended = values[proxy_code[s, a, k]], values[intended_code[s, a, k]]
-                            speed = values[speed_code[s, a, k]] if has_speed else 0.0
-                            n = next_state[s, a, k]
-                            proxy_total += p * (proxy + gamma * values_next[n, 0])
-                            intended_total += p * (intended + speed * time_left + gamma * values_next[n, 1])
-                values_now[s, 0] = proxy_total / A
-                values_now[s, 1] = intended_total / A
-        values_next, values_now = values_now, values_next
-    return values_next[:, 0].copy(), values_next[:, 1].copy()
 
 
 @dataclass(frozen=True)

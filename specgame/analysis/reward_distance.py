@@ -26,7 +26,8 @@ exact finite-horizon returns over ``mdp.horizon`` steps, undiscounted.
 
 EPIC on tables of tens of thousands of states would need ``S·A·S`` entries; the uniform
 case is computed in closed form from the transitions that happen (see
-:func:`_uniform_pearson`), so memory is linear in the table.
+:func:`_uniform_pearson`), and both cases go through those transitions a piece of
+:data:`CHUNK_STATES` states at a time, so memory beyond the table is [S] arrays and one piece.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from specgame._checks import check_choice, check_gamma, check_probability, fail
 from specgame.analysis.compare import references
 from specgame.mdp import TabularMDP
 from specgame.policy import Returns, state_action_occupancy
-from specgame.solve import OBJECTIVES, evaluate, optimal_plan, optimal_returns, solve
+from specgame.solve import OBJECTIVES, evaluate, optimal_plan, solve, solve_blends
 
 SPEED_BONUS = ("first-step", "ignore")
 
@@ -62,29 +63,48 @@ class Transitions:
     n_actions: int
 
 
-def transitions(mdp: TabularMDP, speed_bonus: str = "first-step") -> Transitions:
-    """Merge the outcomes of ``mdp`` into distinct transitions (see the module docstring)."""
+def transitions(mdp: TabularMDP, speed_bonus: str = "first-step", states: slice = slice(None)) -> Transitions:
+    """Merge the outcomes of ``mdp`` into distinct transitions (see the module docstring).
+
+    ``states``, a range of states (``slice(start, stop)``), lists only the transitions from them:
+    a state's outcomes merge among themselves, so the pieces of a table are its transitions in order.
+    """
     check_choice("speed_bonus", speed_bonus, SPEED_BONUS)
     S, A, K = mdp.shape
-    intended = mdp.intended_of()  # built here and freed after: the table keeps its compact form
+    start, stop, _ = states.indices(S)
+    n = stop - start
+    intended = mdp.intended_of(states)  # built here and freed after: the table keeps its compact form
     if speed_bonus == "first-step":
-        intended = intended + mdp.speed_bonus_of() * (mdp.horizon - 1) / mdp.horizon
+        intended = intended + mdp.speed_bonus_of(states) * (mdp.horizon - 1) / mdp.horizon
     if mdp.outcome_prob is None:  # deterministic: one outcome per (s, a), already distinct, nothing to merge
         # int32 indices: on a table of millions of states each of these arrays is tens of millions long
-        return Transitions(np.repeat(np.arange(S, dtype=np.int32), A), np.tile(np.arange(A, dtype=np.int32), S),
-                           mdp.next_state.ravel(),
-                           np.ones(S * A), mdp.proxy_of().ravel(), intended.ravel(), S, A)
-    s, a, _ = np.indices((S, A, K)).reshape(3, -1)
-    prob = mdp.prob_of().ravel()
+        return Transitions(np.repeat(np.arange(start, stop, dtype=np.int32), A),
+                           np.tile(np.arange(A, dtype=np.int32), n), mdp.next_state[states].ravel(),
+                           np.ones(n * A), mdp.proxy_of(states).ravel(), intended.ravel(), S, A)
+    s, a, _ = np.indices((n, A, K)).reshape(3, -1)
+    s += start
+    prob = mdp.prob_of(states).ravel()
     happens = prob > 0
-    key = (s * A + a).astype(np.int64)[happens] * S + mdp.next_state.ravel()[happens]
+    key = (s * A + a).astype(np.int64)[happens] * S + mdp.next_state[states].ravel()[happens]
     unique, inverse = np.unique(key, return_inverse=True)
     p = np.bincount(inverse, weights=prob[happens])
-    proxy = np.bincount(inverse, weights=(prob * mdp.proxy_of().ravel())[happens]) / p
+    proxy = np.bincount(inverse, weights=(prob * mdp.proxy_of(states).ravel())[happens]) / p
     meant = np.bincount(inverse, weights=(prob * intended.ravel())[happens]) / p
     sa, next_state = np.divmod(unique, S)
     state, action = np.divmod(sa, A)
     return Transitions(state, action, next_state, p, proxy, meant, S, A)
+
+
+# EPIC goes through the transitions this many states at a time: per-transition arrays of one
+# piece are tens of MB, where the whole table's are GBs on the largest (13 million states).
+CHUNK_STATES = 250_000
+
+
+def _pieces(mdp: TabularMDP, speed_bonus: str):
+    """The transitions of ``mdp``, :data:`CHUNK_STATES` states at a time: (first state, end, piece)."""
+    for start in range(0, mdp.n_states, CHUNK_STATES):
+        stop = min(start + CHUNK_STATES, mdp.n_states)
+        yield start, stop, transitions(mdp, speed_bonus, slice(start, stop))
 
 
 def dense_rewards(mdp: TabularMDP, speed_bonus: str = "first-step", max_entries: int = 10_000_000):
@@ -158,65 +178,85 @@ def epic_distance(mdp: TabularMDP, coverage="uniform", *, gamma: float = 1.0,
     transitions a looping policy makes).
     """
     check_gamma(gamma)
-    t = transitions(mdp, speed_bonus)
+    check_choice("speed_bonus", speed_bonus, SPEED_BONUS)
     if isinstance(coverage, str):
         if coverage != "uniform":
             fail("coverage", "'uniform' or a policy (or list of policies)", coverage)
-        return _pearson_distance(_uniform_pearson(t, gamma))
+        return _pearson_distance(_uniform_pearson(mdp, speed_bonus, gamma))
     policies = coverage if isinstance(coverage, (list, tuple)) else [coverage]
     if not policies:
         fail("coverage", "'uniform', a policy or a non-empty list of policies", coverage)
     visits = sum(state_action_occupancy(mdp, policy) / len(policies) for policy in policies)
-    return _epic_on_visits(t, visits, gamma)
+    return _epic_on_visits(mdp, speed_bonus, visits, gamma)
 
 
-def _epic_on_visits(t: Transitions, visits: np.ndarray, gamma: float) -> float:
-    """EPIC distance weighted by expected visits [S, A] (see :func:`epic_distance`)."""
-    weights = visits[t.state, t.action] * t.prob
-    canonical = [_canonical_sparse(t, r, gamma) for r in (t.proxy, t.intended)]
-    return _pearson_distance(_weighted_pearson(*canonical, weights))
+def _state_means(mdp: TabularMDP, speed_bonus: str) -> tuple[np.ndarray, np.ndarray]:
+    """m(s) = E_{A, S' uniform}[R(s, A, S')] [S] of the proxy and of the intended reward:
+    impossible transitions pay 0."""
+    S, A = mdp.n_states, mdp.n_actions
+    means = np.zeros((2, S))
+    for start, stop, t in _pieces(mdp, speed_bonus):
+        for row, reward in enumerate((t.proxy, t.intended)):
+            means[row, start:stop] = np.bincount(t.state - start, weights=reward, minlength=stop - start)
+    means /= A * S
+    return means[0], means[1]
 
 
-def _state_means(t: Transitions, reward: np.ndarray) -> np.ndarray:
-    """m(s) = E_{A, S' uniform}[R(s, A, S')]: impossible transitions pay 0."""
-    return np.bincount(t.state, weights=reward, minlength=t.n_states) / (t.n_actions * t.n_states)
+def _canonical_pieces(mdp: TabularMDP, speed_bonus: str, gamma: float, means):
+    """(piece of transitions, its canonical proxy, its canonical intended reward), piece by piece:
+    C(R)(s, a, s') = R(s, a, s') + γ m(s') − m(s) − γ E[m]."""
+    shift = [gamma * m.mean() for m in means]
+    for _, _, t in _pieces(mdp, speed_bonus):
+        yield t, *(r + gamma * m[t.next_state] - m[t.state] - c for r, m, c in zip((t.proxy, t.intended), means, shift))
 
 
-def _canonical_sparse(t: Transitions, reward: np.ndarray, gamma: float) -> np.ndarray:
-    m = _state_means(t, reward)
-    return reward + gamma * m[t.next_state] - m[t.state] - gamma * m.mean()
+def _epic_on_visits(mdp: TabularMDP, speed_bonus: str, visits: np.ndarray, gamma: float) -> float:
+    """EPIC distance weighted by expected visits [S, A] (see :func:`epic_distance`).
 
-
-def _weighted_pearson(x, y, w) -> float:
-    w = w / w.sum()
-    x = x - w @ x
-    y = y - w @ y
-    var_x, var_y = w @ (x * x), w @ (y * y)
+    Three passes over the pieces of the table: the total weight, the canonical rewards' weighted
+    means, then their centred moments (centring first, as a two-pass variance does, for accuracy).
+    """
+    means = _state_means(mdp, speed_bonus)
+    total = sum(float((visits[t.state, t.action] * t.prob).sum()) for _, _, t in _pieces(mdp, speed_bonus))
+    mean = np.zeros(2)
+    for t, x, y in _canonical_pieces(mdp, speed_bonus, gamma, means):
+        w = visits[t.state, t.action] * t.prob / total
+        mean += w @ x, w @ y
+    moments = np.zeros(3)  # var x, var y, cov
+    for t, x, y in _canonical_pieces(mdp, speed_bonus, gamma, means):
+        w = visits[t.state, t.action] * t.prob / total
+        x, y = x - mean[0], y - mean[1]
+        moments += w @ (x * x), w @ (y * y), w @ (x * y)
+    var_x, var_y, cov = moments
     if var_x <= 1e-300 or var_y <= 1e-300:
         return float("nan")
-    return float(w @ (x * y) / math.sqrt(var_x * var_y))
+    return _pearson_distance(float(cov / math.sqrt(var_x * var_y)))
 
 
-def _uniform_pearson(t: Transitions, gamma: float) -> float:
+def _uniform_pearson(mdp: TabularMDP, speed_bonus: str, gamma: float) -> float:
     """Pearson correlation of the canonical rewards over all S·A·S triples, uniformly.
 
     With p uniform on states, R zero off the listed transitions and m(s) the state means,
     the canonical reward has mean 0 under this coverage, and for rewards X, Y
       E[C_X C_Y] = E[XY] + γE[X m_Y(s')] − E[X m_Y(s)] + γE[Y m_X(s')] − E[Y m_X(s)]
                    + (1 + γ²) E_p[m_X m_Y] − (2γ + γ²) M_X M_Y,
-    every expectation a sum over the listed transitions or over states.
+    every expectation a sum over the listed transitions (piece by piece) or over states.
     """
-    S, A = t.n_states, t.n_actions
+    S, A = mdp.n_states, mdp.n_actions
     w = 1.0 / (S * A * S)  # the weight of one triple
-    rewards = {"p": t.proxy, "i": t.intended}
-    m = {k: _state_means(t, r) for k, r in rewards.items()}
+    m = dict(zip("pi", _state_means(mdp, speed_bonus)))
     M = {k: v.mean() for k, v in m.items()}
+    pairs = ("pp", "ii", "pi")
+    sums = dict.fromkeys(pairs, 0.0)  # the sum over transitions of each pair's cross terms
+    for _, _, t in _pieces(mdp, speed_bonus):
+        rewards = {"p": t.proxy, "i": t.intended}
+        for x, y in pairs:
+            X, Y = rewards[x], rewards[y]
+            sums[x + y] += (X @ Y + gamma * X @ m[y][t.next_state] - X @ m[y][t.state]
+                            + gamma * Y @ m[x][t.next_state] - Y @ m[x][t.state])
 
     def moment(x, y):
-        X, Y = rewards[x], rewards[y]
-        cross = w * (X @ Y + gamma * X @ m[y][t.next_state] - X @ m[y][t.state]
-                     + gamma * Y @ m[x][t.next_state] - Y @ m[x][t.state])
-        return cross + (1 + gamma**2) * np.mean(m[x] * m[y]) - (2 * gamma + gamma**2) * M[x] * M[y]
+        return w * sums[x + y] + (1 + gamma**2) * np.mean(m[x] * m[y]) - (2 * gamma + gamma**2) * M[x] * M[y]
 
     var_p, var_i = moment("p", "p"), moment("i", "i")
     if var_p <= 1e-300 or var_i <= 1e-300:
@@ -257,38 +297,60 @@ def blended_plans(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress
     trades comparable amounts.  These are the policies an optimiser finds as the reward
     it is given slides from the intent to the proxy: a natural set to measure hackability on.
     A plan's ``intended_return`` is its return on the blend; :func:`blended_returns` gives
-    its returns on the two rewards (and keeps one plan at a time, for the largest tables).
+    its returns on the two rewards (all blends in one pass, keeping no plan but the λ = 1 blend's).
     """
-    return [solve(blend, "intended") for _, _, _, blend in _blends(mdp, weights, progress)]
+    return [solve(blend, "intended") for _, blend in _blends(mdp, weights, progress)]
 
 
 def blended_returns(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress=None) -> list[Returns]:
-    """The proxy and intended returns of each blend's optimal plan (see :func:`blended_plans`)."""
+    """The proxy and intended returns of each blend's optimal plan (see :func:`blended_plans`).
+
+    All the blends are solved in one backward pass (:func:`specgame.solve.solve_blends`), with the
+    same numbers as solving each blend's table alone; only a blend of λ = 1 keeps its plan.
+    """
+    weights, scale_p, scale_i = _scales(mdp, weights, progress)
+    if progress:
+        listed = ", ".join(f"{lam:g}" for lam in weights)
+        progress(f"hack rate: solving the {len(weights)} blends in one pass (λ = {listed})")
+    values = mdp.reward_values
+    # The blend of each value pair as _blend writes it, split into its proxy and intended terms.
+    proxy_terms = np.array([lam * values / scale_p for lam in weights]).reshape(len(weights), len(values))
+    intended_terms = np.array([(1 - lam) * values / scale_i for lam in weights]).reshape(len(weights), len(values))
+    speed_terms = np.array([values * (1 - lam) / scale_i for lam in weights]).reshape(len(weights), len(values))
+    # A blend of λ = 1 is the proxy alone: its intended return needs its plan and a pass of its own.
+    plan_of = weights.index(1.0) if 1.0 in weights else -1
+    blended, plan = solve_blends(mdp, proxy_terms, intended_terms, speed_terms, plan_of=plan_of)
+    if plan is not None:
+        if progress:
+            progress("hack rate: the intended return of the λ = 1 blend's plan")
+        proxy_alone = evaluate(mdp, plan)
+        del plan
     returns = []
-    for lam, scale_p, scale_i, blend in _blends(mdp, weights, progress):
+    for lam, one in zip(weights, blended):
         if lam < 1:  # the blend's return is (1 − λ) J_t / scale_i + λ J_p / scale_p, exactly
-            # so the plan's values suffice, and its actions (1.3 GB on the largest table) are not kept
-            blended = optimal_returns(blend, "intended")
-            intended = (blended.intended_return - lam * blended.proxy_return / scale_p) * scale_i / (1 - lam)
-            returns.append(Returns(blended.proxy_return, intended))
-        else:  # the blend is the proxy alone: the intended return needs its own pass
-            returns.append(evaluate(mdp, solve(blend, "intended")))
-        del blend
+            intended = (one.intended_return - lam * one.proxy_return / scale_p) * scale_i / (1 - lam)
+            returns.append(Returns(one.proxy_return, intended))
+        else:
+            returns.append(proxy_alone)
     return returns
 
 
-def _blends(mdp, weights, progress):
-    """(λ, scale_p, scale_i, the blended table) for each λ in ``weights``, one at a time."""
-    weights = tuple(weights)
-    for lam in weights:
-        check_probability("a blend weight", lam)
+def _scales(mdp, weights, progress):
+    """The weights, checked, and the proxy's and the intent's optimal-over-random spans."""
+    weights = tuple(check_probability("a blend weight", lam) for lam in weights)
     refs = references(mdp, progress=progress)
     scale_p = abs(refs.proxy_optimal.proxy_return - refs.random.proxy_return) or 1.0
     scale_i = abs(refs.intended_optimal.intended_return - refs.random.intended_return) or 1.0
+    return weights, scale_p, scale_i
+
+
+def _blends(mdp, weights, progress):
+    """(λ, the blended table) for each λ in ``weights``, one at a time."""
+    weights, scale_p, scale_i = _scales(mdp, weights, progress)
     for number, lam in enumerate(weights, 1):
         if progress:
             progress(f"hack rate: solving blend {number} of {len(weights)} (λ = {lam:g})")
-        yield lam, scale_p, scale_i, _blend(mdp, lam, scale_p, scale_i)
+        yield lam, _blend(mdp, lam, scale_p, scale_i)
 
 
 def _blend(mdp: TabularMDP, lam: float, scale_p: float, scale_i: float) -> TabularMDP:
@@ -357,7 +419,7 @@ def proxy_danger(mdp: TabularMDP, weights=(0.0, 0.25, 0.5, 0.75, 1.0), progress=
         say(f"EPIC on the optimal policies' transitions: the {objective}-optimal plan")
         visits = visits + state_action_occupancy(mdp, optimal_plan(mdp, objective, keep=False)) / len(OBJECTIVES)
     say("EPIC on the optimal policies' transitions")
-    epic_on_policy = _epic_on_visits(transitions(mdp, "first-step"), visits, 1.0)
+    epic_on_policy = _epic_on_visits(mdp, "first-step", visits, 1.0)
     del visits
     returns: list[Returns] = blended_returns(mdp, weights, progress)
     refs = references(mdp)
