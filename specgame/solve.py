@@ -38,13 +38,17 @@ OBJECTIVES = ("proxy", "intended")
 TIE_TOLERANCE = 1e-9
 
 
+# The kernels let go of Python's lock while they run (``nogil``): a pass over a table of
+# millions of states takes seconds to a minute, and a command's live progress line (a thread)
+# must keep its clock moving meanwhile.
+#
 # The kernels below read an outcome's probability and reward codes straight from the compact
 # arrays (:class:`specgame.mdp.KernelArrays`), unpacked once at the top.  A helper function
 # taking the arrays would be neater, but numba counts references to every array passed at
 # every call, and that made these loops about sixteen times slower.
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions):
     """Fill ``actions`` [H, S]; return the proxy and intended values of each state at step 1.
 
@@ -122,7 +126,7 @@ def _backward(table, horizon, gamma, by_intended, honour_forced_epsilon, actions
     return values_next[:, 0].copy(), values_next[:, 1].copy()
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _backward_blends(table, horizon, gamma, proxy_terms, intended_terms, speed_terms, actions, planned):
     """:func:`_backward` for B blended objectives in one pass: values [S, B, 2] at step 1.
 
@@ -197,7 +201,7 @@ def _backward_blends(table, horizon, gamma, proxy_terms, intended_terms, speed_t
     return values_next
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _backward_integers(next_state, values, proxy_code, intended_code, terminal, horizon, by_intended, actions,
                        values_next, values_now):
     """:func:`_backward` for a deterministic table whose values-to-go are integers that
@@ -237,7 +241,7 @@ def _backward_integers(next_state, values, proxy_code, intended_code, terminal, 
     return values_next[:, 0].astype(np.float64), values_next[:, 1].astype(np.float64)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _backward_uniform(table, horizon, gamma):
     """Proxy and intended values of each state at step 1 under uniform random: :func:`_backward`
     with the mean over actions where the planner takes the best (for :func:`random_returns`)."""
@@ -268,7 +272,7 @@ def _backward_uniform(table, horizon, gamma):
     return values_next[:, 0].copy(), values_next[:, 1].copy()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _forward(table, horizon, gamma, actions, probs, deterministic, honour_forced_epsilon, reward, own_reward):
     """Push the state distribution through one episode under a policy.
 

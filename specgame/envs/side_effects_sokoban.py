@@ -264,12 +264,12 @@ def _board(state, k, out):
 game = sys.modules[__name__]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _explore(k, starts, n_actions, max_states):
     return grid_jit.explore(game._step, game._terminal, k, starts, n_actions, max_states)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _observe(k, states, rows, cols):
     return grid_jit.observe(game._board, k, states, rows, cols)
 
