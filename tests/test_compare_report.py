@@ -106,20 +106,24 @@ def test_compare_all_streams_rows_estimates_the_large_tables_and_frees_each(monk
 
     monkeypatch.setenv("TTY_COMPATIBLE", "1")  # progress shows only in a terminal
     monkeypatch.setenv("COLUMNS", "200")  # a wide one: the live line is cut to the width
-    monkeypatch.setattr(specgame, "list_envs", lambda **kw: ["specgame/ShapingLoop-v0", "specgame/CliffWalking-v0"])
-    monkeypatch.setattr(specgame.envs, "LARGE", ("ShapingLoop-v0",))
-    monkeypatch.setattr(cli, "LARGE_SHARE", {"ShapingLoop-v0": (30.0, 60.0)})  # 60 times the small ones' time
+    monkeypatch.setattr(specgame, "list_envs", lambda **kw: ["specgame/ShapingLoop-v0", "specgame/CliffWalking-v0",
+                                                             "specgame/ShapingLoop-Potential-v0"])
+    monkeypatch.setattr(specgame.envs, "LARGE", ("ShapingLoop-v0", "ShapingLoop-Potential-v0"))
+    monkeypatch.setattr(cli, "LARGE_SECONDS", {"ShapingLoop-v0": (120.0, 360.0), "ShapingLoop-Potential-v0": (1, 240)})
     assert main(["compare", "--all", "--agents", "q-learning", "--steps", "2000"]) == 0
     captured = capsys.readouterr()
     err = captured.err
     cliff = err.index("CliffWalking-v0 (EPIC 0.00 / 0.00, regret 0.00, hack rate 0.00): q-learning ")
-    estimate = err.index("done with 1 of 2 envs in ")
+    estimate = err.index("done with 1 of 3 envs in ")
     shaping = err.index("ShapingLoop-v0 (EPIC")
-    assert cliff < estimate < shaping  # the small first, each row as it is done; the large after an estimate
-    so_far, minutes = re.search(r"done with 1 of 2 envs in (\d+) s; next the 1 of millions of states, one at a "
-                                r"time: about (\d+) more minutes", err).groups()
-    assert minutes == so_far  # 60 times the seconds the small one took, in minutes
-    for stage in ("2/2 ShapingLoop-v0: compiling the table", "EPIC under uniform coverage",
+    to_go = err.index("1 large table(s) to go: about ")
+    potential = err.index("ShapingLoop-Potential-v0 (EPIC")
+    # the small first, each row as it is done; the large after an estimate, refined after each
+    assert cliff < estimate < shaping < to_go < potential
+    assert re.search(r"done with 1 of 3 envs in \d+ s; next the 2 of millions of states, one at a time: about 10 "
+                     r"minutes on an idle 2-core machine", err)  # LARGE_SECONDS' 360 + 240 s with the reward measures
+    assert re.search(r"1 large table\(s\) to go: about 1 minute at this pace", err)  # quicker than 360 s: 1 at least
+    for stage in ("2/3 ShapingLoop-v0: compiling the table", "EPIC under uniform coverage",
                   "hack rate: solving the 5 blends in one pass", "training q-learning, 1 seed(s) x 2,000 steps"):
         assert stage in err, stage
     assert captured.out.index("CliffWalking-v0") < captured.out.index("ShapingLoop-v0")
@@ -127,7 +131,7 @@ def test_compare_all_streams_rows_estimates_the_large_tables_and_frees_each(monk
         rules = specgame.envs.env_class(name).rules
         return grid.make_config(rules, **gymnasium.spec(f"specgame/{name}").kwargs) in grid._memory_cache.get(rules, {})
 
-    assert not cached("ShapingLoop-v0")  # the "large" table left the compile cache after its rows
+    assert not cached("ShapingLoop-v0") and not cached("ShapingLoop-Potential-v0")  # "large": gone after their rows
     assert cached("CliffWalking-v0")  # the small ones stay
 
     monkeypatch.setenv("TTY_COMPATIBLE", "0")  # not a terminal: no progress at all

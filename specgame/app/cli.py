@@ -344,18 +344,15 @@ def judged_on_test(env, test_id: str, agents: dict | None):
 # is the largest single table's, not their sum.
 
 # How long each large table takes in `compare --all` (compile, three agents at the default
-# budget, their exact returns), without and with the reward measures, as a multiple of the
-# time all the small tables took before it in the same run: the estimate printed before the
-# large ones scales the time the small ones just took, so it holds on a fast machine as on
-# a busy one.  Measured each alone with the reward measures against 188 s for the small
-# tables (load 4 to 9): RocksDiamonds 548 s at the same load, levels 1 and 3 96 s and 111 s
-# at load under 1 (so their shares are generous below).  Since then the one-pass blends and
-# EPIC in pieces cut RocksDiamonds' reward measures from 498 to 404 CPU-seconds (measured
-# alone, before and after, at load about 9): its share scaled by the 441 CPU-seconds its row
-# took then, less those 94, is 2.9 * 347 / 441 = 2.3.  Without the measures (rough, not
-# re-measured): compile, agents and their returns, about a tenth of that.
-LARGE_SHARE = {"SideEffectsSokoban-Level1-v0": (0.1, 0.7), "SideEffectsSokoban-Level3-v0": (0.1, 0.8),
-               "RocksDiamonds-v0": (0.35, 2.3)}
+# budget, their exact returns), without and with the reward measures, in seconds on a 2-core
+# machine at load 1 to 3.  With the measures, from one whole run end to end (the three came at
+# 116, 212 and 426 s after 36 s of small tables).  Without them, rough (not measured alone):
+# the same shares of those as before the one-pass blends.  The estimate printed before the
+# large tables adds these; after each one it scales the rest by the pace that table set, so
+# it holds on a busy machine too.  (The small tables' own time is no guide: it swings five-fold
+# with what the on-disk caches already hold.)
+LARGE_SECONDS = {"SideEffectsSokoban-Level1-v0": (12, 80), "SideEffectsSokoban-Level3-v0": (12, 96),
+                 "RocksDiamonds-v0": (33, 214)}
 
 HEADER = ("env", "EPIC unif/pol", "regret", "hack rate", "agent", "proxy score", "intended score", "verdict")
 LEGEND = ("EPIC: distance of proxy from intended reward (0 = same up to shaping and scale), uniform / on the "
@@ -378,15 +375,20 @@ def compare_all(args) -> None:
     large = [i for i in listed if i.split("/")[-1] in LARGE]
     records = {}
     started = time.perf_counter()
+
+    def expected(ids) -> float:  # seconds, at load 1 to 3
+        return sum(LARGE_SECONDS[i.split("/")[-1]][args.danger] for i in ids)
+
     with Progress(args.quiet) as progress:
         for number, full_id in enumerate(small + large, 1):
             short = full_id.split("/")[-1]
             if large and full_id == large[0]:
                 so_far = time.perf_counter() - started
-                seconds = so_far * sum(LARGE_SHARE[i.split("/")[-1]][args.danger] for i in large)
+                seconds = expected(large)
                 progress.log(f"done with {len(small)} of {len(listed)} envs in {so_far:.0f} s; next the {len(large)} "
-                             f"of millions of states, one at a time: about {seconds / 60:.0f} more minutes "
-                             "(--skip-large leaves them out)")
+                             f"of millions of states, one at a time: about {_minutes(seconds)} on an idle 2-core "
+                             "machine, longer on a busy one (--skip-large leaves them out)")
+                large_started = time.perf_counter()
 
             def stage(text, number=number, short=short):
                 progress(f"{number}/{len(listed)} {short}: {text}", number - 1, len(listed))
@@ -397,12 +399,20 @@ def compare_all(args) -> None:
             progress.log(f"[{time.perf_counter() - started:4.0f} s] {streamed(rows)}")
             if short in LARGE:
                 forget_table(full_id)
+                done, rest = large[: large.index(full_id) + 1], large[large.index(full_id) + 1:]
+                if rest:  # the pace of the large tables so far, applied to the rest
+                    seconds = (time.perf_counter() - large_started) / expected(done) * expected(rest)
+                    progress.log(f"{len(rest)} large table(s) to go: about {_minutes(seconds)} at this pace")
     show(grid)
     console().print(LEGEND)
     if args.json:
         from specgame._files import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(records, indent=2) + "\n")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{max(1, round(seconds / 60))} minute{'s' if round(seconds / 60) > 1 else ''}"
 
 
 def one_env(full_id: str, names, args, stage, progress) -> tuple[list, dict]:
