@@ -185,8 +185,9 @@ def transfer_table(train: TabularMDP, test: TabularMDP, policy) -> np.ndarray:
         fail("a policy carried to new levels", "a deterministic stationary table (an int array [n_obs] or "
              "an agent with a .q table)", "a stochastic or time-dependent one")
     per_obs = _per_observation(train, actions[0])
-    seen = {train.boards[o].tobytes(): int(per_obs[o]) for o in range(train.n_obs)}
-    return np.array([seen.get(test.boards[o].tobytes(), 0) for o in range(test.n_obs)], np.int64)
+    train_boards, test_boards = np.asarray(train.boards), np.asarray(test.boards)  # unpacked once, not per board
+    seen = {board.tobytes(): int(action) for board, action in zip(train_boards, per_obs, strict=True)}
+    return np.array([seen.get(board.tobytes(), 0) for board in test_boards], np.int64)
 
 
 def _check_same_boards(train: TabularMDP, test: TabularMDP) -> None:
