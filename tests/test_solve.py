@@ -377,7 +377,10 @@ def test_only_exact_integer_sums_take_the_integer_kernel():
 
 @pytest.mark.parametrize("env_id", env_ids(skip_large=True, tables_only=True))
 def test_every_small_table_plans_the_same_on_either_kernel(env_id):
-    assert_same_as_float_kernel(to_mdp(env_id))
+    mdp = to_mdp(env_id)
+    if _integer_type(mdp, 1.0, False) is None:  # solve takes the float kernel itself: nothing to compare
+        return
+    assert_same_as_float_kernel(mdp)
 
 
 # -- bad input -------------------------------------------------------------------------------------
