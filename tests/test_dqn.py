@@ -15,6 +15,7 @@ from specgame.agents import BOARD_DQN_SETTINGS  # noqa: E402
 from specgame.agents import dqn as dqn_module  # noqa: E402
 from specgame.agents.dqn import DQN, DQNConfig  # noqa: E402
 from specgame.analysis.rollout import rollout  # noqa: E402
+from specgame.nn import default_threads, threads  # noqa: E402
 
 TINY = dict(learning_starts=50, buffer_size=500, batch_size=16, target_update_interval=50)
 
@@ -220,8 +221,18 @@ def test_one_thread_by_default_and_put_back():
 
     agent._train = spy
     agent.learn(100)
-    assert set(seen) == {1}
+    assert set(seen) == {default_threads()}  # 1, unless SPECGAME_TORCH_THREADS says otherwise
     assert torch.get_num_threads() == before
+
+
+def test_the_thread_count_comes_from_one_place(monkeypatch):
+    monkeypatch.setenv("SPECGAME_TORCH_THREADS", "2")
+    assert default_threads() == 2 and DQN("CartPole-v1", **TINY).config.num_threads is None
+    with threads():
+        assert torch.get_num_threads() == 2
+    monkeypatch.setenv("SPECGAME_TORCH_THREADS", "two")
+    with pytest.raises(ValueError, match="must be a positive whole number of threads, got 'two'"):
+        default_threads()
 
 
 # -- files ------------------------------------------------------------------------------------

@@ -32,22 +32,14 @@ from specgame.agents._settings import check_same_env, configure, env_record
 from specgame.agents.dqn_config import DQNConfig
 from specgame.agents.tabular import History
 from specgame.mdp import TabularMDP
+from specgame.nn import import_torch, seeded, threads
 from specgame.policy import tabulate
 
 FORMAT = "specgame.DQN"
 FORMAT_VERSION = 2  # 2: an .npz like every specgame file (1 was a torch archive)
 
 
-def _torch():
-    """The torch module, or an ImportError that says how to install it."""
-    try:
-        import torch
-    except ImportError:
-        raise ImportError('the DQN needs torch: pip install "specgame[dqn]"') from None
-    return torch
-
-
-torch = _torch()
+torch = import_torch("the DQN")
 nn = torch.nn
 F = torch.nn.functional
 
@@ -200,8 +192,7 @@ class DQN:
         self._history = None
 
     def _build(self):
-        with _threads(self.config.num_threads), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
+        with threads(self.config.num_threads), seeded(self.seed):
             self.q_net = build_network(self.obs_shape, self.n_actions, self.config)
             self.target_net = build_network(self.obs_shape, self.n_actions, self.config)
         self.target_net.load_state_dict(self.q_net.state_dict())
@@ -232,7 +223,7 @@ class DQN:
             raise ValueError(f"{self!r} was loaded without an env; pass env= to DQN.load to continue training")
         if self._schedule_steps is None:
             self._schedule_steps = self.steps_done + int(total_steps)
-        with _threads(self.config.num_threads), _progress(progress_bar, total_steps) as advance:
+        with threads(self.config.num_threads), _progress(progress_bar, total_steps) as advance:
             self._collect(self.steps_done + int(total_steps), advance)
         self._history = None
         return self
@@ -382,7 +373,7 @@ class DQN:
     def q_values(self, observation) -> np.ndarray:
         """Q-values of one observation [A] or of a batch [B, A]."""
         batch, single = self._as_batch(observation)
-        with _threads(self.config.num_threads), torch.inference_mode():
+        with threads(self.config.num_threads), torch.inference_mode():
             q = self.q_net(torch.from_numpy(batch)).numpy()
         return q[0] if single else q
 
@@ -405,7 +396,7 @@ class DQN:
         training's, so predicting never changes what training does next.
         """
         batch, single = self._as_batch(observation)
-        with _threads(self.config.num_threads):
+        with threads(self.config.num_threads):
             actions = self._act(batch, 0.0 if deterministic else self.epsilon_now, self._predict_rng)
         return (int(actions[0]) if single else actions), None
 
@@ -557,22 +548,6 @@ def _env_name(env) -> str | None:
         return None
     spec = getattr(env, "spec", None)
     return spec.id if spec is not None else type(env).__name__
-
-
-class _threads:
-    """Set torch's thread count for a block and put it back after."""
-
-    def __init__(self, n: int | None):
-        self.n = n
-
-    def __enter__(self):
-        self.before = torch.get_num_threads()
-        if self.n is not None and self.n != self.before:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        if torch.get_num_threads() != self.before:
-            torch.set_num_threads(self.before)
 
 
 class _progress:

@@ -56,8 +56,8 @@ class DQNConfig:
     """Channels of the CNN's 3×3 convolutions (padding 1, stride 1)."""
     schedule_steps: int | None = None
     """Env steps the ε schedule spans; None takes ``total_steps`` of the first ``learn`` call."""
-    num_threads: int | None = 1
-    """torch threads while this agent trains or acts; None leaves torch's setting alone."""
+    num_threads: int | None = None
+    """torch threads while this agent trains or acts; None: ``$SPECGAME_TORCH_THREADS``, else 1."""
     seed: int = 0
     """Seed of the network's initial weights, the exploration and the replay sampling."""
 

@@ -17,28 +17,9 @@ import numpy as np
 from specgame import policy
 from specgame._checks import check_int, fail
 from specgame.mdp import TabularMDP
+from specgame.nn import import_torch, threads
 
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        raise ImportError('looking inside networks needs torch: pip install "specgame[dqn]"') from None
-    return torch
-
-
-torch = _torch()
-
-
-@contextlib.contextmanager
-def one_thread():
-    """torch on one thread for a block: these networks are too small to split, and the machine is shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+torch = import_torch("looking inside networks")
 
 
 def observations(mdp: TabularMDP) -> np.ndarray:
@@ -141,7 +122,7 @@ def run(net, inputs: np.ndarray, layers=(), intervention: Steer | None = None,
         for layer, module in modules.items():  # (a hook that returns None leaves the output alone)
             handles.append(module.register_forward_hook(lambda m, i, out, layer=layer: keep(layer, out)))
         steer = intervention.applied(net) if intervention is not None else contextlib.nullcontext()
-        with steer, one_thread(), torch.inference_mode():
+        with steer, threads(), torch.inference_mode():
             for start in range(0, len(inputs), batch_size):
                 where[:] = start, min(start + batch_size, len(inputs))
                 batch = torch.from_numpy(np.ascontiguousarray(inputs[where[0]:where[1]], np.float32))

@@ -17,8 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from specgame._checks import check_int, check_number, fail
-from specgame.interpret.activations import _observations, one_thread, torch
+from specgame.interpret.activations import _observations, torch
 from specgame.mdp import TabularMDP
+from specgame.nn import seeded, threads
 from specgame.policy import stationary_policy
 
 
@@ -38,8 +39,7 @@ def _fit(net, mdp: TabularMDP, targets, loss, epochs: int, batch_size: int, lear
     batch_size = check_int("batch_size", batch_size, 1)
     learning_rate = check_number("learning_rate", learning_rate, 0, low_open=True)
     inputs = torch.from_numpy(_observations(mdp))
-    with one_thread(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with threads(), seeded(seed):
         optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
         for _ in range(epochs):
             order = torch.randperm(len(inputs))

@@ -21,8 +21,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from specgame._checks import check_int
-from specgame.interpret.activations import activations, torch
+from specgame.interpret.activations import activations
 from specgame.interpret.answer_key import AnswerKey, Feature
+from specgame.nn import seeded
 
 RIDGE = 1e-2  # ridge penalty per state, on standardised activations
 
@@ -100,8 +101,7 @@ def _score(x, target, train, test):
 def random_network(net, seed: int = 0):
     """A copy of ``net`` with every parameter freshly initialised (same architecture, no training)."""
     fresh = copy.deepcopy(net)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         for module in fresh.modules():
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()

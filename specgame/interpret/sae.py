@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from specgame._checks import check_int, check_number
-from specgame.interpret.activations import one_thread, torch
+from specgame.interpret.activations import torch
+from specgame.nn import seeded, threads
 
 THRESHOLD = 0.9  # a unit "matches" a true feature when its best phi reaches this
 
@@ -64,8 +65,7 @@ def train_sae(x: np.ndarray, n_features: int, *, l1: float = 0.1, steps: int = 3
     scale = float(np.linalg.norm(x - x.mean(axis=0), axis=1).mean()) or 1.0
     data = torch.from_numpy(x / scale)
     units = data.shape[1]
-    with one_thread(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with threads(), seeded(seed):
         w_dec = torch.randn(n_features, units)
         w_dec /= w_dec.norm(dim=1, keepdim=True)
         w_enc = w_dec.T.clone().requires_grad_(True)  # tied at the start, free after
@@ -98,7 +98,7 @@ def match_scores(units: np.ndarray, truth: np.ndarray, thresholds: int = 16) -> 
     positives = true.sum(dim=0).double()[None, :]  # [1, T]
     best = np.zeros(units.shape[1])
     which = np.zeros(units.shape[1], np.int64)
-    with one_thread():
+    with threads():
         for j in range(units.shape[1]):
             values = units[:, j]
             low, high = values.min(), values.max()

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from specgame._checks import check_int, check_number, fail
-from specgame.interpret.activations import _module, _observations, activations, one_thread, run, torch
+from specgame.interpret.activations import _module, _observations, activations, run, torch
 from specgame.mdp import TabularMDP
+from specgame.nn import seeded, threads
 
 
 def top_examples(net, mdp: TabularMDP, layer: str, unit: int, k: int = 6) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +62,7 @@ def visualise(net, mdp: TabularMDP, layer: str, unit: int, *, steps: int = 300, 
     for parameter in trainable:  # the gradient goes to the input only, never into the weights' .grad
         parameter.requires_grad_(False)
     try:
-        with one_thread(), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with threads(), seeded(seed):
             logits = (0.01 * torch.randn(allowed.shape)).requires_grad_(True)
             optimizer = torch.optim.Adam([logits], lr=learning_rate)
             for _ in range(steps):

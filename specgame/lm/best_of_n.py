@@ -22,7 +22,7 @@ import torch
 from specgame._checks import check_int, fail
 from specgame.lm import objective
 from specgame.lm.language import Language
-from specgame.lm.model import TransformerLM, training_threads
+from specgame.lm.model import TransformerLM, threads
 from specgame.lm.sampling import generate
 
 DEFAULT_NS = (1, 2, 4, 8, 16, 32, 64, 128)
@@ -62,7 +62,7 @@ def best_of_n(reference: TransformerLM, lang: Language, *, samples: int = 512, l
         fail("every n", f"at most samples={samples}", max(ns))
     generator = torch.Generator().manual_seed(seed)
     rows = [{"n": n, "kl": 0.0, "kl_bound": kl_bound(n), "proxy": 0.0, "gold": 0.0} for n in ns]
-    with training_threads():
+    with threads():
         for weight, tokens, state in lang.prompts():
             text = generate(reference, lang, tokens, samples, length, generator).cpu().numpy()
             rewards = objective.proxy(lang, text)

@@ -26,7 +26,7 @@ from specgame._files import atomic_write, atomic_write_text
 from specgame.lm.best_of_n import best_of_n
 from specgame.lm.goodhart import fit, interior_peak
 from specgame.lm.grammar import language
-from specgame.lm.model import training_threads
+from specgame.lm.model import threads
 from specgame.lm.pretrain import PretrainConfig, cache_path, reference
 from specgame.lm.rloo import RLConfig, evaluate, tune
 from specgame.lm.sampling import generate
@@ -241,14 +241,14 @@ def _inside(reference, tuned, lang, measured: dict, say) -> dict:
 
     found = {"probes": {}}
     for name, model in (("reference", reference), ("tuned", tuned)):
-        with training_threads():
+        with threads():
             rows = found["probes"][name] = probes(model, lang)
         say(f"  {name}: probe accuracy by layer " + ", ".join(
             f"{r['layer']}: {r['accuracy']:.3f} (control {r['control']:.3f})" for r in rows)
             + f" (balanced accuracy; full stops follow {rows[0]['base_rate']:.1%} of positions)")
     found["steered"] = []
     layer = tuned.config.n_layers  # the last block's output, as ``steer`` takes it
-    with training_threads():
+    with threads():
         direction = full_stop_direction(tuned, lang, layer)  # once for every scale
     for scale in STEERING_SCALES:
         steered = Steered(tuned, direction, layer, scale).eval()
@@ -262,7 +262,7 @@ def _inside(reference, tuned, lang, measured: dict, say) -> dict:
 def completions(model, lang, prompt, n: int, length: int, seed: int):
     """``n`` completions of ``prompt`` (token arrays), sampled from a generator seeded with ``seed``."""
     generator = torch.Generator().manual_seed(seed)
-    with training_threads():
+    with threads():
         return generate(model, lang, prompt, n, length, generator).cpu().numpy()
 
 

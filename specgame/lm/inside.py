@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from specgame.lm.language import Language
-from specgame.lm.model import TransformerLM, seeded, training_threads
+from specgame.lm.model import TransformerLM, seeded, threads
 
 
 @torch.inference_mode()
@@ -73,7 +73,7 @@ def probes(model: TransformerLM, lang: Language, n: int = 400, seed: int = 11) -
     train = rng.random(len(labels)) < 0.7
     shuffled = rng.permutation(labels)
     base = float(labels.mean())
-    with training_threads(), seeded(seed):  # each layer's probe and its control, all trained together
+    with threads(), seeded(seed):  # each layer's probe and its control, all trained together
         found = _probe_accuracies(torch.stack([x for x in stream for _ in range(2)]),
                                   np.stack([labels, shuffled] * len(stream)), train)
     return [{"layer": layer, "accuracy": accuracy, "control": control, "selectivity": accuracy - control,
@@ -107,6 +107,6 @@ class Steered(nn.Module):
 def steer(model: TransformerLM, lang: Language, layer: int | None = None, scale: float = 1.0) -> Steered:
     """The model minus its own full-stop direction at ``layer`` (default: the last block's output)."""
     layer = model.config.n_layers if layer is None else layer
-    with training_threads():
+    with threads():
         direction = full_stop_direction(model, lang, layer)
     return Steered(model, direction, layer, scale).eval()

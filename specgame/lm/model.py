@@ -10,7 +10,6 @@ one pass over the whole text per word.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import asdict, dataclass
 
@@ -20,6 +19,7 @@ from torch.nn import functional as F
 
 from specgame._checks import check_choice, check_int, fail
 from specgame._files import atomic_write
+from specgame.nn import seeded, threads  # noqa: F401  (the lm modules take them from here too)
 
 MODEL_VERSION = 1
 
@@ -139,25 +139,6 @@ def resolve_device(device: str) -> torch.device:
     elif device == "cuda" and not torch.cuda.is_available():
         fail("device", "'cpu' or 'auto' on a machine without a GPU", device)
     return torch.device(device)
-
-
-@contextlib.contextmanager
-def training_threads(threads: int = 1):
-    """Run with ``threads`` CPU threads (one by default: bit-reproducible and fair on shared cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@contextlib.contextmanager
-def seeded(seed: int):
-    """torch's global generator seeded for the block and restored after (the user's stream is untouched)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 def save_model(model: TransformerLM, header: dict, path) -> None:

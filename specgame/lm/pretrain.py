@@ -31,7 +31,7 @@ from specgame.lm.model import (
     resolve_device,
     save_model,
     seeded,
-    training_threads,
+    threads,
 )
 
 FORMAT = "specgame.lm.reference"
@@ -89,7 +89,7 @@ def pretrain(config: PretrainConfig = PretrainConfig(), device: str = "cpu",
     dev = resolve_device(device)
     rng = np.random.default_rng(config.seed)
     started = time.perf_counter()
-    with training_threads(), seeded(config.seed):
+    with threads(), seeded(config.seed):
         model = TransformerLM(config.model_config()).to(dev)
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.98))
         warmup = max(1, config.steps // 10)

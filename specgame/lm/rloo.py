@@ -28,7 +28,7 @@ import torch
 from specgame._checks import check_int, check_number, check_seed
 from specgame.lm import objective
 from specgame.lm.language import Language
-from specgame.lm.model import TransformerLM, seeded, training_threads
+from specgame.lm.model import TransformerLM, seeded, threads
 from specgame.lm.sampling import completion_log_probs, generate
 
 
@@ -93,7 +93,7 @@ def tune(reference: TransformerLM, lang: Language, config: RLConfig = RLConfig()
     reference = reference.eval()
     log, curve = [], []
     started = time.perf_counter()
-    with training_threads(), seeded(config.seed):
+    with threads(), seeded(config.seed):
         optimiser = torch.optim.Adam(policy.parameters(), lr=config.lr)
 
         def checkpoint(step):
@@ -162,7 +162,7 @@ def evaluate(policy: TransformerLM, reference: TransformerLM, lang: Language, sa
     totals = {"kl": 0.0, "proxy": 0.0, "gold": 0.0, "well_formed": 0.0}
     was_training = policy.training
     policy.eval()
-    with training_threads():
+    with threads():
         for weight, tokens, state in lang.prompts():
             _add_prompt(totals, weight, tokens, state, policy, reference, lang, samples, length, generator)
     policy.train(was_training)
