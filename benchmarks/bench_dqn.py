@@ -5,8 +5,8 @@
 Both agents get identical hyper-parameters (below), the same network (an MLP; SB3's CNN
 wants images of 36×36 pixels or more, so BoatRaceLoop's onehot planes go through the MLP
 in both) and one torch thread each.  Each repeat trains both, in alternating order, and
-we report medians and the ratio of medians.  SB3 is a benchmark-only dependency: without
-it the script says so and measures ours alone.
+we report medians and the ratio of medians.  SB3 is a benchmark-only dependency
+(``pip install "specgame[bench]"``): without it the script says so and measures ours alone.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def run(quick: bool = False) -> list[dict]:
     have_sb3 = _have_sb3()
     if not have_sb3:
         print("stable-baselines3 is not installed: measuring our DQN alone "
-              "(pip install stable-baselines3 to compare; it is a benchmark-only dependency)")
+              '(pip install "specgame[bench]" to compare; it is a benchmark-only dependency)')
     rows = []
     for label, (env_id, kwargs) in ENVS.items():
         ours, theirs = [], []

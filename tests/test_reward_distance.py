@@ -128,11 +128,14 @@ def test_hack_rate_counts_opposite_rankings():
 
 
 def test_hack_rate_is_half_of_one_minus_kendall_tau_without_ties():
-    from scipy.stats import kendalltau
-
     rng = np.random.default_rng(4)
     proxy, intended = rng.normal(size=30), rng.normal(size=30)
-    assert hack_rate(proxy, intended) == pytest.approx((1 - kendalltau(proxy, intended).statistic) / 2)
+    assert len(set(proxy)) == len(set(intended)) == 30  # no ties: tau-a and tau-b agree
+    # Kendall's tau by its definition: (concordant - discordant pairs) / all pairs
+    signs = [np.sign(proxy[i] - proxy[j]) * np.sign(intended[i] - intended[j])
+             for i in range(30) for j in range(i + 1, 30)]
+    tau = sum(signs) / len(signs)
+    assert hack_rate(proxy, intended) == pytest.approx((1 - tau) / 2)
 
 
 def test_the_aligned_control_is_harmless_and_the_boat_race_is_dangerous():
