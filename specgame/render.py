@@ -35,6 +35,7 @@ __all__ = [
     "policy_arrows",
     "rasterise",
     "side_by_side",
+    "text_page",
     "tile",
     "typical_states",
     "value_heatmap",
@@ -189,6 +190,41 @@ def caption(frame: np.ndarray, words: str, scale: int = 2) -> np.ndarray:
     strip[:] = PANEL
     _stamp(strip, 4 * scale, 2 * scale, text(words.upper(), scale), LIGHT)
     return np.concatenate([strip, frame], axis=0)
+
+
+def text_page(runs, columns: int, rows: int, scale: int = 2) -> np.ndarray:
+    """A page of text on the panel colour, ``rows`` lines of ``columns`` characters (a fixed size,
+    so that every frame of a video is alike).
+
+    ``runs`` are ``(text, ink, underline)``: the text (with its leading space, if it has one),
+    its colour, and the colour of a line under it (``None``: no line).  Lines break between
+    runs, never inside one (a run wider than the page is cut); a page too short for its text
+    shows the last ``rows`` lines, so the newest words stay in view.
+    """
+    _checks.check_int("columns", columns, 1)
+    _checks.check_int("rows", rows, 1)
+    _checks.check_int("scale", scale, 1)
+    lines: list[list] = [[]]
+    used = 0
+    for words, ink, underline in runs:
+        if used + len(words) > columns and used > 0:
+            lines.append([])
+            words, used = words.lstrip(" "), 0
+        words = words[:columns]
+        lines[-1].append((used, words, ink, underline))
+        used += len(words)
+    pad, advance, line = 4 * scale, 6 * scale, 11 * scale
+    page = np.empty((2 * pad + rows * line - 4 * scale, 2 * pad + columns * advance - scale, 3), dtype=np.uint8)
+    page[:] = PANEL
+    for r, placed in enumerate(lines[-rows:]):
+        y = pad + r * line
+        for at, words, ink, underline in placed:
+            x = pad + at * advance
+            _stamp(page, x, y, text(words, scale), ink)
+            if underline is not None:
+                start = x + advance * (len(words) - len(words.lstrip(" ")))  # not under the leading space
+                page[y + 8 * scale:y + 9 * scale, start:x + len(words) * advance - scale] = underline
+    return page
 
 
 def side_by_side(frames, gap: int = 8) -> np.ndarray:

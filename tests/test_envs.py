@@ -27,20 +27,31 @@ def test_check_env_passes_without_warnings(env_id, obs_mode):
     env.close()
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", ALL_IDS)
 @pytest.mark.parametrize("render_mode", ["rgb_array", "ansi"])
 def test_check_env_render_modes(env_id, render_mode):
+    """Every listed id draws itself, after reset and after a step, so `specgame watch`, `specgame
+    record` and gymnasium's RecordVideo work on all of them; its metadata says so."""
     env = gym.make(env_id, render_mode=render_mode, tile_size=8)
+    assert render_mode in env.metadata["render_modes"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(env.unwrapped)
     env.reset(seed=0)
+    first = env.render()
+    env.step(env.action_space.n - 1)
     frame = env.render()
-    board = env.unwrapped.board()
     if render_mode == "rgb_array":
-        assert frame.shape == (len(board) * 8, len(board[0]) * 8, 3) and frame.dtype == np.uint8
+        assert isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+        assert first.shape == frame.shape and frame.shape[0] > 0 and frame.shape[1] > 0  # a video's frames are alike
     else:
-        assert board[0] in frame and "proxy" in frame and "intended" in frame
+        assert isinstance(frame, str) and "proxy" in frame and "intended" in frame
+    if env_id in ENV_IDS:  # a table game draws its board, a tile_size square per character
+        board = env.unwrapped.board()
+        if render_mode == "rgb_array":
+            assert frame.shape == (len(board) * 8, len(board[0]) * 8, 3)
+        else:
+            assert board[0] in frame
 
 
 def rollout(env_id, seed, steps=300, **kwargs):

@@ -106,3 +106,23 @@ def test_plans_act_on_the_state_and_the_step():
         runner.step()
     assert runner.info["intended_return"] == 0 and runner.info["proxy_return"] > 30
     assert np.isclose(runner.hud.proxy_return, runner.info["proxy_return"])
+
+
+def test_the_language_model_is_watched_and_recorded_with_a_random_writer(tmp_path, monkeypatch, capsys):
+    """FullStopLM-v0 has no table: `watch` and `record` default to the random policy, the one that
+    needs none, and refuse what needs one with what is allowed."""
+    path = tmp_path / "words.gif"
+    assert main(["record", "FullStopLM-v0", "--gif", str(path), "--tile-size", "8", "--set", "length=6"]) == 0
+    assert iio.imread(path, index=None).shape[0] == 7  # the prompt, then one frame per word
+    assert "random: proxy" in capsys.readouterr().out
+    shown = []
+    monkeypatch.setattr(play.render.Window, "show", lambda self, frame, hud=None: shown.append(frame.shape))
+    assert main(["watch", "FullStopLM-v0", "--fps", "1000", "--tile-size", "8", "--set", "length=4"]) == 0
+    assert len(shown) >= 5 and len(set(shown)) == 1
+    assert "random: proxy" in capsys.readouterr().out
+    assert main(["record", "FullStopLM-v0", "--agent", "sarsa", "--gif", str(path)]) == 2
+    assert "so sarsa cannot act on it; what can: random" in capsys.readouterr().err
+    assert main(["watch", "FullStopLM-v0", "--side-by-side"]) == 2
+    assert "no intended-optimal plan" in capsys.readouterr().err
+    assert main(["play", "FullStopLM-v0"]) == 2
+    assert "its 218 actions are words, not moves" in capsys.readouterr().err

@@ -133,3 +133,23 @@ def test_a_hud_narrower_than_its_words_is_clipped_not_broken(width):
                      note="episode over")
     panel = render.hud_panel(width, hud)
     assert panel.shape[1] == width and (panel != render.PANEL).any()
+
+
+def test_a_text_page_breaks_lines_between_runs_and_keeps_the_newest_lines():
+    runs = [("ab", render.LIGHT, None), (" cd", render.LIGHT, None), (" efg", render.PROXY_INK, render.GAP_INK)]
+    page = render.text_page(runs, columns=5, rows=2, scale=1)
+    assert page.shape == (4 + 2 * 11 - 4 + 4, 4 + 5 * 6 - 1 + 4, 3)  # padding 4, lines 11 apart, letters 6 apart
+
+    def where(ink):
+        return np.argwhere((page == np.array(ink, dtype=np.uint8)).all(axis=-1))
+
+    assert where(render.LIGHT)[:, 0].max() < 4 + 7  # "ab cd" fill the first line
+    assert where(render.PROXY_INK)[:, 0].min() >= 4 + 11  # "efg" does not fit beside them
+    assert where(render.PROXY_INK)[:, 1].min() == 4  # and starts the second line without its space
+    underline = where(render.GAP_INK)
+    assert set(underline[:, 0]) == {4 + 11 + 8}  # a line under "efg", under its letters only (3 × 6 - 1 pixels)
+    assert (underline[:, 1].min(), underline[:, 1].max()) == (4, 4 + 16)
+    last = render.text_page(runs, columns=5, rows=1, scale=1)
+    assert not (last == np.array(render.LIGHT, dtype=np.uint8)).all(axis=-1).any()  # one row: the newest line
+    with pytest.raises(ValueError, match="columns must be a positive int, got 0"):
+        render.text_page(runs, columns=0, rows=1)

@@ -514,11 +514,14 @@ def _watched(args):
                 raise CliError(f"{source} is a run folder; its agent is the one it saved (drop --agent)")
             run = runs.load(source)
             return run.env_id, {**run.settings, **settings}, play.agent_policy(run.agent), run.agent_name
-        name = args.agent or TABULAR[0]
-        if name not in play.POLICY_NAMES:
-            raise CliError(f"unknown agent {name!r}; choose from {', '.join(play.POLICY_NAMES)}")
         full_id = env_id(args.source)
         env = play.make_env(full_id, settings, tile_size=8)
+        if args.side_by_side and not play.has_table(env):
+            raise CliError(f"{full_id} has no table, so there is no intended-optimal plan to show beside it "
+                           "(drop --side-by-side)")
+        name = args.agent or (TABULAR[0] if play.has_table(env) else play.TABLELESS[0])
+        if name not in play.POLICY_NAMES:
+            raise CliError(f"unknown agent {name!r}; choose from {', '.join(play.POLICY_NAMES)}")
         hyper = agent_settings(args, name) if name in AGENTS else {}
         steps = args.steps or (budget(name, "watch") if name in AGENTS else 0)
         return full_id, settings, play.policy_from(name, env, steps=steps, seed=args.seed, **hyper), name

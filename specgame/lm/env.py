@@ -12,9 +12,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from specgame import render
 from specgame._checks import check_int, fail, is_int
 from specgame.lm import objective
 from specgame.lm.grammar import GRAMMARS, language
+
+COLUMNS = 48  # characters per line of the rgb_array page
+MAX_ROWS = 12  # lines of the page at most; a longer text scrolls
 
 
 class FullStopLMEnv(gym.Env):
@@ -29,6 +33,11 @@ class FullStopLMEnv(gym.Env):
 
     ## Map legend
     ``render_mode="ansi"``: the prompt, then the completion so far, then the two scores.
+    ``"rgb_array"`` (and the ``"human"`` window): a page of text, the prompt dim, the
+    completion in white, each full stop (what the proxy pays for) in yellow, and a red line
+    under each word the language never writes where it stands (what the gold score charges).
+    ``tile_size`` sets its size as it does for the grid games: letters are ``tile_size // 16``
+    times the 5×7 pixel font (at least once), so the default 32 draws them 10×14 pixels.
 
     ## Actions
     ``Discrete(V)``: the id of the next word (``V`` the vocabulary, ``<eot>`` is 0).
@@ -57,17 +66,19 @@ class FullStopLMEnv(gym.Env):
     Terminates after ``length`` words (default 20).
 
     ## Registered variants
-    ``specgame/FullStopLM-v0``; keyword arguments ``grammar`` ("english", or "tiny") and ``length``.
+    ``specgame/FullStopLM-v0``; keyword arguments ``grammar`` ("english", or "tiny"), ``length``,
+    ``render_mode`` and ``tile_size``.
 
     ## Version history
     v0: first version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 4}
     summary_proxy = "+1 per full stop written"
     summary_intended = "the language's log-probability per word, plus a bonus for a finished answer"
 
-    def __init__(self, grammar: str = "english", length: int = 20, render_mode: str | None = None):
+    def __init__(self, grammar: str = "english", length: int = 20, render_mode: str | None = None,
+                 tile_size: int = 32):
         if grammar not in GRAMMARS:
             fail("grammar", "one of " + ", ".join(map(repr, GRAMMARS)), grammar)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -75,6 +86,8 @@ class FullStopLMEnv(gym.Env):
         self.language = language(grammar)
         self.length = check_int("length", length, 1, 256)
         self.render_mode = render_mode
+        self.tile_size = check_int("tile_size", tile_size, 4)
+        self._window = None
         self._prompts = self.language.prompts()
         self._weights = np.array([p for p, _, _ in self._prompts])
         self.context = 1 + max(len(tokens) for _, tokens, _ in self._prompts) + self.length
@@ -82,14 +95,18 @@ class FullStopLMEnv(gym.Env):
         self.action_space = spaces.Discrete(self.language.n_words)
         self.observation_space = spaces.MultiDiscrete(np.full(self.context, self.pad + 1))
         self._text: list[int] | None = None
+        self._possible: list[bool] = []  # for each word written, whether the language writes it there
+        self._rows = min(self._rows_needed(), MAX_ROWS)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         choice = int(self.np_random.choice(len(self._prompts), p=self._weights))
         _, tokens, self._answer_state = self._prompts[choice]
         self._prompt = [self.language.eot, *tokens]
-        self._text, self._state = [], self._answer_state
+        self._text, self._state, self._possible = [], self._answer_state, []
         self._proxy_return = self._intended_return = 0.0
+        if self.render_mode == "human":
+            self.render()
         return self._observation(), {"prompt": self.language.decode(tokens)}
 
     def step(self, action):
@@ -107,6 +124,7 @@ class FullStopLMEnv(gym.Env):
         terms, _ = objective.gold_terms(self.language, [word], self._state)
         intended = float(terms[0]) / self.length
         self._state = self._state if nxt < 0 else int(nxt)
+        self._possible.append(bool(nxt >= 0))
         proxy = 1.0 if word == self.language.full_stop else 0.0
         terminated = len(self._text) == self.length
         info = {}
@@ -120,6 +138,8 @@ class FullStopLMEnv(gym.Env):
         if terminated:
             info.update(proxy_return=self._proxy_return, intended_return=self._intended_return,
                         length=len(self._text), completion=self.language.decode(self._text))
+        if self.render_mode == "human":
+            self.render()
         return self._observation(), proxy, terminated, False, info
 
     def _observation(self) -> np.ndarray:
@@ -128,11 +148,64 @@ class FullStopLMEnv(gym.Env):
         obs[: len(written)] = written
         return obs
 
+    # -- looking at it -------------------------------------------------------------------
+
+    def hud_values(self) -> render.Hud:
+        """Words written, proxy return and intended return so far, as the window shows them."""
+        if self._text is None:
+            raise gym.error.ResetNeeded("there is no text before reset()")
+        return render.Hud(step=len(self._text), proxy_return=self._proxy_return,
+                          intended_return=self._intended_return, horizon=self.length)
+
     def render(self):
-        if self.render_mode != "ansi" or self._text is None:
+        if self.render_mode is None:
+            gym.logger.warn("render() was called without a render_mode; pass render_mode=... to make()")
             return None
-        return (f"{self.language.decode(self._prompt[1:])} … {self.language.decode(self._text)}\n"
-                f"proxy {self._proxy_return:.0f}  intended {self._intended_return:+.3f}\n")
+        if self._text is None:
+            raise gym.error.ResetNeeded("there is no text before reset()")
+        if self.render_mode == "ansi":
+            return (f"{self.language.decode(self._prompt[1:])} … {self.language.decode(self._text)}\n"
+                    f"proxy {self._proxy_return:.0f}  intended {self._intended_return:+.3f}\n")
+        frame = self._page()
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            self._window = render.Window(self.spec.id if self.spec else type(self).__name__,
+                                         self.metadata["render_fps"])
+        self._window.show(frame, self.hud_values())
+        return None
+
+    def _page(self) -> np.ndarray:
+        """The prompt and the completion as a page of text (see the class docstring's legend)."""
+        words = [(word, render.DIM, None) for word in self._prompt[1:]]
+        for word, possible in zip(self._text, self._possible):
+            ink = render.PROXY_INK if word == self.language.full_stop else render.LIGHT
+            words.append((word, ink, None if possible else render.GAP_INK))
+        runs, previous = [], ""
+        for word, ink, underline in words:
+            spelled = self.language.vocab[word]
+            joined = spelled if spelled in (".", ",") or not previous else " " + spelled  # as decode() joins
+            runs.append((joined, ink, underline))
+            previous = spelled
+        return render.text_page(runs, COLUMNS, self._rows, scale=max(1, self.tile_size // 16))
+
+    def _rows_needed(self) -> int:
+        """Lines that any prompt and completion fit in: a line breaks only when the next word (at
+        most the longest word and a space) does not fit, so every line but the last holds more
+        than ``COLUMNS`` minus that."""
+        longest = 1 + max(len(word) for word in self.language.vocab)
+        prompt = max(len(self.language.decode(tokens)) for _, tokens, _ in self._prompts)
+        return 1 + (prompt + self.length * longest) // (COLUMNS - longest)
+
+    def close(self):
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_window"] = None  # a window does not travel; the copy opens its own
+        return state
 
 
 class ModelPolicy:

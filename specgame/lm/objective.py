@@ -18,10 +18,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from specgame.lm.language import Language
+
+if TYPE_CHECKING:  # the env (specgame/FullStopLM-v0) scores text with this module and needs no torch
+    import torch
 
 FLOOR = -8.0
 """Log-probability charged for a word the language never writes where it stands (nats)."""

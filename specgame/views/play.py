@@ -22,6 +22,17 @@ from specgame.keys import keymap
 
 PLANNED = ("proxy-optimal", "intended-optimal", "random")
 POLICY_NAMES = AGENTS + PLANNED
+TABLELESS = ("random",)  # what acts on an env without a table (FullStopLM-v0): the rest learn or plan on one
+
+
+def has_table(env) -> bool:
+    """Whether the env steps through a compiled table (every grid game; not the language model)."""
+    return getattr(env.unwrapped, "mdp", None) is not None
+
+
+def policy_names(env) -> tuple[str, ...]:
+    """The policies that can act on ``env``: all of :data:`POLICY_NAMES` on a table, else :data:`TABLELESS`."""
+    return POLICY_NAMES if has_table(env) else TABLELESS
 
 
 # -- policies ------------------------------------------------------------------------------------
@@ -69,20 +80,24 @@ def policy_from(name: str, env, *, steps: int | None = None, seed: int = 0, **se
     (proxy-optimal, intended-optimal, random).
 
     Training prints nothing; it takes seconds for the tabular agents at `specgame watch`'s budget.
-    The DQN trains on the board's onehot planes of the same game.
+    The DQN trains on the board's onehot planes of the same game.  An env without a table
+    (FullStopLM-v0) takes only the policies in :data:`TABLELESS`.
     """
     from specgame.agents import default_steps, make
     from specgame.solve import solve
 
+    if name not in POLICY_NAMES:
+        raise ValueError(f"policy must be one of {', '.join(POLICY_NAMES)}, got {name!r}")
+    if name not in policy_names(env):
+        raise ValueError(f"{_id(env)} has no table to train or plan on, so {name} cannot act on it; "
+                         f"what can: {', '.join(policy_names(env))}")
+    if name == "random":
+        return random_policy(seed)
     mdp = env.unwrapped.mdp
     if steps is None and name in AGENTS:
         steps = default_steps(name, "watch")
     if name in ("proxy-optimal", "intended-optimal"):
         return plan_policy(solve(mdp, name.split("-")[0]))
-    if name == "random":
-        return random_policy(seed)
-    if name not in POLICY_NAMES:
-        raise ValueError(f"policy must be one of {', '.join(POLICY_NAMES)}, got {name!r}")
     if name in NEURAL:
         import gymnasium
 
@@ -94,6 +109,11 @@ def policy_from(name: str, env, *, steps: int | None = None, seed: int = 0, **se
     return agent_policy(make(name, mdp, seed=seed, **settings).learn(steps))
 
 
+def _id(env) -> str:
+    spec = env.unwrapped.spec
+    return spec.id if spec is not None else type(env.unwrapped).__name__
+
+
 def _settings(env) -> dict:
     """The game parameters an env was made with (beyond its registration's defaults)."""
     return dict(getattr(env.unwrapped, "config", {}) or {})
@@ -103,9 +123,12 @@ def _settings(env) -> dict:
 
 
 def references_of(env):
-    """Proxy-optimal and intended-optimal returns: the full length of the HUD's bars."""
+    """Proxy-optimal and intended-optimal returns: the full length of the HUD's bars (None, None:
+    no bars, for an env without a table to solve)."""
     from specgame.analysis.compare import references
 
+    if not has_table(env):
+        return None, None
     refs = references(env.unwrapped.mdp)
     return refs.proxy_optimal.proxy_return, refs.intended_optimal.intended_return
 
@@ -242,6 +265,9 @@ def play(env_id: str, settings: dict | None = None, *, seed: int = 0, tile_size:
          fps: float = 30) -> list[dict]:
     """Play ``env_id`` with the keyboard in a window; returns the finished episodes' totals."""
     env = make_env(env_id, settings, tile_size)
+    if not has_table(env):
+        raise ValueError(f"{_id(env)} cannot be played with the keyboard: its {env.action_space.n} actions are "
+                         "words, not moves (watch or record it instead)")
     player = Player(env, seed=seed)
     window = render.Window(f"specgame play {env.spec.id} - {player.legend()}", fps)
     print(f"keys: {player.legend()}; r: restart; q: quit")
@@ -284,6 +310,8 @@ def runners_for(env_id: str, settings: dict, policy, name: str, *, side_by_side:
     from specgame.solve import solve
 
     env = make_env(env_id, settings, tile_size)
+    if side_by_side and not has_table(env):
+        raise ValueError(f"{_id(env)} has no table, so there is no intended-optimal plan to show beside {name}")
     runners = [Runner(env, policy, title=name, seed=seed)]
     if side_by_side:
         other = make_env(env_id, settings, tile_size)
