@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from specgame import _checks, grid_jit
+from specgame._jit import njit  # registers the cache locator before the decorators run
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs._aisg import HORIZON, NOOP
