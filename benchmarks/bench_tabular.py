@@ -87,6 +87,7 @@ def same_work(c_train, cls, mdp, steps: int = 200_000, seed: int = 7) -> bool:
 
 def throughput(quick: bool) -> list[dict]:
     from specgame.agents import SARSA, ExpectedSARSA, QLearning
+    from specgame.ids import short_id
     from specgame.mdp import to_mdp
 
     kernel_steps, python_steps, repeats = (2_000_000, 20_000, 7) if quick else (5_000_000, 100_000, 9)
@@ -104,7 +105,7 @@ def throughput(quick: bool) -> list[dict]:
     for env_id in ENVS:
         mdp = to_mdp(env_id)
         for cls in (SARSA, ExpectedSARSA, QLearning):
-            progress(f"1. throughput: {env_id.split('/')[-1]} {cls.name}, {repeats} repeats of {kernel_steps:,} steps")
+            progress(f"1. throughput: {short_id(env_id)} {cls.name}, {repeats} repeats of {kernel_steps:,} steps")
             cls(mdp, seed=0, **HYPER).learn(1000)  # compile (or load numba's cache) outside the timing
             kernel, c, learn = [], [], []
             for seed in range(repeats):  # interleaved: every loop sees the same background load
@@ -112,7 +113,7 @@ def throughput(quick: bool) -> list[dict]:
                 learn.append(learn_rate(cls, mdp, kernel_steps, seed))
                 if c_train is not None:
                     c.append(loop_rate(c_train, cls, mdp, kernel_steps, seed))
-            row = {"env": env_id.split("/")[-1], "algorithm": cls.name, "kernel": statistics.median(kernel),
+            row = {"env": short_id(env_id), "algorithm": cls.name, "kernel": statistics.median(kernel),
                    "learn": statistics.median(learn),
                    "python": statistics.median(python_loop.steps_per_second(env_id, cls.name, python_steps,
                                                                             seed, HYPER) for seed in range(3))}

@@ -18,7 +18,7 @@ import argparse
 import sys
 
 import specgame
-from specgame.agents import TABULAR, agent_class, train_seeds
+from specgame.agents import agent_class
 from specgame.analysis.compare import gap_table
 from specgame.analysis.detect import DETECTORS, auroc, evaluate_detectors
 from specgame.analysis.reward_distance import blended_plans
@@ -27,14 +27,16 @@ from specgame.mdp import to_mdp
 from specgame.policy import uniform_policy
 from specgame.solve import solve
 
+LEARNERS = ("q-learning", "sarsa", "expected-sarsa")  # the agents judged, each over seeds and budgets
+
 
 def candidates_for(mdp, seeds, budgets) -> dict:
     policies = {"random": uniform_policy(mdp), "proxy-optimal": solve(mdp, "proxy")}
     for lam, plan in zip((0.25, 0.5, 0.75), blended_plans(mdp, (0.25, 0.5, 0.75))):
         policies[f"blend {lam:g}"] = plan
-    for name in TABULAR:
+    for name in LEARNERS:
         for steps in budgets:
-            for seed, agent in zip(seeds, train_seeds(agent_class(name), mdp, seeds=seeds, total_steps=steps)):
+            for seed, agent in zip(seeds, agent_class(name).train_seeds(mdp, seeds, steps)):
                 policies[f"{name} {steps // 1000}k s{seed}"] = agent
     return policies
 

@@ -13,6 +13,7 @@ from _common import arguments
 
 import specgame
 from specgame import SARSA, QLearning, gap_table
+from specgame.ids import short_id
 from specgame.views.plot import gap_figure
 
 
@@ -30,7 +31,7 @@ def main(argv=None):
                   for name, cls in (("q-learning", QLearning), ("sarsa", SARSA))}
         table = gap_table(env, agents)
         print(table, end="\n\n")
-        name = env_id.split("/")[-1]
+        name = short_id(env_id)
         gap_figure(table, title=f"{name}: {steps:,} steps of training").savefig(args.out / f"{name}.png", dpi=80)
         summary.append((name, *(table[agent].verdict for agent in agents)))
     width = max(len(row[0]) for row in summary)

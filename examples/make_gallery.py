@@ -20,6 +20,7 @@ from _common import arguments
 import specgame
 from specgame import SARSA, QLearning, gap_table, render
 from specgame.agents import train_seeds
+from specgame.ids import short_id
 from specgame.policy import epsilon_greedy_policy, state_occupancy
 from specgame.solve import solve
 from specgame.views.play import Runner, agent_policy, episode_frames, plan_policy, write_video
@@ -39,14 +40,14 @@ def tour(out: Path, quick: bool) -> None:
     stills = []
     ids = specgame.list_envs(skip_large=quick, tables_only=True)
     for number, env_id in enumerate(ids, 1):
-        say(f"environment tour {number}/{len(ids)}: {env_id.split('/')[-1]}")
+        say(f"environment tour {number}/{len(ids)}: {short_id(env_id)}")
         env = specgame.make(env_id, render_mode="rgb_array", tile_size=20)
         if quick and env.unwrapped.mdp.n_states > 50_000:  # its exact plan takes a while: not in --quick
             continue
         runner = Runner(env, plan_policy(solve(env.unwrapped.mdp, "intended")))
         for _ in range(6):
             runner.step()
-        stills.append(render.caption(env.render(), env_id.split("/")[-1], scale=1))
+        stills.append(render.caption(env.render(), short_id(env_id), scale=1))
     rows, row, width = [], [], 0
     for still in stills:  # pack the stills into rows about 900 pixels wide
         if row and width + still.shape[1] > 900:

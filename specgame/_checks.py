@@ -7,6 +7,7 @@ value in the plain Python type the caller should keep.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from typing import NoReturn
@@ -15,6 +16,12 @@ from typing import NoReturn
 def fail(name: str, allowed: str, value) -> NoReturn:
     """Raise the one error format: ``NAME must be ALLOWED, got VALUE``."""
     raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+def did_you_mean(name: str, known) -> str:
+    """`` (did you mean 'X'?)`` for the closest of ``known`` to a misspelt ``name``, or ``""``."""
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def is_int(value) -> bool:

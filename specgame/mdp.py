@@ -718,7 +718,9 @@ def to_mdp(source, horizon: int | None = None) -> TabularMDP:
     if isinstance(source, str):
         import gymnasium  # our ids are registered: importing this module imported ``specgame``
 
-        source = gymnasium.make(source)
+        from specgame.ids import resolve_id
+
+        source = gymnasium.make(resolve_id(source))
     mdp = getattr(getattr(source, "unwrapped", None), "mdp", None)
     if isinstance(mdp, TabularMDP):
         return mdp

@@ -47,7 +47,10 @@ def test_a_config_expands_to_the_product_of_its_axes_without_duplicates():
 
 @pytest.mark.parametrize("config, named", [
     ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa", "lr": 1}]}, "'lr'"),
-    ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "dqn"}]}, "'dqn'"),
+    ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsaa"}]},
+     "agent must be one of .*got 'sarsaa' \\(did you mean 'sarsa'\\?\\)"),
+    ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "dqn", "agent_params": {"alpha": 0.5}}]},
+     "no setting 'alpha'.* the settings of dqn are"),
     ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa", "env_params": {"finsh_bonus": 5}}]},
      "no parameter 'finsh_bonus' \\(did you mean 'finish_bonus'\\?\\)"),
     ({"steps": 10, "grid": [{"env": "BoatRaceLoop-v0", "agent": "sarsa", "agent_params": {"alhpa": 0.5}}]},

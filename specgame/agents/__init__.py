@@ -1,16 +1,32 @@
 """The learners: numba tabular SARSA, Expected SARSA and Q-learning, and a torch DQN.
 
-``AGENTS`` names every agent once; ``make(name, env, **settings)`` builds one.  The CLI,
-``play``/``watch`` and sweeps all go through them, so an agent's name, its settings and
-their defaults are written in one place: the agent's config dataclass.  ``config_class(name)``
-gives that dataclass (without importing torch) and ``settings_of(config_cls)`` its fields,
-each with its default, type and one-line docstring: what a CLI needs for its options.
+Every learner follows one contract, :class:`Agent` (``specgame/agents/base.py``), and is
+registered under a name (``specgame/agents/registry.py``); ``make(name, env, **settings)``
+builds one.  The CLI, ``play``/``watch`` and sweeps go through the registry and then ask the
+class what it needs (its observations, whether it resumes, how it trains several seeds), so
+adding a learner is one module and one ``register`` line, and its settings and their
+defaults are written in one place: its config dataclass.  ``config_class(name)`` gives that
+dataclass (without importing torch) and ``settings_of(config_cls)`` its fields, each with
+its default, type and one-line docstring: what a CLI needs for its options.
 """
 
 from __future__ import annotations
 
 from specgame.agents._settings import Setting, settings_of
+from specgame.agents.base import OBS_MODES, Agent, AgentError, Learner, check_agent
 from specgame.agents.dqn_config import DQNConfig
+from specgame.agents.registry import (
+    TASKS,
+    AgentSpec,
+    agent_class,
+    agent_names,
+    config_class,
+    default_steps,
+    make,
+    observation_settings,
+    register,
+    unregister,
+)
 from specgame.agents.tabular import (
     SARSA,
     ExpectedSARSA,
@@ -21,19 +37,6 @@ from specgame.agents.tabular import (
     train_seeds,
 )
 
-# name -> (module, class).  The DQN is looked up only when asked for: it needs torch.
-_REGISTRY = {
-    "q-learning": ("specgame.agents.tabular", "QLearning"),
-    "sarsa": ("specgame.agents.tabular", "SARSA"),
-    "expected-sarsa": ("specgame.agents.tabular", "ExpectedSARSA"),
-    "dqn": ("specgame.agents.dqn", "DQN"),
-}
-AGENTS = tuple(_REGISTRY)
-TABULAR = ("q-learning", "sarsa", "expected-sarsa")
-NEURAL = ("dqn",)  # needs the dqn extra (torch); trains on the board's onehot planes
-# name -> the dataclass of its settings; importing these needs no torch.
-AGENT_CONFIGS = {**{name: TabularConfig for name in TABULAR}, "dqn": DQNConfig}
-
 # The DQN settings that learn BoatRaceLoop's lagoon loop from the onehot board planes in
 # BOARD_DQN_STEPS steps on 2 CPU cores (tests/test_dqn.py); the CLI and `watch` use them.
 BOARD_DQN_STEPS = 40_000
@@ -41,50 +44,35 @@ BOARD_DQN_SETTINGS = {"learning_rate": 5e-4, "batch_size": 32, "buffer_size": 50
                       "target_update_interval": 500, "exploration_fraction": 0.4, "net_arch": (64,),
                       "n_step": 3, "double_dqn": True}
 
-
 # Default training budgets, env steps per agent, by the task they are for: the one place they
-# are written (the commands, `play`/`watch` and the course read them from here).
-DEFAULT_STEPS = {"tabular": {"train": 1_000_000, "compare": 1_000_000, "compare --all": 200_000, "watch": 300_000,
-                             "demo": 1_000_000},
-                 "dqn": dict.fromkeys(("train", "compare", "compare --all", "watch"), BOARD_DQN_STEPS)}
+# are written (the commands, `play`/`watch` and the course read them through default_steps).
+TABULAR_STEPS = {"train": 1_000_000, "compare": 1_000_000, "compare --all": 200_000, "watch": 300_000,
+                 "demo": 1_000_000}
+DEFAULT_STEPS = {"tabular": TABULAR_STEPS, "dqn": dict.fromkeys(TASKS, BOARD_DQN_STEPS)}
 
+register("q-learning", QLearning, default_steps=TABULAR_STEPS)
+register("sarsa", SARSA, default_steps=TABULAR_STEPS)
+register("expected-sarsa", ExpectedSARSA, default_steps=TABULAR_STEPS)
+# Imported when first asked for: it needs torch (the dqn extra) and trains on the onehot board planes.
+register("dqn", "specgame.agents.dqn:DQN", config_class=DQNConfig, default_steps=BOARD_DQN_STEPS)
 
-def default_steps(name: str, task: str) -> int:
-    """The training budget of agent ``name`` for ``task`` (a key of :data:`DEFAULT_STEPS`)."""
-    return DEFAULT_STEPS["dqn" if name in NEURAL else "tabular"][task]
-
-
-def agent_class(name: str):
-    """The class registered as ``name`` (one of :data:`AGENTS`)."""
-    _check_name(name)
-    import importlib
-
-    module, cls = _REGISTRY[name]
-    return getattr(importlib.import_module(module), cls)
-
-
-def config_class(name: str):
-    """The config dataclass of agent ``name`` (``TabularConfig`` or ``DQNConfig``); needs no torch."""
-    _check_name(name)
-    return AGENT_CONFIGS[name]
-
-
-def make(name: str, env, config=None, **settings):
-    """A new, untrained agent ``name`` on ``env``: ``config`` (its config dataclass) and/or its fields."""
-    return agent_class(name)(env, config, **settings)
-
-
-def _check_name(name) -> None:
-    if name not in _REGISTRY:
-        raise ValueError(f"agent must be one of {', '.join(AGENTS)}, got {name!r}")
-
-
-__all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "DEFAULT_STEPS", "NEURAL", "SARSA",
-           "TABULAR", "DQNConfig", "ExpectedSARSA", "History", "QLearning", "Setting", "TabularAgent", "TabularConfig",
-           "agent_class", "config_class", "default_steps", "make", "settings_of", "train_seeds"]
+__all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "DEFAULT_STEPS", "NEURAL", "OBS_MODES",
+           "SARSA", "TABULAR", "TABULAR_STEPS", "TASKS", "Agent", "AgentError", "AgentSpec", "DQNConfig",
+           "ExpectedSARSA", "History", "Learner", "QLearning", "Setting", "TabularAgent", "TabularConfig",
+           "agent_class", "agent_names", "check_agent", "config_class", "default_steps", "make",
+           "observation_settings", "register", "settings_of", "train_seeds", "unregister"]
 
 
 def __getattr__(name):
+    # Views of the registry, read afresh so that agents registered later are in them.
+    if name == "AGENTS":
+        return agent_names()
+    if name == "AGENT_CONFIGS":  # name -> the dataclass of its settings; needs no torch
+        return {agent: config_class(agent) for agent in agent_names()}
+    if name == "TABULAR":  # the agents that take TabularConfig (for defaults and benchmarks; nobody branches on it)
+        return tuple(agent for agent in agent_names() if config_class(agent) is TabularConfig)
+    if name == "NEURAL":  # the others
+        return tuple(agent for agent in agent_names() if config_class(agent) is not TabularConfig)
     # The DQN needs torch, an optional extra: import it only when asked for.
     if name == "DQN":
         from specgame.agents import dqn

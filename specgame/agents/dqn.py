@@ -24,19 +24,24 @@ from dataclasses import asdict, fields
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import load_env_creator
 
 from specgame._checks import check_int
 from specgame._files import atomic_write, json_bytes, read_npz
 from specgame._version import __version__
 from specgame.agents._settings import check_same_env, configure, env_record
+from specgame.agents.base import train_each
 from specgame.agents.dqn_config import DQNConfig
 from specgame.agents.tabular import History
+from specgame.env import SpecGameEnv
+from specgame.ids import resolve_id
 from specgame.mdp import TabularMDP
 from specgame.nn import import_torch, seeded, threads
 from specgame.policy import tabulate
 
 FORMAT = "specgame.DQN"
 FORMAT_VERSION = 2  # 2: an .npz like every specgame file (1 was a torch archive)
+DEFAULT_PROGRESS_EVERY = 2_000  # steps between progress calls: about a second of training
 
 
 torch = import_torch("the DQN")
@@ -154,7 +159,8 @@ class ReplayBuffer:
 class DQN:
     """Deep Q-learning (Mnih et al. 2015) on any Gymnasium env with a Box observation and Discrete actions.
 
-    ``env`` is an env, an env id (our ``specgame/`` ids with ``obs_mode="onehot"`` suit it),
+    ``env`` is an env, an env id (one of our games, with or without ``specgame/``, is made in
+    ``obs_mode="onehot"``),
     or a ``gymnasium.vector.SyncVectorEnv`` / ``AsyncVectorEnv`` (default ``next-step``
     autoreset), which collects one transition per env each step.  ``learn`` may be called
     repeatedly and continues where it stopped, in the middle of an episode if need be.
@@ -164,6 +170,11 @@ class DQN:
     """
 
     name = "DQN"
+    # The agent contract's facts (specgame.agents.base.Agent).
+    config_class = DQNConfig
+    obs_mode = "onehot"  # our envs' board planes (any Box observation serves)
+    has_table = False  # policy_table tabulates the network on every board
+    resumable = False  # the replay buffer and the episode in progress are not saved
 
     def __init__(self, env, config: DQNConfig | None = None, **settings):
         config = configure(DQNConfig, config, settings)
@@ -216,17 +227,41 @@ class DQN:
     def epsilon_now(self) -> float:
         return self.config.epsilon(self.steps_done, self._schedule_steps)
 
-    def learn(self, total_steps: int, progress_bar: bool = False) -> DQN:
-        """Collect ``total_steps`` more env steps (rounded up to whole vector steps), training as it goes."""
+    def learn(self, total_steps: int, progress=None, checkpoint=None, checkpoint_every: int | None = None,
+              progress_bar: bool = False) -> DQN:
+        """Collect ``total_steps`` more env steps (rounded up to whole vector steps), training as it goes.
+
+        With ``progress``, ``progress(agent, goal)`` is called every ``checkpoint_every`` steps
+        (default 2,000) and at the end; the run is the same as without it.  ``checkpoint`` is
+        refused: a saved DQN lacks its replay buffer and the episode in progress, so it cannot
+        continue a run bit for bit (``save`` after learning keeps the network).
+        """
         check_int("total_steps", total_steps, 1)
+        if checkpoint is not None:
+            raise ValueError("the DQN writes no checkpoints: its replay buffer and the episode in progress are not "
+                             "saved, so it cannot continue a run bit for bit; learn without checkpoint= "
+                             "(save() after learning keeps the network)")
+        every = check_int("checkpoint_every", DEFAULT_PROGRESS_EVERY if checkpoint_every is None
+                          else checkpoint_every, 1)
         if self.env is None:
             raise ValueError(f"{self!r} was loaded without an env; pass env= to DQN.load to continue training")
         if self._schedule_steps is None:
             self._schedule_steps = self.steps_done + int(total_steps)
+        goal = self.steps_done + int(total_steps)
+        # Collecting stops at a chunk's end and goes on from there: the same run as one stretch.
+        every = every if progress is not None else int(total_steps)
         with threads(self.config.num_threads), _progress(progress_bar, total_steps) as advance:
-            self._collect(self.steps_done + int(total_steps), advance)
-        self._history = None
+            while self.steps_done < goal:
+                self._collect(min(goal, self.steps_done + every), advance)
+                self._history = None
+                if progress is not None:
+                    progress(self, goal)
         return self
+
+    @classmethod
+    def train_seeds(cls, env, seeds, total_steps: int, progress=None, **settings) -> list[DQN]:
+        """One DQN per seed on ``env``, trained one after another."""
+        return train_each(cls, env, seeds, total_steps, progress, **settings)
 
     def _reset(self):
         obs, _ = self.env.reset(seed=self.seed)
@@ -501,7 +536,12 @@ class DQN:
 
 def _make(env):
     if isinstance(env, str):
-        return gym.make(env)
+        env_id = resolve_id(env)
+        entry = gym.spec(env_id).entry_point
+        maker = load_env_creator(entry) if isinstance(entry, str) else entry
+        if isinstance(maker, type) and issubclass(maker, SpecGameEnv):  # one of our games: its board planes
+            return gym.make(env_id, obs_mode=DQN.obs_mode)
+        return gym.make(env_id)
     if not isinstance(env, (gym.Env, gym.vector.VectorEnv)):
         raise ValueError(f"env must be a Gymnasium env, vector env or env id, got {type(env).__name__}")
     return env

@@ -115,6 +115,11 @@ class TabularAgent:
 
     algorithm: int
     name: str
+    # The agent contract's facts (specgame.agents.base.Agent).
+    config_class = TabularConfig
+    obs_mode = "index"  # observation ids: rows of the Q-table
+    has_table = True
+    resumable = True  # a checkpoint holds the generator and the episode in progress
 
     def __init__(self, env, config: TabularConfig | None = None, **settings):
         mdp = to_mdp(env)
@@ -139,21 +144,25 @@ class TabularAgent:
 
     # -- training ------------------------------------------------------------------------
 
-    def learn(self, total_steps: int | None = None, episodes: int | None = None,
-              checkpoint=None, checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY) -> TabularAgent:
+    def learn(self, total_steps: int | None = None, episodes: int | None = None, checkpoint=None,
+              checkpoint_every: int | None = None, progress=None) -> TabularAgent:
         """Train for ``total_steps`` more steps or ``episodes`` more episodes, whichever ends first.
 
         With ``checkpoint`` (a path), the agent saves itself there atomically every
-        ``checkpoint_every`` steps and at the end.  If training is interrupted (Ctrl-C, a
-        crash, a killed process), ``load(checkpoint, env)`` and learning the steps that
-        remain ends bit for bit where the uninterrupted run would have: the checkpoint holds
-        the generator, the episode in progress, the schedule and the history.  After an
-        exception or Ctrl-C in this call, the agent itself is left as it was at its last
-        completed checkpoint (the file may already hold the next one: both lie on the same run).
-        Without ``checkpoint``, such an interrupt leaves the agent as it was before the call.
-        A Ctrl-C that lands while the numba kernel runs takes effect when the kernel returns.
+        ``checkpoint_every`` steps (default 100,000) and at the end.  If training is
+        interrupted (Ctrl-C, a crash, a killed process), ``load(checkpoint, env)`` and learning
+        the steps that remain ends bit for bit where the uninterrupted run would have: the
+        checkpoint holds the generator, the episode in progress, the schedule and the history.
+        With ``progress``, ``progress(agent, goal)`` is called at the same moments (``goal``: the
+        ``steps_done`` this call ends at, None when it learns by episodes).  Learning in such
+        chunks ends exactly where one uninterrupted call does.
+
+        After an exception or Ctrl-C in this call, the agent itself is left as it was at its
+        last completed checkpoint (the file may already hold the next one: both lie on the same
+        run), or, without ``checkpoint``, as it was before the call.  A Ctrl-C that lands while
+        the numba kernel runs takes effect when the kernel returns.
         """
-        if checkpoint is None:
+        if checkpoint is None and progress is None:
             saved = self._snapshot()
             try:
                 _train([self], total_steps, episodes, parallel=False)
@@ -161,10 +170,12 @@ class TabularAgent:
                 self._restore(saved)  # an interrupt between updating q and the generator, say
                 raise
             return self
-        check_int("checkpoint_every", checkpoint_every, 1)
+        every = check_int("checkpoint_every", DEFAULT_CHECKPOINT_EVERY if checkpoint_every is None
+                          else checkpoint_every, 1)
         _check_limits(total_steps, episodes)
         if self.mdp is None:
             raise ValueError(f"{self!r} was loaded without an env; pass env= to load to continue training")
+        before = self._snapshot()
         if self._schedule_steps is None and self.config.decays and total_steps is not None:
             # Fix the schedule to the whole call now, not to the first chunk of it.
             self._schedule_steps = self.steps_done + int(total_steps)
@@ -173,16 +184,30 @@ class TabularAgent:
         while True:
             saved = self._snapshot()
             try:
-                chunk = checkpoint_every if step_goal is None else min(checkpoint_every, step_goal - self.steps_done)
+                chunk = every if step_goal is None else min(every, step_goal - self.steps_done)
                 _train([self], chunk, None if episode_goal is None else episode_goal - self.episodes_done,
                        parallel=False)
-                self.save(checkpoint)
+                if checkpoint is not None:
+                    self.save(checkpoint)
+                if progress is not None:
+                    progress(self, step_goal)
             except BaseException:
-                self._restore(saved)  # never leave a half-updated agent behind
+                self._restore(saved if checkpoint is not None else before)  # never a half-updated agent
                 raise
             if ((step_goal is not None and self.steps_done >= step_goal)
                     or (episode_goal is not None and self.episodes_done >= episode_goal)):
                 return self
+
+    @classmethod
+    def train_seeds(cls, env, seeds=range(8), total_steps: int | None = None, progress=None,
+                    episodes: int | None = None, **settings) -> list[TabularAgent]:
+        """One agent per seed, all trained at once in parallel threads (:func:`train_seeds`);
+        ``progress(agent, goal)`` is called for each when they are done."""
+        agents = train_seeds(cls, env, seeds, total_steps, episodes, **settings)
+        if progress is not None:
+            for agent in agents:
+                progress(agent, agent.steps_done)
+        return agents
 
     def _snapshot(self) -> tuple:
         # Training replaces these objects rather than mutating them, so references suffice.
@@ -212,6 +237,15 @@ class TabularAgent:
     def policy(self) -> np.ndarray:
         """The greedy action of each observation (lowest index on ties)."""
         return np.argmax(self.q, axis=1)
+
+    def policy_table(self, env) -> np.ndarray:
+        """The greedy action of every observation id of ``env`` (an env, an id or a TabularMDP with
+        this agent's observations and actions): :attr:`policy`."""
+        mdp = to_mdp(env)
+        if (mdp.n_obs, mdp.shape[1]) != self.q.shape:
+            raise ValueError(f"policy_table needs an env with this agent's {self.q.shape[0]} observations and "
+                             f"{self.q.shape[1]} actions, got {mdp.name!r} with {mdp.n_obs} and {mdp.shape[1]}")
+        return self.policy
 
     def predict(self, observation, deterministic: bool = True):
         """``(action, None)`` like Stable-Baselines3; ``observation`` is an id or an array of ids.

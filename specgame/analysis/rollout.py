@@ -15,6 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 from specgame._checks import check_int, check_seed, fail
+from specgame.ids import resolve_id
 
 # Student's t 0.975 quantiles for 1..30 degrees of freedom; beyond, a series in 1/df.
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -126,7 +127,7 @@ def rollout(policy, env, episodes: int = 100, *, seed: int = 0, deterministic: b
         max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
     owned = isinstance(env, str)
     if owned:
-        env = gym.make(env)
+        env = gym.make(resolve_id(env))
     elif isinstance(env, gym.vector.VectorEnv) or not isinstance(env, gym.Env):
         fail("env", "a (single) Gymnasium env or an env id", type(env).__name__)
     act = as_policy(policy, deterministic)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import math
 import os
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specgame.agents import AGENTS, NEURAL, TABULAR
+from specgame.agents import agent_names, observation_settings
 from specgame.app import runs
 from specgame.app.progress import Progress
 from specgame.app.settings import add_agent_options, chosen_settings, default_steps
@@ -28,9 +27,8 @@ class CliError(Exception):
 # -- helpers -------------------------------------------------------------------------------
 
 
-def did_you_mean(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+# What `demo` trains (the README's numbers are theirs) and `compare` compares when not told.
+DEFAULT_AGENTS = ("q-learning", "sarsa", "expected-sarsa")
 
 
 def agent_class(name: str):
@@ -38,20 +36,21 @@ def agent_class(name: str):
 
     try:
         return agents.agent_class(name)
-    except ValueError as err:  # an unknown name
-        raise CliError(f"{err}{did_you_mean(name, AGENTS)}") from None
+    except ValueError as err:  # an unknown name (the message has the closest one)
+        raise CliError(str(err)) from None
     except ImportError as err:  # the DQN without torch
         raise CliError(str(err)) from None
 
 
 def env_id(name: str) -> str:
-    from specgame.envs import ENVIRONMENTS, resolve_id
+    from specgame.ids import UnknownEnvironment, resolve_id
 
     try:
         return resolve_id(name)
-    except ValueError:
-        guess = did_you_mean(name.removeprefix("specgame/"), ENVIRONMENTS)
-        message = f"unknown environment {name!r}{guess}; `specgame list` shows the {len(ENVIRONMENTS)} ids"
+    except UnknownEnvironment as err:
+        message = f"unknown environment {name!r}{err.suggestion}; `specgame list` shows the {len(err.known)} ids"
+    except ValueError as err:
+        message = str(err)
     raise CliError(message)
 
 
@@ -114,39 +113,24 @@ def show(grid: Grid) -> None:
     con.print(fitted(grid, con.width))
 
 
-def learn(agent, steps: int, progress: Progress, label: str, chunk: int):
-    """``agent.learn(steps)`` in chunks of ``chunk`` steps, the progress bar moved after each.
+def progress_hook(progress: Progress, label: str):
+    """An agent's ``learn`` progress hook that moves the bar: ``label seed S: training``, steps of the goal."""
+    def hook(agent, goal):
+        progress(f"{label} seed {agent.seed}: training", agent.steps_done, goal)
 
-    The agent's schedule spans the whole budget (``schedule_steps``), so the chunks train
-    exactly as one call would.
-    """
-    while agent.steps_done < steps:
-        agent.learn(min(chunk, steps - agent.steps_done))
-        progress(f"{label}: training", agent.steps_done, steps)
-    return agent
+    return hook
 
 
 def train_agents(name: str, env_name: str, settings: dict, seeds, steps: int, args, progress: Progress | None = None,
                  strict: bool = True):
-    """Train agent ``name`` once per seed; returns the env it saw and the trained agents.
-
-    Tabular agents train all seeds in one parallel numba call; the DQN trains seed by
-    seed on the onehot board planes, reporting its progress every few thousand steps.
-    """
-    from specgame.agents import train_seeds
-
+    """Train agent ``name`` once per seed (``cls.train_seeds``: the tabular agents all at once) on
+    the env in the observations it takes; returns that env and the trained agents."""
     cls = agent_class(name)
     hyper = agent_settings(args, name, strict=strict)
     progress = progress or Progress(quiet=True)
     try:
-        if name in NEURAL:
-            env = make_env(env_name, settings, obs_mode="onehot")
-            hyper["schedule_steps"] = hyper.get("schedule_steps") or steps
-            agents = [learn(cls(env, seed=seed, **hyper), steps, progress, f"{name} seed {seed}", 2_000)
-                      for seed in seeds]
-            return env, agents
-        env = make_env(env_name, settings)
-        return env, train_seeds(cls, env, seeds=list(seeds), total_steps=steps, **hyper)
+        env = make_env(env_name, settings, **observation_settings(cls))
+        return env, cls.train_seeds(env, list(seeds), steps, progress=progress_hook(progress, name), **hyper)
     except ValueError as err:
         raise CliError(str(err)) from None
 
@@ -184,17 +168,13 @@ def cmd_train(args) -> None:
                                                                args.steps)
     config = {"env": full_id, "settings": settings, "agent": args.agent, "seed": args.seed, "steps": steps,
               "agent_settings": hyper}
+    if args.resume and not cls.resumable:
+        raise CliError(f"--resume continues a run from its checkpoint, and {args.agent} writes none "
+                       "(it cannot continue a run bit for bit); train it again")
     progress = Progress(args.quiet)
     started = time.perf_counter()
     try:
-        if args.agent in NEURAL:
-            if args.resume:
-                raise CliError("--resume continues tabular runs; the DQN does not write checkpoints yet")
-            make_env(args.env, settings)  # a bad env setting is refused before the folder is made
-            runs.create(out, config, overwrite=args.overwrite)
-            env, (agent,) = train_agents(args.agent, full_id, settings, [args.seed], steps, args, progress)
-        else:
-            env, agent = train_tabular(args, cls, settings, hyper, steps, out, config)
+        env, agent = train_run(args, cls, settings, hyper, steps, out, config, progress)
         seconds = time.perf_counter() - started
         progress(f"{args.agent}: exact returns beside random and the optimal policies")
         table = gap_table(env, {args.agent: agent})
@@ -210,10 +190,11 @@ def cmd_train(args) -> None:
     con.print(f"saved to {out}/")
 
 
-def train_tabular(args, cls, settings: dict, hyper: dict, steps: int, out: Path, config: dict):
-    """Train (or, with --resume, continue) a tabular agent, checkpointing into ``out``."""
-    env = make_env(args.env, settings)
-    checkpoint = out / runs.CHECKPOINT
+def train_run(args, cls, settings: dict, hyper: dict, steps: int, out: Path, config: dict, progress: Progress):
+    """Train (or, with --resume, continue) the run's agent; one that resumes bit for bit
+    (``cls.resumable``) checkpoints into ``out`` as it goes."""
+    env = make_env(args.env, settings, **observation_settings(cls))
+    checkpoint = out / runs.CHECKPOINT if cls.resumable else None
     try:
         agent = runs.resume(out, config, env, cls) if args.resume else None
         if agent is None:
@@ -224,8 +205,13 @@ def train_tabular(args, cls, settings: dict, hyper: dict, steps: int, out: Path,
         raise CliError(str(err)) from None
     try:
         if agent.steps_done < steps:
-            agent.learn(steps - agent.steps_done, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
+            agent.learn(steps - agent.steps_done, progress=progress_hook(progress, args.agent), checkpoint=checkpoint,
+                        checkpoint_every=args.checkpoint_every)
     except KeyboardInterrupt:
+        if checkpoint is None:
+            print(f"specgame: interrupted; {args.agent} writes no checkpoints, so the run starts again when "
+                  "you run the command again.", file=sys.stderr)
+            raise SystemExit(130) from None
         # The file, not the agent in memory: Ctrl-C may land just after a checkpoint was renamed in.
         held = f"holds step {cls.load(checkpoint).steps_done:,}" if checkpoint.exists() else "was not written yet"
         print(f"specgame: interrupted; {checkpoint} {held} of {steps:,}. "
@@ -262,7 +248,10 @@ def compared_agents(args) -> list[str]:
         raise CliError(f"--seeds must be at least 1, got {args.seeds}")
     from specgame.app.settings import family, given_settings, settings_of
 
-    used = {s.name for name in names for s in settings_of(family(name))}
+    try:
+        used = {s.name for name in names for s in settings_of(family(name))}
+    except ValueError as err:  # an agent whose config the command line has no options for
+        raise CliError(str(err)) from None
     unused = sorted(set(given_settings(args)) - used)
     if unused:
         raise CliError(f"--{unused[0].replace('_', '-')} is not a setting of any of {', '.join(names)}")
@@ -365,23 +354,25 @@ def compare_all(args) -> None:
     """Print the table of every env x agent (and write ``--json``), streaming each env's rows."""
     import specgame
     from specgame.envs import LARGE, forget_table
+    from specgame.ids import short_id
 
     names = compared_agents(args)
-    grid = Grid(HEADER, title=f"every env x agent: {args.seeds} seed(s) x {args.steps:,} steps; "
+    spent = f"{args.steps:,} steps" if args.steps else "default budgets"
+    grid = Grid(HEADER, title=f"every env x agent: {args.seeds} seed(s) x {spent}; "
                               f"EPIC and regret are properties of the env's reward pair",
                 text_columns=(0, 4, 7))
     listed = specgame.list_envs(skip_large=args.skip_large, tables_only=True)
-    small = [i for i in listed if i.split("/")[-1] not in LARGE]
-    large = [i for i in listed if i.split("/")[-1] in LARGE]
+    small = [i for i in listed if short_id(i) not in LARGE]
+    large = [i for i in listed if short_id(i) in LARGE]
     records = {}
     started = time.perf_counter()
 
     def expected(ids) -> float:  # seconds, at load 1 to 3
-        return sum(LARGE_SECONDS[i.split("/")[-1]][args.danger] for i in ids)
+        return sum(LARGE_SECONDS[short_id(i)][args.danger] for i in ids)
 
     with Progress(args.quiet) as progress:
         for number, full_id in enumerate(small + large, 1):
-            short = full_id.split("/")[-1]
+            short = short_id(full_id)
             if large and full_id == large[0]:
                 so_far = time.perf_counter() - started
                 seconds = expected(large)
@@ -419,6 +410,7 @@ def one_env(full_id: str, names, args, stage, progress) -> tuple[list, dict]:
     """One env's table rows (one per agent) and its JSON record."""
     from specgame.analysis.compare import gap_table
     from specgame.analysis.reward_distance import proxy_danger
+    from specgame.ids import short_id
 
     stage("compiling the table")
     mdp = make_env(full_id, {}).unwrapped.mdp
@@ -427,14 +419,14 @@ def one_env(full_id: str, names, args, stage, progress) -> tuple[list, dict]:
     record = {"reward": danger.to_dict() if danger else None, "agents": {}}
     rows = []
     for i, name in enumerate(names):
-        steps = args.steps if name not in NEURAL else min(args.steps, budget(name, "compare --all"))
+        steps = args.steps or budget(name, "compare --all")
         stage(f"training {name}, {args.seeds} seed(s) x {steps:,} steps")
         agent_env, agents = train_agents(name, full_id, {}, range(args.seeds), steps, args, progress, strict=False)
         stage(f"exact returns of {name}")
         table = gap_table(agent_env, {f"{name} seed {k}": a for k, a in enumerate(agents)}, evidence=False)
         record["agents"][name] = table.to_dict()
         cells = over_seeds(table.reports)
-        env_cells = (full_id.split("/")[-1], *danger_cells(danger)) if i == 0 else ("",) * 4
+        env_cells = (short_id(full_id), *danger_cells(danger)) if i == 0 else ("",) * 4
         rows.append((*env_cells, name, cells["proxy score"], cells["intended score"], cells["verdict"]))
     return rows, record
 
@@ -465,7 +457,7 @@ def cmd_demo(args) -> None:
     env = make_game("BoatRaceLoop-v0")
     con.print("[bold]BoatRaceLoop-v0[/bold]: the boat should race 3 laps; it is paid for the targets it hits.")
     agents = {}
-    for name in TABULAR:
+    for name in DEFAULT_AGENTS:
         started = time.perf_counter()
         agents[name] = make(name, env, alpha=0.1, gamma=0.99, epsilon=0.1, seed=args.seed).learn(args.steps)
         con.print(f"  trained {name:<15} {args.steps:>10,} steps in {time.perf_counter() - started:5.2f} s")
@@ -519,11 +511,12 @@ def _watched(args):
         if args.side_by_side and not play.has_table(env):
             raise CliError(f"{full_id} has no table, so there is no intended-optimal plan to show beside it "
                            "(drop --side-by-side)")
-        name = args.agent or (TABULAR[0] if play.has_table(env) else play.TABLELESS[0])
-        if name not in play.POLICY_NAMES:
-            raise CliError(f"unknown agent {name!r}; choose from {', '.join(play.POLICY_NAMES)}")
-        hyper = agent_settings(args, name) if name in AGENTS else {}
-        steps = args.steps or (budget(name, "watch") if name in AGENTS else 0)
+        name = args.agent or (agent_names()[0] if play.has_table(env) else play.TABLELESS[0])
+        if name not in play.policy_names():
+            raise CliError(f"unknown agent {name!r}; choose from {', '.join(play.policy_names())}")
+        learns = name in agent_names()
+        hyper = agent_settings(args, name) if learns else {}
+        steps = args.steps or (budget(name, "watch") if learns else 0)
         return full_id, settings, play.policy_from(name, env, steps=steps, seed=args.seed, **hyper), name
     except ValueError as err:
         raise CliError(str(err)) from None
@@ -531,11 +524,13 @@ def _watched(args):
 
 def _looks_like_folder(source: str) -> bool:
     """A path (it exists, or has a separator or a suffix), not an environment id."""
-    from specgame.envs import ENVIRONMENTS
+    from specgame.ids import resolve_id
 
-    name = source.removeprefix("specgame/")
-    if name in ENVIRONMENTS:
+    try:
+        resolve_id(source)
         return False
+    except ValueError:
+        pass
     return Path(source).exists() or "/" in source or "\\" in source or Path(source).suffix != ""
 
 
@@ -611,6 +606,7 @@ def cmd_sweep(args) -> int:
     from rich.markup import escape
 
     from specgame.app.sweep import expand, load_config, run_sweep
+    from specgame.ids import short_id
 
     config_path = Path(args.config)
     out = Path(args.out or f"runs/sweep-{config_path.stem}.csv")
@@ -620,7 +616,7 @@ def cmd_sweep(args) -> int:
         outcome = row["verdict"] if row["status"] == "ok" else f"[red]error[/red] {escape(row['error'])}"
         params = escape(", ".join(f"{k}={v}" for k, v in {**json.loads(row["env_params"]),
                                                          **json.loads(row["agent_params"])}.items()))
-        con.print(f"  {row['env'].split('/')[-1]} {row['agent']} seed {row['seed']}"
+        con.print(f"  {short_id(row['env'])} {row['agent']} seed {row['seed']}"
                   f"{' (' + params + ')' if params else ''}: {outcome}  [{row['seconds']} s]", markup=True)
 
     try:
@@ -649,24 +645,31 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="the environments, with their proxy and intended objectives").set_defaults(
         run=cmd_list)
 
+    def budgets(command) -> str:  # "1000000 for q-learning, sarsa, expected-sarsa; 40000 for dqn"
+        by_steps = {}
+        for name in agent_names():
+            by_steps.setdefault(default_steps(name, command), []).append(name)
+        return "; ".join(f"{steps} for {', '.join(names)}" for steps, names in by_steps.items())
+
     def learning_options(p, command):
-        tabular, dqn = default_steps(TABULAR[0], command), default_steps(NEURAL[0], command)
+        all_ = f"; with compare --all {budgets('compare --all')}" if command == "compare" else ""
         p.add_argument("--steps", type=int, default=None,
-                       help=f"environment steps of training (default {tabular} for tabular agents, {dqn} for the "
-                            "DQN" + ("; 200000 with compare --all)" if command == "compare" else ")"))
+                       help=f"environment steps of training (default {budgets(command)}{all_})")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="an environment parameter, repeatable")
         add_agent_options(p)
 
     train = sub.add_parser("train", help="train an agent and report its gap; the run goes to a folder")
     train.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
-    train.add_argument("--agent", default=TABULAR[0], help=f"one of {', '.join(AGENTS)} (default %(default)s)")
+    train.add_argument("--agent", default=agent_names()[0],
+                       help=f"one of {', '.join(agent_names())} (default %(default)s)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", help="run folder (default runs/ENV-AGENT-seedS, then each setting that differs "
                                      "from the defaults, e.g. -finish_bonus=50-q0=20)")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in the run folder")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
-    train.add_argument("--checkpoint-every", type=int, default=100_000, metavar="STEPS",
-                       help="save checkpoint.npz in the run folder every STEPS steps (default %(default)s)")
+    train.add_argument("--checkpoint-every", type=int, default=None, metavar="STEPS",
+                       help="save checkpoint.npz in the run folder, and show the progress, every STEPS steps "
+                            "(default: the agent's own, 100000 for the agents that resume)")
     train.add_argument("--resume", action="store_true",
                        help="continue the interrupted run in the run folder from its checkpoint")
     learning_options(train, "train")
@@ -682,8 +685,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--skip-large", action="store_true",
                          help="with --all: leave out the envs with millions of states "
                               "(each takes minutes and GBs of memory)")
-    compare.add_argument("--agents", default=",".join(TABULAR),
-                         help=f"comma-separated agent names, of {', '.join(AGENTS)} (default %(default)s)")
+    compare.add_argument("--agents", default=",".join(DEFAULT_AGENTS),
+                         help=f"comma-separated agent names, of {', '.join(agent_names())} (default %(default)s)")
     compare.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     compare.add_argument("--seeds", type=int, default=None, help="seeds per agent (default 3; 1 with --all)")
     compare.add_argument("--json", help="also write the reports to this JSON file")
@@ -696,7 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="watch three agents game the boat race (the main job)")
     demo.add_argument("--steps", type=int,
-                      help=f"training steps per agent (default {default_steps(TABULAR[0], 'demo')})")
+                      help=f"training steps per agent (default {default_steps(DEFAULT_AGENTS[0], 'demo')})")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--frames", type=int, default=40, help="frames in the strip and the GIF")
     demo.add_argument("--out", default="runs/demo")
@@ -712,7 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def watching_options(p, fps):
         p.add_argument("source", help="a run folder written by `specgame train`, or an environment id")
-        p.add_argument("--agent", help="with an id: q-learning (default), sarsa, expected-sarsa, dqn, "
+        p.add_argument("--agent", help=f"with an id: {', '.join(agent_names())} (default {agent_names()[0]}), "
                                        "proxy-optimal, intended-optimal or random")
         p.add_argument("--side-by-side", action="store_true",
                        help="show the intended-optimal policy beside it, scores racing")
@@ -758,12 +761,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "compare":  # --all trades budget for breadth: small defaults per env
-            if args.all and args.steps is None:
-                args.steps = budget(TABULAR[0], "compare --all")
+        if args.command == "compare":  # --all trades budget for breadth: one seed, each agent's --all budget
             args.seeds = args.seeds if args.seeds is not None else (1 if args.all else 3)
         if args.command == "demo" and args.steps is None:
-            args.steps = budget(TABULAR[0], "demo")
+            args.steps = budget(DEFAULT_AGENTS[0], "demo")
     except CliError as err:
         print(f"specgame: error: {err}", file=sys.stderr)
         return 2

@@ -11,13 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-from specgame.agents import BOARD_DQN_SETTINGS, BOARD_DQN_STEPS, NEURAL
+from specgame.agents import BOARD_DQN_STEPS
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("interpret", help="look inside a trained network, scored against the answer key")
     p.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
-    p.add_argument("--agent", default="dqn", help=f"one of {', '.join(NEURAL)} (default %(default)s)")
+    p.add_argument("--agent", default="dqn", help="an agent with a Q-network to look inside (default %(default)s)")
     p.add_argument("--run", dest="run_dir", metavar="DIR",
                    help="a run folder with model.npz (from `specgame train`) to load instead of training")
     p.add_argument("--steps", type=int, default=BOARD_DQN_STEPS,
@@ -31,16 +31,23 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     import gymnasium as gym
 
-    from specgame.envs import resolve_id
+    from specgame.agents import agent_class, observation_settings
+    from specgame.app.settings import defaults
+    from specgame.ids import resolve_id, short_id
     from specgame.interpret.report import interpret_network
 
-    if args.agent not in NEURAL:
-        print(f"specgame: error: --agent must be one of {', '.join(NEURAL)}, got {args.agent!r}", file=sys.stderr)
+    try:
+        cls = agent_class(args.agent)
+    except (ValueError, ImportError) as err:  # an unknown name; the DQN without torch
+        print(f"specgame: error: --agent: {err}", file=sys.stderr)
+        return 2
+    if cls.has_table:
+        print(f"specgame: error: --agent must be an agent with a network to look inside; {args.agent} keeps a "
+              "Q-table (specgame compare and watch show it)", file=sys.stderr)
         return 2
     if args.steps < 1:
         print(f"specgame: error: --steps must be a positive number of steps, got {args.steps}", file=sys.stderr)
         return 2
-    from specgame.agents.dqn import DQN
 
     started = time.perf_counter()
 
@@ -49,8 +56,8 @@ def run(args) -> int:
 
     env_id = resolve_id(args.env)
     progress(f"building the table of every state of {env_id}")
-    env = gym.make(env_id, obs_mode="onehot")
-    out = Path(args.out or f"runs/interpret-{env_id.split('/')[-1]}-{args.agent}-seed{args.seed}")
+    env = gym.make(env_id, **observation_settings(cls))
+    out = Path(args.out or f"runs/interpret-{short_id(env_id)}-{args.agent}-seed{args.seed}")
 
     if args.run_dir:
         model = Path(args.run_dir) / "model.npz"
@@ -58,15 +65,14 @@ def run(args) -> int:
             print(f"specgame: error: --run must be a run folder holding model.npz, got {args.run_dir!r}",
                   file=sys.stderr)
             return 2
-        agent = DQN.load(model, env=env)
+        agent = cls.load(model, env=env)
         print(f"loaded {model}")
     else:
-        # In chunks, for the progress lines; the exploration schedule spans the whole budget, so the
-        # network is the one a single call would train.
-        agent = DQN(env, seed=args.seed, **{**BOARD_DQN_SETTINGS, "schedule_steps": args.steps})
-        while agent.steps_done < args.steps:
-            agent.learn(min(1_000, args.steps - agent.steps_done))
-            progress(f"training {args.agent} on {env_id}: {agent.steps_done:,} of {args.steps:,} steps")
+        def trained(agent, goal):  # a progress line every thousand steps: the network is the one a single call trains
+            progress(f"training {args.agent} on {env_id}: {agent.steps_done:,} of {goal:,} steps")
+
+        agent = cls(env, seed=args.seed, **{**defaults(args.agent), "schedule_steps": args.steps})
+        agent.learn(args.steps, progress=trained, checkpoint_every=1_000)
         out.mkdir(parents=True, exist_ok=True)
         agent.save(out / "model.npz")
         print(f"trained {args.agent} on {env_id} for {args.steps:,} steps in {time.perf_counter() - started:.1f} s")

@@ -3,7 +3,7 @@
 A run folder holds::
 
     config.json      what was trained: env id, env settings, agent, its settings, seed, steps
-    checkpoint.npz   while a tabular agent trains (every --checkpoint-every steps); --resume reads it
+    checkpoint.npz   while an agent that resumes trains (every --checkpoint-every steps); --resume reads it
     model.npz        the finished agent (a Q-table, or the DQN's weights)
     progress.csv     per-episode proxy and intended returns
     report.json      the gap table of the finished agent
@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from specgame._files import atomic_write_text
-from specgame.agents import AGENTS, NEURAL
+from specgame.agents import agent_names
+from specgame.ids import short_id
 
 CONFIG, CHECKPOINT, PROGRESS, REPORT = "config.json", "checkpoint.npz", "progress.csv", "report.json"
 
@@ -44,7 +45,7 @@ def default_folder(env_id: str, agent: str, seed: int, env_settings: dict, agent
     ``agent_settings`` and ``steps`` are the ones given (not defaulted); pass ``steps=None``
     when the budget is the default one.
     """
-    parts = [f"{env_id.split('/')[-1]}-{agent}-seed{seed}"]
+    parts = [f"{short_id(env_id)}-{agent}-seed{seed}"]
     extra = {**env_settings, **agent_settings, **({"steps": steps} if steps is not None else {})}
     for key, value in sorted(extra.items()):
         text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
@@ -92,13 +93,13 @@ def describe(folder) -> str:
     from specgame.app.settings import defaults
 
     config = read_config(folder)
-    agent_defaults = defaults(config["agent"]) if config["agent"] in AGENTS else {}
+    agent_defaults = defaults(config["agent"]) if config["agent"] in agent_names() else {}
     changed = {k: v for k, v in (config.get("agent_settings") or {}).items() if agent_defaults.get(k, v) != v}
     settings = {**config.get("settings", {}), **changed}
     shown = ", ".join(f"{k}={v}" for k, v in sorted(settings.items()))
     state = "finished" if (Path(folder) / model_file(config["agent"])).exists() else "unfinished"
     steps = f", {config['steps']:,} steps" if isinstance(config.get("steps"), int) else ""
-    return (f"{config['agent']} on {config['env'].split('/')[-1]}, seed {config.get('seed')}{steps}"
+    return (f"{config['agent']} on {short_id(config['env'])}, seed {config.get('seed')}{steps}"
             f"{' (' + shown + ')' if shown else ''}, {state}")
 
 
@@ -115,7 +116,7 @@ class LoadedRun:
 
 def load(folder) -> LoadedRun:
     """The env id, env settings, agent name and trained agent of the finished run in ``folder``."""
-    from specgame.agents import agent_class
+    from specgame.agents import agent_class, observation_settings
     from specgame.envs import make
 
     folder = Path(folder)
@@ -125,10 +126,9 @@ def load(folder) -> LoadedRun:
     if not model.is_file():
         way = "resume it with specgame train --resume" if (folder / CHECKPOINT).exists() else "train it"
         raise RunError(f"{folder} holds no finished run: {model.name} is missing ({way})")
-    if name in NEURAL:  # it acts on boards, so any env of the game serves; load it without one
-        return LoadedRun(env_id, settings, name, agent_class(name).load(model))
-    env = make(env_id, **settings)
-    return LoadedRun(env_id, settings, name, agent_class(name).load(model, env.unwrapped))  # checks the shapes
+    cls = agent_class(name)
+    env = make(env_id, **settings, **observation_settings(cls))  # the env it trained on: load checks it
+    return LoadedRun(env_id, settings, name, cls.load(model, env))
 
 
 def resume(folder, config: dict, env, cls):

@@ -19,8 +19,13 @@ FAMILY_CONFIGS = {"tabular": agents.TabularConfig, "dqn": agents.config_class("d
 # settings that learn BoatRaceLoop's loop from the board planes (tests/test_dqn.py).
 CLI_DEFAULTS = {"tabular": {}, "dqn": dict(BOARD_DQN_SETTINGS)}
 def family(agent: str) -> str:
-    """``"tabular"`` or ``"dqn"``: which config an agent name takes."""
-    return "dqn" if agent in NEURAL else "tabular"
+    """``"tabular"`` or ``"dqn"``: the key of :data:`FAMILY_CONFIGS` holding the config an agent takes."""
+    config = agents.config_class(agent)
+    for name, config_class in FAMILY_CONFIGS.items():
+        if config_class is config:
+            return name
+    raise ValueError(f"agent {agent!r} takes {config.__name__}, which has no options on the command line; "
+                     f"the command line offers {', '.join(c.__name__ for c in FAMILY_CONFIGS.values())}")
 
 
 def default_steps(agent: str, command: str) -> int:

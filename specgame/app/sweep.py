@@ -1,7 +1,7 @@
 """Parameter sweeps: environments × parameters × agents × seeds, trained and judged in parallel.
 
 A sweep is a config (JSON or TOML, see ``examples/sweep.toml``) that expands into tasks.
-Each task trains one tabular agent on one environment and reports its exact
+Each task trains one agent on one environment and reports its exact
 :class:`~specgame.analysis.compare.GapReport` numbers.  Tasks run through ``joblib.Parallel``:
 local processes by default, or the workers of a Dask cluster given its scheduler
 address (``pip install "specgame[sweep]"``), which spreads a sweep over many machines.
@@ -19,7 +19,7 @@ Config format (every list is a grid axis; a scalar is a one-value axis)::
 
     [[grid]]                              # each block expands to the product of its axes
     env = "BoatRaceLoop-v0"               # an id or a list of ids
-    agent = ["q-learning", "sarsa"]       # q-learning, sarsa, expected-sarsa
+    agent = ["q-learning", "sarsa"]       # any registered agent (specgame.agents.AGENTS)
     env_params = { finish_bonus = [0, 20] }
     agent_params = { alpha = [0.1, 0.5], epsilon = 0.1 }
     # steps = ... and seeds = ... may be given per block too
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import difflib
 import hashlib
 import inspect
 import io
@@ -48,6 +47,8 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from specgame._checks import did_you_mean
 
 CONFIG_KEYS = ("steps", "seeds", "grid")
 BLOCK_KEYS = ("env", "agent", "env_params", "agent_params", "steps", "seeds")
@@ -154,8 +155,8 @@ def expand(config: Mapping) -> list[Task]:
         # Every task's settings are checked now, before any task runs (nothing is compiled).
         for env, env_params in itertools.product(envs, env_grid):
             _check_env_params(where, env, env_params)
-        for agent_params in agent_grid:
-            _check_agent_params(where, agent_params)
+        for agent, agent_params in itertools.product(agents, agent_grid):
+            _check_agent_params(where, agent, agent_params)
         for env, env_params, agent, agent_params, seed in itertools.product(
                 envs, env_grid, agents, agent_grid, seeds):
             task = Task(env=env, agent=agent, seed=seed, steps=steps, env_params=env_params,
@@ -184,25 +185,22 @@ def _env_id(where: str, name) -> str:
 
 
 def _agent_name(where: str, name) -> str:
-    from specgame.agents import TABULAR
+    from specgame.agents import agent_names
 
-    if name not in TABULAR:
-        raise ValueError(f"{where}: agent must be one of {', '.join(TABULAR)}, got {name!r}")
+    if not isinstance(name, str) or name not in agent_names():
+        raise ValueError(f"{where}: agent must be one of {', '.join(agent_names())}, got {name!r}"
+                         f"{did_you_mean(name, agent_names())}")
     return name
-
-
-def _did_you_mean(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _check_env_params(where: str, env_id: str, params: dict) -> None:
     """Build the game's Config from ``params`` (no compiling): unknown names and bad values fail here."""
     from specgame import grid
     from specgame.envs import ENVIRONMENTS, env_class
+    from specgame.ids import NAMESPACE, short_id
 
-    name = env_id.split("/", 1)[-1]
-    if not env_id.startswith("specgame/") or name not in ENVIRONMENTS:
+    name = short_id(env_id)
+    if not env_id.startswith(f"{NAMESPACE}/") or name not in ENVIRONMENTS:
         return  # another Gymnasium env: its own make checks its parameters
     cls = env_class(env_id)
     fields = {f.name for f in dataclasses.fields(cls.rules.Config)}
@@ -210,7 +208,7 @@ def _check_env_params(where: str, env_id: str, params: dict) -> None:
              if p not in ("self", "render_mode", "obs_mode", "tile_size", "mdp", "config")}
     for key in params:
         if key not in fields | extra:
-            raise ValueError(f"{where}: {name} has no parameter {key!r}{_did_you_mean(key, fields | extra)}; "
+            raise ValueError(f"{where}: {name} has no parameter {key!r}{did_you_mean(key, fields | extra)}; "
                              f"its parameters are {', '.join(sorted(fields | extra))}")
     config = {k: v for k, v in {**ENVIRONMENTS[name][1], **params}.items() if k in fields}
     try:
@@ -219,17 +217,18 @@ def _check_env_params(where: str, env_id: str, params: dict) -> None:
         raise ValueError(f"{where}: {name} with {json.dumps(params, sort_keys=True)}: {err}") from None
 
 
-def _check_agent_params(where: str, params: dict) -> None:
-    """Build the agents' config from ``params``: unknown names and bad values fail here."""
-    from specgame.agents import TabularConfig
+def _check_agent_params(where: str, agent: str, params: dict) -> None:
+    """Build ``agent``'s config from ``params`` (no torch needed): unknown names and bad values fail here."""
+    from specgame.agents import config_class
 
-    fields = {f.name for f in dataclasses.fields(TabularConfig)}
+    config = config_class(agent)
+    fields = {f.name for f in dataclasses.fields(config)} - {"seed"}  # the task's seed sets it
     for key in params:
         if key not in fields:
-            raise ValueError(f"{where}: agent_params has no setting {key!r}{_did_you_mean(key, fields)}; "
-                             f"the settings are {', '.join(sorted(fields))}")
+            raise ValueError(f"{where}: agent_params has no setting {key!r}{did_you_mean(key, fields)}; "
+                             f"the settings of {agent} are {', '.join(sorted(fields))}")
     try:
-        TabularConfig(**params)
+        config(**params)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: agent_params {json.dumps(params, sort_keys=True)}: {err}") from None
 
@@ -299,12 +298,13 @@ def _train_and_judge(task: Task) -> dict:
     import gymnasium
 
     import specgame  # noqa: F401  (registers the ids in this worker)
-    from specgame.agents import make
+    from specgame.agents import agent_class, observation_settings
     from specgame.analysis.compare import gap_report
 
-    env = gymnasium.make(task.env, **task.env_params)
+    cls = agent_class(task.agent)
+    env = gymnasium.make(task.env, **task.env_params, **observation_settings(cls))
     try:
-        agent = make(task.agent, env, seed=task.seed, **task.agent_params).learn(task.steps)
+        agent = cls(env, seed=task.seed, **task.agent_params).learn(task.steps)
         report = gap_report(env, agent, name=task.agent)
     finally:
         env.close()

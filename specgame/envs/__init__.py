@@ -13,8 +13,7 @@ import importlib
 import gymnasium
 
 from specgame.game import GameError, check_game
-
-NAMESPACE = "specgame"
+from specgame.ids import NAMESPACE, resolve_id, short_id  # noqa: F401  (resolve_id: this module's public name too)
 
 # id -> (entry point, default keyword arguments).  Variants are extra ids with kwargs.
 ENVIRONMENTS = {
@@ -140,22 +139,6 @@ def env_ids(skip_large: bool = False, tables_only: bool = False) -> list[str]:
     return [f"{NAMESPACE}/{name}" for name in names]
 
 
-def resolve_id(env_id: str) -> str:
-    """The full id of one of our environments: ``specgame/`` is optional, and ids are checked.
-
-    Ids of other Gymnasium environments (``CliffWalking-v1``, ``gymnasium/...``) pass
-    through unchanged when Gymnasium knows them.
-    """
-    if not isinstance(env_id, str) or not env_id:
-        raise ValueError(f"env_id must be an environment id such as 'BoatRaceLoop-v0', got {env_id!r}")
-    name = env_id.removeprefix(f"{NAMESPACE}/")
-    if name in ENVIRONMENTS or name in MODEL_ENVIRONMENTS:
-        return f"{NAMESPACE}/{name}"
-    if env_id in gymnasium.registry:
-        return env_id
-    raise ValueError(f"unknown environment {env_id!r}; known: {', '.join(env_ids())}")
-
-
 def make(env_id: str, **kwargs):
     """``gymnasium.make`` for our ids; the ``specgame/`` prefix is optional."""
     return gymnasium.make(resolve_id(env_id), **kwargs)
@@ -163,7 +146,7 @@ def make(env_id: str, **kwargs):
 
 def env_class(env_id: str):
     """The class behind an id (``specgame/`` prefix optional), for its docs and summaries."""
-    name = resolve_id(env_id).split("/", 1)[-1]
+    name = short_id(resolve_id(env_id))
     entries = {**ENVIRONMENTS, **MODEL_ENVIRONMENTS}
     if name not in entries:
         raise ValueError(f"{env_id!r} is not a specgame environment; ours: {', '.join(env_ids())}")

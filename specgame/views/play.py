@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from specgame import render
-from specgame.agents import AGENTS, NEURAL
-from specgame.envs import resolve_id
+from specgame.agents import agent_names
+from specgame.ids import resolve_id
 from specgame.keys import keymap
 
 PLANNED = ("proxy-optimal", "intended-optimal", "random")
-POLICY_NAMES = AGENTS + PLANNED
 TABLELESS = ("random",)  # what acts on an env without a table (FullStopLM-v0): the rest learn or plan on one
 
 
@@ -30,23 +29,28 @@ def has_table(env) -> bool:
     return getattr(env.unwrapped, "mdp", None) is not None
 
 
-def policy_names(env) -> tuple[str, ...]:
-    """The policies that can act on ``env``: all of :data:`POLICY_NAMES` on a table, else :data:`TABLELESS`."""
-    return POLICY_NAMES if has_table(env) else TABLELESS
+def policy_names(env=None) -> tuple[str, ...]:
+    """The policies that can act on ``env``: every registered agent and :data:`PLANNED` on a table
+    (or with no env given), only :data:`TABLELESS` on an env without one."""
+    return agent_names() + PLANNED if env is None or has_table(env) else TABLELESS
+
+
+def __getattr__(name):
+    if name == "POLICY_NAMES":  # every name policy_from takes, the agents registered by now included
+        return policy_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- policies ------------------------------------------------------------------------------------
 
 
 def agent_policy(agent):
-    """Act greedily with a trained agent.  Tabular agents act on observation ids; anything with
-    a ``policy_table(env)`` (the DQN) is turned into a table of actions per observation first."""
+    """Act greedily with a trained agent: its ``policy_table(env)`` (the greedy action of every
+    observation id), read at the id the env shows (``obs_mode="index"``)."""
     table = None
 
     def act(env, observation):
         nonlocal table
-        if hasattr(agent, "q"):
-            return int(np.argmax(agent.q[observation]))
         if table is None:
             table = np.asarray(agent.policy_table(env.unwrapped))
         return int(table[observation])
@@ -80,33 +84,31 @@ def policy_from(name: str, env, *, steps: int | None = None, seed: int = 0, **se
     (proxy-optimal, intended-optimal, random).
 
     Training prints nothing; it takes seconds for the tabular agents at `specgame watch`'s budget.
-    The DQN trains on the board's onehot planes of the same game.  An env without a table
-    (FullStopLM-v0) takes only the policies in :data:`TABLELESS`.
+    An agent trains on the same game shown the way it takes (``obs_mode``: the DQN sees the
+    board's onehot planes).  An env without a table (FullStopLM-v0) takes only the policies in
+    :data:`TABLELESS`.
     """
-    from specgame.agents import default_steps, make
+    from specgame.agents import agent_class, default_steps, observation_settings
     from specgame.solve import solve
 
-    if name not in POLICY_NAMES:
-        raise ValueError(f"policy must be one of {', '.join(POLICY_NAMES)}, got {name!r}")
+    if name not in policy_names():
+        raise ValueError(f"policy must be one of {', '.join(policy_names())}, got {name!r}")
     if name not in policy_names(env):
         raise ValueError(f"{_id(env)} has no table to train or plan on, so {name} cannot act on it; "
                          f"what can: {', '.join(policy_names(env))}")
     if name == "random":
         return random_policy(seed)
-    mdp = env.unwrapped.mdp
-    if steps is None and name in AGENTS:
-        steps = default_steps(name, "watch")
     if name in ("proxy-optimal", "intended-optimal"):
-        return plan_policy(solve(mdp, name.split("-")[0]))
-    if name in NEURAL:
-        import gymnasium
+        return plan_policy(solve(env.unwrapped.mdp, name.split("-")[0]))
+    import gymnasium
 
-        try:
-            onehot = gymnasium.make(env.unwrapped.spec.id, obs_mode="onehot", **_settings(env))
-            return agent_policy(make(name, onehot, seed=seed, **settings).learn(steps))
-        except ImportError as err:
-            raise ValueError(f"the DQN needs torch: {err}") from None
-    return agent_policy(make(name, mdp, seed=seed, **settings).learn(steps))
+    try:
+        cls = agent_class(name)
+    except ImportError as err:  # the DQN without torch
+        raise ValueError(f"{name} needs torch: {err}") from None
+    seen = gymnasium.make(env.unwrapped.spec.id, **_settings(env), **observation_settings(cls))
+    steps = default_steps(name, "watch") if steps is None else steps
+    return agent_policy(cls(seen, seed=seed, **settings).learn(steps))
 
 
 def _id(env) -> str:
