@@ -56,6 +56,14 @@ register("expected-sarsa", ExpectedSARSA, default_steps=TABULAR_STEPS)
 # Imported when first asked for: it needs torch (the dqn extra) and trains on the onehot board planes.
 register("dqn", "specgame.agents.dqn:DQN", config_class=DQNConfig, default_steps=BOARD_DQN_STEPS)
 
+# The built-in agents, by name: AGENTS every one, TABULAR those that take TabularConfig, NEURAL
+# the others (for defaults, benchmarks and tests; nothing branches on them).  agent_names()
+# has every agent registered by now, those registered later included.
+AGENTS = agent_names()
+TABULAR = tuple(name for name in AGENTS if config_class(name) is TabularConfig)
+NEURAL = tuple(name for name in AGENTS if name not in TABULAR)
+AGENT_CONFIGS = {name: config_class(name) for name in AGENTS}  # name -> the dataclass of its settings; no torch
+
 __all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "DEFAULT_STEPS", "NEURAL", "OBS_MODES",
            "SARSA", "TABULAR", "TABULAR_STEPS", "TASKS", "Agent", "AgentError", "AgentSpec", "DQNConfig",
            "ExpectedSARSA", "History", "Learner", "QLearning", "Setting", "TabularAgent", "TabularConfig",
@@ -64,15 +72,6 @@ __all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "
 
 
 def __getattr__(name):
-    # Views of the registry, read afresh so that agents registered later are in them.
-    if name == "AGENTS":
-        return agent_names()
-    if name == "AGENT_CONFIGS":  # name -> the dataclass of its settings; needs no torch
-        return {agent: config_class(agent) for agent in agent_names()}
-    if name == "TABULAR":  # the agents that take TabularConfig (for defaults and benchmarks; nobody branches on it)
-        return tuple(agent for agent in agent_names() if config_class(agent) is TabularConfig)
-    if name == "NEURAL":  # the others
-        return tuple(agent for agent in agent_names() if config_class(agent) is not TabularConfig)
     # The DQN needs torch, an optional extra: import it only when asked for.
     if name == "DQN":
         from specgame.agents import dqn

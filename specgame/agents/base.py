@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -26,7 +26,6 @@ from specgame._checks import check_int
 from specgame._files import atomic_write, json_bytes, read_npz
 from specgame._version import __version__
 from specgame.agents._settings import check_same_env, configure, env_record
-from specgame.agents.tabular import History
 from specgame.mdp import to_mdp
 from specgame.policy import tabulate
 
@@ -35,6 +34,25 @@ OBS_MODES = ("index", "board", "onehot")
 
 # progress(agent, goal): called as training passes each checkpoint_every steps, and at its end.
 ProgressHook = Callable[[Any, int], None]
+
+
+@dataclass(frozen=True)
+class History:
+    """One entry per finished episode, in the order they ended."""
+
+    proxy_return: np.ndarray
+    """Sum of the proxy reward (what the agent trained on)."""
+    intended_return: np.ndarray
+    """Sum of the intended reward, speed bonus included (recorded, never trained on)."""
+    length: np.ndarray
+    """Steps taken, truncation included."""
+
+    def __len__(self) -> int:
+        return len(self.length)
+
+    @classmethod
+    def empty(cls) -> History:
+        return cls(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
 
 
 class Agent(Protocol):

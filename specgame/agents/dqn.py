@@ -30,9 +30,8 @@ from specgame._checks import check_int
 from specgame._files import atomic_write, json_bytes, read_npz
 from specgame._version import __version__
 from specgame.agents._settings import check_same_env, configure, env_record
-from specgame.agents.base import train_each
+from specgame.agents.base import History, train_each
 from specgame.agents.dqn_config import DQNConfig
-from specgame.agents.tabular import History
 from specgame.env import SpecGameEnv
 from specgame.ids import resolve_id
 from specgame.mdp import TabularMDP

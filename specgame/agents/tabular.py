@@ -19,6 +19,7 @@ from specgame._files import atomic_write, json_bytes, read_npz
 from specgame._version import __version__
 from specgame.agents import _kernels as K
 from specgame.agents._settings import check_same_env, configure, env_record
+from specgame.agents.base import History
 from specgame.mdp import TabularMDP, to_mdp
 
 FORMAT = "specgame.TabularAgent"
@@ -80,25 +81,6 @@ class TabularConfig:
         params[K.GAMMA] = self.gamma
         params[K.DECAY_STEPS] = self.decay_fraction * schedule_steps if schedule_steps else 0.0
         return params
-
-
-@dataclass(frozen=True)
-class History:
-    """One entry per finished episode, in the order they ended."""
-
-    proxy_return: np.ndarray
-    """Sum of the proxy reward (what the agent trained on)."""
-    intended_return: np.ndarray
-    """Sum of the intended reward, speed bonus included (recorded, never trained on)."""
-    length: np.ndarray
-    """Steps taken, truncation included."""
-
-    def __len__(self) -> int:
-        return len(self.length)
-
-    @classmethod
-    def empty(cls) -> History:
-        return cls(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
 
 
 class TabularAgent:

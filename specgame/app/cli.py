@@ -27,7 +27,8 @@ class CliError(Exception):
 # -- helpers -------------------------------------------------------------------------------
 
 
-# What `demo` trains (the README's numbers are theirs) and `compare` compares when not told.
+# What `demo` trains (the README's numbers are theirs), `compare` compares when not told, and the
+# first of them what `train` and `watch` train.
 DEFAULT_AGENTS = ("q-learning", "sarsa", "expected-sarsa")
 
 
@@ -209,8 +210,8 @@ def train_run(args, cls, settings: dict, hyper: dict, steps: int, out: Path, con
                         checkpoint_every=args.checkpoint_every)
     except KeyboardInterrupt:
         if checkpoint is None:
-            print(f"specgame: interrupted; {args.agent} writes no checkpoints, so the run starts again when "
-                  "you run the command again.", file=sys.stderr)
+            print(f"specgame: interrupted; {args.agent} writes no checkpoints, so nothing was kept. "
+                  "Run the same command with --overwrite to start it again.", file=sys.stderr)
             raise SystemExit(130) from None
         # The file, not the agent in memory: Ctrl-C may land just after a checkpoint was renamed in.
         held = f"holds step {cls.load(checkpoint).steps_done:,}" if checkpoint.exists() else "was not written yet"
@@ -511,7 +512,7 @@ def _watched(args):
         if args.side_by_side and not play.has_table(env):
             raise CliError(f"{full_id} has no table, so there is no intended-optimal plan to show beside it "
                            "(drop --side-by-side)")
-        name = args.agent or (agent_names()[0] if play.has_table(env) else play.TABLELESS[0])
+        name = args.agent or (DEFAULT_AGENTS[0] if play.has_table(env) else play.TABLELESS[0])
         if name not in play.policy_names():
             raise CliError(f"unknown agent {name!r}; choose from {', '.join(play.policy_names())}")
         learns = name in agent_names()
@@ -660,7 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train an agent and report its gap; the run goes to a folder")
     train.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
-    train.add_argument("--agent", default=agent_names()[0],
+    train.add_argument("--agent", default=DEFAULT_AGENTS[0],
                        help=f"one of {', '.join(agent_names())} (default %(default)s)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", help="run folder (default runs/ENV-AGENT-seedS, then each setting that differs "
@@ -715,7 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def watching_options(p, fps):
         p.add_argument("source", help="a run folder written by `specgame train`, or an environment id")
-        p.add_argument("--agent", help=f"with an id: {', '.join(agent_names())} (default {agent_names()[0]}), "
+        p.add_argument("--agent", help=f"with an id: {', '.join(agent_names())} (default {DEFAULT_AGENTS[0]}), "
                                        "proxy-optimal, intended-optimal or random")
         p.add_argument("--side-by-side", action="store_true",
                        help="show the intended-optimal policy beside it, scores racing")

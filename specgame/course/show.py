@@ -132,11 +132,11 @@ def _board(env, title: str, tile_size: int) -> np.ndarray:
 
 
 def _policy(env, policy):
-    from specgame.views.play import POLICY_NAMES, agent_policy, plan_policy, policy_from
+    from specgame.views.play import agent_policy, plan_policy, policy_from, policy_names
 
     if isinstance(policy, str):
-        if policy not in POLICY_NAMES:
-            raise ValueError(f"policy must be one of {POLICY_NAMES} or an agent, plan or function, got {policy!r}")
+        if policy not in policy_names():
+            raise ValueError(f"policy must be one of {policy_names()} or an agent, plan or function, got {policy!r}")
         return policy_from(policy, env)
     if hasattr(policy, "actions") and hasattr(policy, "objective"):
         return plan_policy(policy)

@@ -21,6 +21,7 @@ from specgame.ids import resolve_id
 from specgame.keys import keymap
 
 PLANNED = ("proxy-optimal", "intended-optimal", "random")
+POLICY_NAMES = agent_names() + PLANNED  # the built-in ones; policy_names() has those registered since too
 TABLELESS = ("random",)  # what acts on an env without a table (FullStopLM-v0): the rest learn or plan on one
 
 
@@ -33,12 +34,6 @@ def policy_names(env=None) -> tuple[str, ...]:
     """The policies that can act on ``env``: every registered agent and :data:`PLANNED` on a table
     (or with no env given), only :data:`TABLELESS` on an env without one."""
     return agent_names() + PLANNED if env is None or has_table(env) else TABLELESS
-
-
-def __getattr__(name):
-    if name == "POLICY_NAMES":  # every name policy_from takes, the agents registered by now included
-        return policy_names()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- policies ------------------------------------------------------------------------------------
