@@ -128,12 +128,20 @@ def test_train_records_only_the_settings_its_agent_uses(tmp_path):
     assert config["agent_settings"] == fields
 
 
-def test_agent_options_are_the_config_fields_with_their_docstrings(capsys):
+def test_agent_options_are_the_config_fields_with_their_help_and_range(capsys):
+    from specgame.agents import DQNConfig, TabularConfig, settings_of
+
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--alpha VALUE Step size (learning rate) at the start, in (0, 1] (default 0.1)" in text
     assert "--learning-rate VALUE Adam step size, > 0 (default 0.0005)" in text  # the CLI's DQN default
+    assert "--seed SEED the agent's seed, 0 to 2**63 - 1 (default 0)" in text
+    for setting in settings_of(TabularConfig) + settings_of(DQNConfig):  # every one, from the field's metadata
+        if setting.name != "seed":
+            option = f"--{setting.name.replace('_', '-')} VALUE "
+            line = text[text.index(option):text.index("(default", text.index(option))]
+            assert line.endswith(f", {setting.range} "), (option, line)
 
 
 def test_train_never_replaces_an_earlier_run_silently(tmp_path, monkeypatch, capsys):

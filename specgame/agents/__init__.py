@@ -4,13 +4,14 @@
 ``play``/``watch`` and sweeps all go through them, so an agent's name, its settings and
 their defaults are written in one place: the agent's config dataclass.  ``config_class(name)``
 gives that dataclass (without importing torch) and ``settings_of(config_cls)`` its fields,
-each with its default, type and one-line docstring: what a CLI needs for its options.
+each with its default, type, one-line help and range: what a CLI needs for its options.
 """
 
 from __future__ import annotations
 
-from specgame.agents._settings import Setting, settings_of
-from specgame.agents.dqn_config import DQNConfig
+from specgame._settings import Setting, training_steps
+from specgame.agents._settings import overrides, settings_of
+from specgame.agents.dqn_config import BOARD_DQN, DQNConfig
 from specgame.agents.tabular import (
     SARSA,
     ExpectedSARSA,
@@ -34,23 +35,29 @@ NEURAL = ("dqn",)  # needs the dqn extra (torch); trains on the board's onehot p
 # name -> the dataclass of its settings; importing these needs no torch.
 AGENT_CONFIGS = {**{name: TabularConfig for name in TABULAR}, "dqn": DQNConfig}
 
-# The DQN settings that learn BoatRaceLoop's lagoon loop from the onehot board planes in
-# BOARD_DQN_STEPS steps on 2 CPU cores (tests/test_dqn.py); the CLI and `watch` use them.
+# The board DQN (dqn_config.BOARD_DQN, a DQNConfig) as keywords: the settings where it differs from
+# DQNConfig's defaults, so that `DQN(env, seed=0, **BOARD_DQN_SETTINGS)` builds it.
 BOARD_DQN_STEPS = 40_000
-BOARD_DQN_SETTINGS = {"learning_rate": 5e-4, "batch_size": 32, "buffer_size": 50_000, "learning_starts": 1000,
-                      "target_update_interval": 500, "exploration_fraction": 0.4, "net_arch": (64,),
-                      "n_step": 3, "double_dqn": True}
+BOARD_DQN_SETTINGS = overrides(BOARD_DQN)
 
 
 # Default training budgets, env steps per agent, by the task they are for: the one place they
-# are written (the commands, `play`/`watch` and the course read them from here).
+# are written (the commands, `play`/`watch` and the course read them from here).  QUICK_STEPS
+# replaces every one of them under SPECGAME_QUICK=1 (specgame._settings.quick).
 DEFAULT_STEPS = {"tabular": {"train": 1_000_000, "compare": 1_000_000, "compare --all": 200_000, "watch": 300_000,
                              "demo": 1_000_000},
-                 "dqn": dict.fromkeys(("train", "compare", "compare --all", "watch"), BOARD_DQN_STEPS)}
+                 "dqn": dict.fromkeys(("train", "compare", "compare --all", "watch", "interpret"), BOARD_DQN_STEPS)}
+QUICK_STEPS = 2_000
 
 
 def default_steps(name: str, task: str) -> int:
-    """The training budget of agent ``name`` for ``task`` (a key of :data:`DEFAULT_STEPS`)."""
+    """The training budget of agent ``name`` for ``task`` (a key of :data:`DEFAULT_STEPS`), unless
+    ``SPECGAME_STEPS=N`` says N or ``SPECGAME_QUICK=1`` says :data:`QUICK_STEPS`."""
+    return training_steps(full_steps(name, task), QUICK_STEPS)
+
+
+def full_steps(name: str, task: str) -> int:
+    """The training budget of agent ``name`` for ``task`` as :data:`DEFAULT_STEPS` writes it (no switch)."""
     return DEFAULT_STEPS["dqn" if name in NEURAL else "tabular"][task]
 
 
@@ -79,9 +86,10 @@ def _check_name(name) -> None:
         raise ValueError(f"agent must be one of {', '.join(AGENTS)}, got {name!r}")
 
 
-__all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "DEFAULT_STEPS", "NEURAL", "SARSA",
-           "TABULAR", "DQNConfig", "ExpectedSARSA", "History", "QLearning", "Setting", "TabularAgent", "TabularConfig",
-           "agent_class", "config_class", "default_steps", "make", "settings_of", "train_seeds"]
+__all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "DEFAULT_STEPS", "NEURAL",
+           "QUICK_STEPS", "SARSA", "TABULAR", "DQNConfig", "ExpectedSARSA", "History", "QLearning", "Setting",
+           "TabularAgent", "TabularConfig", "agent_class", "config_class", "default_steps", "full_steps", "make",
+           "settings_of", "train_seeds"]
 
 
 def __getattr__(name):

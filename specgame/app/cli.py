@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from specgame.agents import AGENTS, NEURAL, TABULAR
+from specgame.agents import AGENTS, NEURAL, QUICK_STEPS, TABULAR
 from specgame.app import runs
 from specgame.app.progress import Progress
-from specgame.app.settings import add_agent_options, chosen_settings, default_steps
+from specgame.app.settings import add_agent_options, chosen_settings, default_steps, full_steps, seed_help
 from specgame.app.tables import Grid, fitted, gap_grid
 
 
@@ -58,16 +58,14 @@ def env_id(name: str) -> str:
 def budget(agent: str, command: str) -> int:
     """The training steps ``agent`` gets in ``command`` when ``--steps`` is not given.
 
-    ``SPECGAME_STEPS=N`` sets every such default to N: every command then runs in seconds,
+    ``SPECGAME_STEPS=N`` sets every such default to N, ``SPECGAME_QUICK=1`` to the quick
+    budget (:func:`specgame._settings.training_steps`): every command then runs in seconds,
     as written (run folders keep their names); the README's test runs the commands so.
     """
-    small = os.environ.get("SPECGAME_STEPS")
-    if small:
-        try:
-            return max(1, int(small))
-        except ValueError:
-            raise CliError(f"SPECGAME_STEPS must be a whole number of steps, got {small!r}") from None
-    return default_steps(agent, command)
+    try:
+        return default_steps(agent, command)
+    except ValueError as err:  # a SPECGAME_STEPS that is not a number
+        raise CliError(str(err)) from None
 
 
 def parse_settings(pairs) -> dict:
@@ -650,17 +648,18 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_list)
 
     def learning_options(p, command):
-        tabular, dqn = default_steps(TABULAR[0], command), default_steps(NEURAL[0], command)
+        tabular, dqn = full_steps(TABULAR[0], command), full_steps(NEURAL[0], command)
         p.add_argument("--steps", type=int, default=None,
                        help=f"environment steps of training (default {tabular} for tabular agents, {dqn} for the "
-                            "DQN" + ("; 200000 with compare --all)" if command == "compare" else ")"))
+                            "DQN" + ("; 200000 with compare --all" if command == "compare" else "")
+                            + f"; {QUICK_STEPS} with SPECGAME_QUICK=1, N with SPECGAME_STEPS=N)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="an environment parameter, repeatable")
         add_agent_options(p)
 
     train = sub.add_parser("train", help="train an agent and report its gap; the run goes to a folder")
     train.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
     train.add_argument("--agent", default=TABULAR[0], help=f"one of {', '.join(AGENTS)} (default %(default)s)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0, help=seed_help())
     train.add_argument("--out", help="run folder (default runs/ENV-AGENT-seedS, then each setting that differs "
                                      "from the defaults, e.g. -finish_bonus=50-q0=20)")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in the run folder")
@@ -696,7 +695,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="watch three agents game the boat race (the main job)")
     demo.add_argument("--steps", type=int,
-                      help=f"training steps per agent (default {default_steps(TABULAR[0], 'demo')})")
+                      help=f"training steps per agent (default {full_steps(TABULAR[0], 'demo')})")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--frames", type=int, default=40, help="frames in the strip and the GIF")
     demo.add_argument("--out", default="runs/demo")

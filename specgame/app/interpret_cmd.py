@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from specgame.agents import BOARD_DQN_SETTINGS, BOARD_DQN_STEPS, NEURAL
+from specgame.agents import BOARD_DQN, NEURAL, default_steps, full_steps
 
 
 def add_parser(subparsers) -> None:
@@ -20,10 +20,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--agent", default="dqn", help=f"one of {', '.join(NEURAL)} (default %(default)s)")
     p.add_argument("--run", dest="run_dir", metavar="DIR",
                    help="a run folder with model.npz (from `specgame train`) to load instead of training")
-    p.add_argument("--steps", type=int, default=BOARD_DQN_STEPS,
-                   help="training steps when no --run is given (default %(default)s)")
+    p.add_argument("--steps", type=int, default=None,
+                   help=f"training steps when no --run is given (default {full_steps(NEURAL[0], 'interpret')}; "
+                        "SPECGAME_QUICK=1 and SPECGAME_STEPS=N change it as for train)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quick", action="store_true", help="small budgets for every method (same methods)")
+    p.add_argument("--quick", action="store_true",
+                   help="small budgets for every method (same methods); SPECGAME_QUICK=1 does the same")
     p.add_argument("--out", help="output folder (default runs/interpret-ENV-AGENT-seedS)")
     p.set_defaults(run=run)  # the cli calls args.run(args); its int is the exit status
 
@@ -36,6 +38,11 @@ def run(args) -> int:
 
     if args.agent not in NEURAL:
         print(f"specgame: error: --agent must be one of {', '.join(NEURAL)}, got {args.agent!r}", file=sys.stderr)
+        return 2
+    try:
+        args.steps = default_steps(args.agent, "interpret") if args.steps is None else args.steps
+    except ValueError as err:  # a SPECGAME_STEPS that is not a number
+        print(f"specgame: error: {err}", file=sys.stderr)
         return 2
     if args.steps < 1:
         print(f"specgame: error: --steps must be a positive number of steps, got {args.steps}", file=sys.stderr)
@@ -63,7 +70,7 @@ def run(args) -> int:
     else:
         # In chunks, for the progress lines; the exploration schedule spans the whole budget, so the
         # network is the one a single call would train.
-        agent = DQN(env, seed=args.seed, **{**BOARD_DQN_SETTINGS, "schedule_steps": args.steps})
+        agent = DQN(env, BOARD_DQN, seed=args.seed, schedule_steps=args.steps)
         while agent.steps_done < args.steps:
             agent.learn(min(1_000, args.steps - agent.steps_done))
             progress(f"training {args.agent} on {env_id}: {agent.steps_done:,} of {args.steps:,} steps")
