@@ -185,6 +185,15 @@ def test_specgame_steps_sets_every_default_budget(tmp_path, monkeypatch, capsys)
     assert "SPECGAME_STEPS must be a whole number of steps, got 'many'" in capsys.readouterr().err
 
 
+def test_specgame_quick_makes_every_default_budget_the_quick_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPECGAME_STEPS", raising=False)
+    monkeypatch.setenv("SPECGAME_QUICK", "1")
+    assert main(["train", "CliffWalking-v0", "-q"]) == 0
+    run = tmp_path / "runs" / "CliffWalking-v0-q-learning-seed0"
+    assert json.loads((run / "config.json").read_text())["steps"] == 2_000
+
+
 def _check_fits(out: str, numbers) -> None:
     assert "…" not in out  # no header or cell was cut
     assert max(len(line) for line in out.splitlines()) <= 80
