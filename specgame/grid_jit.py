@@ -28,8 +28,9 @@ cached with them.  So each game writes::
     def _explore(constants, starts, n_actions, max_states):
         return grid_jit.explore(game._step, game._terminal, constants, starts, n_actions, max_states)
 
-Numba's cache keys on the game's file only: after editing this module or a kernel the
-game imports (``envs/_sokoban.py``), delete the ``__pycache__`` folders of the games.
+The compiled search carries the code of this module and of the kernels the game imports
+(``envs/_sokoban.py``), so its cache is stamped with all of them (``specgame._jit``): after
+an upgrade or an edit of any of them, the game compiles afresh on first use.
 
 Every field must lie in [-1, 254] and a state may have at most 8 fields: the search packs
 a state into one 64-bit key.
@@ -41,8 +42,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from numba import njit, objmode, prange
+from numba import objmode, prange
 
+from specgame._jit import njit  # registers the cache locator before the decorators run
 from specgame.game import Kernel as Kernel  # the games take it from here, with the search
 from specgame.game import Outcome
 from specgame.mdp import cells_per_byte, pack_boards

@@ -21,10 +21,10 @@ from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from specgame._checks import check_int, fail
 from specgame._files import atomic_write, json_bytes, read_npz
+from specgame._jit import njit  # registers the cache locator before the decorators run
 
 FORMAT = "specgame.TabularMDP"
 FORMAT_VERSION = 3  # 3: boards several codes a byte (2: compact arrays; 1: every array in full; both still read)

@@ -7,9 +7,8 @@ checkpoint save the generator as one small array.  Every function here is ``@nji
 can also be called from plain Python, which is how the reference agents in the tests
 draw the very same numbers.
 
-The kernels inline these functions, and numba's cache does not notice when an inlined
-function from another file changes: after editing this file, delete the ``__pycache__``
-folders (or set ``NUMBA_CACHE_DIR`` afresh) before trusting a run.
+The kernels inline these functions; their cache is stamped with this file too
+(``specgame._jit``), so an edit here recompiles them.
 
 Algorithms: Blackman & Vigna, "Scrambled linear pseudorandom number generators" (2021),
 https://prng.di.unimi.it/ ; splitmix64 from Steele, Lea & Flood (2014).
@@ -18,7 +17,8 @@ https://prng.di.unimi.it/ ; splitmix64 from Steele, Lea & Flood (2014).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from specgame._jit import njit  # registers the cache locator before the decorators run
 
 # numba types an unsigned-with-signed mix as float64, so every constant is a uint64.
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

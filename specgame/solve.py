@@ -21,9 +21,10 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from specgame._checks import check_choice, check_gamma, fail
+from specgame._jit import njit  # registers the cache locator before the decorators run
 from specgame.mdp import TabularMDP
 from specgame.policy import Plan, Returns, state_policy, uniform_policy
 

@@ -18,8 +18,9 @@ resume it later with identical results.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from specgame._jit import njit  # registers the cache locator before the decorators run
 from specgame.rng import integers, uniform
 
 SARSA, EXPECTED_SARSA, Q_LEARNING = 0, 1, 2

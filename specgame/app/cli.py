@@ -6,7 +6,6 @@ import argparse
 import difflib
 import json
 import math
-import os
 import sys
 import time
 from collections import Counter
@@ -16,9 +15,10 @@ import numpy as np
 
 from specgame.agents import AGENTS, NEURAL, QUICK_STEPS, TABULAR
 from specgame.app import runs
+from specgame.app.output import StreamedTable, console, line_buffered_stdout, show
 from specgame.app.progress import Progress
 from specgame.app.settings import add_agent_options, chosen_settings, default_steps, full_steps, seed_help
-from specgame.app.tables import Grid, fitted, gap_grid
+from specgame.app.tables import Grid, gap_grid
 
 
 class CliError(Exception):
@@ -97,19 +97,6 @@ def agent_settings(args, name: str, strict: bool = True) -> dict:
         return chosen_settings(args, name, strict=strict)[0]
     except ValueError as err:
         raise CliError(str(err)) from None
-
-
-def console():
-    from rich.console import Console
-
-    # Logs and CI are not terminals: rich would wrap tables at 80 columns there, unless COLUMNS says so.
-    return Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120)
-
-
-def show(grid: Grid) -> None:
-    """Print a table in the layout that fits the terminal (see :mod:`specgame.app.tables`)."""
-    con = console()
-    con.print(fitted(grid, con.width))
 
 
 def learn(agent, steps: int, progress: Progress, label: str, chunk: int):
@@ -360,7 +347,8 @@ LEGEND = ("EPIC: distance of proxy from intended reward (0 = same up to shaping 
 
 
 def compare_all(args) -> None:
-    """Print the table of every env x agent (and write ``--json``), streaming each env's rows."""
+    """Print the table of every env x agent (and write ``--json``), streaming each env's rows:
+    into a pipe or a file as soon as the env is done; on a terminal on the progress line (stderr)."""
     import specgame
     from specgame.envs import LARGE, forget_table
 
@@ -369,6 +357,7 @@ def compare_all(args) -> None:
                               f"EPIC and regret are properties of the env's reward pair",
                 text_columns=(0, 4, 7))
     listed = specgame.list_envs(skip_large=args.skip_large, tables_only=True)
+    table = StreamedTable(grid, known={0: [i.split("/")[-1] for i in listed], 4: names})
     small = [i for i in listed if i.split("/")[-1] not in LARGE]
     large = [i for i in listed if i.split("/")[-1] in LARGE]
     records = {}
@@ -393,7 +382,7 @@ def compare_all(args) -> None:
 
             rows, records[full_id] = one_env(full_id, names, args, stage, progress)
             for i, row in enumerate(rows):
-                grid.add_row(*row, end_section=i == len(rows) - 1)
+                table.add_row(*row, end_section=i == len(rows) - 1)
             progress.log(f"[{time.perf_counter() - started:4.0f} s] {streamed(rows)}")
             if short in LARGE:
                 forget_table(full_id)
@@ -401,7 +390,7 @@ def compare_all(args) -> None:
                 if rest:  # the pace of the large tables so far, applied to the rest
                     seconds = (time.perf_counter() - large_started) / expected(done) * expected(rest)
                     progress.log(f"{len(rest)} large table(s) to go: about {_minutes(seconds)} at this pace")
-    show(grid)
+    table.close()
     console().print(LEGEND)
     if args.json:
         from specgame._files import atomic_write_text
@@ -755,6 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    line_buffered_stdout()
     args = build_parser().parse_args(argv)
     try:
         if args.command == "compare":  # --all trades budget for breadth: small defaults per env

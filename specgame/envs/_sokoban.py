@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit
 
+from specgame._jit import njit  # registers the cache locator before the decorators run
 from specgame.envs._aisg import STEP
 
 
