@@ -1,10 +1,12 @@
 """Generate the site's pages at build time (run by the mkdocs-gen-files plugin).
 
 - one page per environment family, from its class docstring (the manual), with a
-  picture of every variant's start board and the exact facts of docs/env_facts.csv;
+  picture of every variant's start board, the exact facts of docs/env_facts.csv and a
+  table of its settings (from the fields' metadata: default, range, help);
 - the course: each lesson as a page (the student's code, each solution folded under it)
   and its two notebooks to download;
-- the API reference: every public name of ``specgame`` and every public module;
+- the API reference: every public name of ``specgame`` and every public module, with a
+  table of the settings of each config dataclass it defines;
 - the navigation (SUMMARY.md, read by mkdocs-literate-nav).
 
 Nothing here trains or solves: the pictures are drawn from the games' rules (no table is
@@ -14,6 +16,7 @@ compiled), and the numbers come from the committed facts (``python docs/gen_fact
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 import json
 import pkgutil
@@ -31,7 +34,7 @@ import gen_facts  # noqa: E402
 import imageio.v3 as iio  # noqa: E402
 
 import specgame  # noqa: E402
-from specgame import grid, render  # noqa: E402
+from specgame import _settings, grid, render  # noqa: E402
 from specgame.course import lessons  # noqa: E402
 from specgame.envs import ENVIRONMENTS, LARGE  # noqa: E402
 
@@ -52,18 +55,33 @@ def families() -> dict[str, list[str]]:
     return dict(grouped)
 
 
+def rules_of(name: str):
+    """The rules module of ``name`` (nothing is compiled)."""
+    cls = specgame.envs.env_class(name)
+    shell = cls.__new__(cls)  # not built: building compiles the table.  Some games choose their
+    shell.config = dict(ENVIRONMENTS[name][1])  # rules by their settings (Sokoban's NOOP copy), so ask an instance.
+    return shell.rules
+
+
 def start_board(name: str, tile_size: int = 20):
     """The most likely start of ``name``, drawn from its rules (nothing is compiled)."""
-    cls = specgame.envs.env_class(name)
     settings = dict(ENVIRONMENTS[name][1])
-    shell = cls.__new__(cls)  # not built: building compiles the table.  Some games choose their
-    shell.config = settings   # rules by their settings (Sokoban's NOOP copy), so ask an instance.
-    rules = shell.rules
+    rules = rules_of(name)
     fields = {f.name for f in dataclasses.fields(rules.Config)}  # env-level switches (FriendFoe's
     config = grid.make_config(rules, **{k: v for k, v in settings.items() if k in fields})  # adaptive) aren't rules'
     _, state = max(rules.initial_states(config), key=lambda pair: pair[0])
     rows = rules.board(state, config)
     return render.caption(render.rasterise(rows, tile_size, getattr(rules, "TILES", None)), name, scale=1)
+
+
+def settings_table(config_cls) -> str:
+    """A config's fields as a Markdown table: name, default, what it allows, what it means (the fields' metadata)."""
+    lines = ["| setting | default | allowed | meaning |", "|---|---|---|---|"]
+    for setting in _settings.settings_of(config_cls):
+        default = "(required)" if setting.default is dataclasses.MISSING else f"`{setting.default!r}`"
+        allowed = f"`{setting.range}`" if setting.range else "any"
+        lines.append(f"| `{setting.name}` | {default} | {allowed} | {setting.help.replace('|', '&#124;')} |")
+    return "\n".join(lines)
 
 
 def _number(value: float) -> str:
@@ -103,6 +121,10 @@ def environment_page(module: str, names: list[str], facts: dict) -> str:
         "`specgame compare ID` shows the same for any agent). Scores and verdicts: see "
         "[Comparators](../comparators.md).",
         facts_table(names, facts),
+        "## Settings",
+        f"Keyword arguments of `specgame.make(\"{names[0]}\", ...)`, and `--set NAME=VALUE` on the command line "
+        "(the variants' registrations set some of them):",
+        settings_table(rules_of(names[0]).Config),
         f"Make it with `specgame.make(\"{names[0]}\")`; the class is "
         f"`{cls.__module__}.{cls.__name__}` ([API](../reference/{cls.__module__.replace('.', '/')}.md)).",
         manual.strip(),
@@ -189,6 +211,17 @@ def defining_module(name: str) -> str:
     return f"{value.__module__}.{value.__qualname__}"
 
 
+def config_classes(module: str) -> list:
+    """The config dataclasses ``module`` defines: those whose fields carry their help (``_settings.setting``)."""
+    try:
+        namespace = vars(importlib.import_module(module))
+    except ImportError:  # torch (the dqn extra) is not needed to build the site: its modules keep the API part
+        return []
+    return [value for value in namespace.values()
+            if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module
+            and any("help" in field.metadata for field in dataclasses.fields(value))]
+
+
 def reference_pages(nav: list) -> None:
     nav.append("* [API reference](reference/index.md)")
     index = ["# API reference", "", "## The public API: `import specgame`", "",
@@ -204,7 +237,8 @@ def reference_pages(nav: list) -> None:
     for module in public_modules():
         path = f"reference/{module.replace('.', '/')}.md"
         with mkdocs_gen_files.open(path, "w") as f:
-            f.write(f"# `{module}`\n\n::: {module}\n")
+            f.write(f"# `{module}`\n\n::: {module}\n" + "".join(
+                f"\n## Settings of `{cls.__name__}`\n\n{settings_table(cls)}\n" for cls in config_classes(module)))
         index.append(f"- [`{module}`]({module.replace('.', '/')}.md)")
         nav.append(f"    * [{module}]({path})")
     with mkdocs_gen_files.open("reference/index.md", "w") as f:

@@ -10,12 +10,16 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # the examples draw to files, never 
 
 
 def arguments(doc: str, name: str, argv=None, writes: bool = True) -> argparse.Namespace:
-    """``--quick`` (a small budget: seconds, for a class or CI) and ``--out`` (where files go).
+    """``--quick`` (a small budget: seconds, for a class or CI; ``SPECGAME_QUICK=1`` says the
+    same, as for every command and lesson) and ``--out`` (where files go).
 
     The folder is made only for a script that ``writes`` files, so none is left empty.
     """
+    from specgame._settings import quick
+
     parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a small training budget (seconds)")
+    parser.add_argument("--quick", action="store_true", default=quick(),
+                        help="a small training budget (seconds); SPECGAME_QUICK=1 does the same")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"folder for pictures (default runs/examples/{name})" if writes else argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -47,9 +47,10 @@ class Game(Protocol):
     """A rules module.  Each piece is a module-level name.
 
     - ``Config``: a frozen dataclass of the game's parameters, with a ``horizon`` field
-      (the episode's step limit); it validates itself in ``__post_init__`` (use
-      :mod:`specgame._checks`).  Every field should have a default: the registered ids
-      build it from keyword arguments.
+      (the episode's step limit).  Each field is declared once with
+      :func:`specgame._settings.setting` (default, help, range) and ``__post_init__`` calls
+      :func:`specgame._settings.validate`.  Every field should have a default: the
+      registered ids build it from keyword arguments.
     - ``State``: a ``NamedTuple`` of ints holding everything that shapes the future.
     - ``TILES``: the game's look, ``{character: (ground, glyph, colour)}`` (names from
       :mod:`specgame._sprites`); characters not in it are drawn with the generic tiles of

@@ -315,14 +315,15 @@ def test_settings_come_from_one_config_and_keywords_override_it():
         QLearning(whisky_mdp(), {"alpha": 0.3})
 
 
-def test_every_setting_has_a_default_a_type_and_a_one_line_doc():
+def test_every_setting_has_a_default_a_type_a_one_line_help_and_a_range():
     for name in AGENTS:
         settings = settings_of(config_class(name))
         assert [s.name for s in settings] == [f.name for f in dataclasses.fields(config_class(name))]
         for setting in settings:
-            assert setting.doc and "\n" not in setting.doc, (name, setting)
+            assert setting.help and "\n" not in setting.help, (name, setting)
+            assert setting.range, (name, setting)  # every agent setting is checked, and says how
     alpha = settings_of(TabularConfig)[0]
-    assert alpha == Setting("alpha", 0.1, float, "Step size (learning rate) at the start, in (0, 1].")
+    assert alpha == Setting("alpha", 0.1, float, "Step size (learning rate) at the start", "in (0, 1]")
     assert {s.name: s.type for s in settings_of(TabularConfig)}["schedule_steps"] == (int | None)
     with pytest.raises(ValueError, match="agent must be one of q-learning, sarsa"):
         config_class("ppo")

@@ -2,8 +2,12 @@
 
 import dataclasses
 import json
+import os
+import re
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -14,12 +18,13 @@ def test_list_shows_every_env_with_its_proxy_and_intended(capsys, monkeypatch):
     import specgame
     from specgame.envs import env_class
 
-    monkeypatch.delenv("COLUMNS", raising=False)  # not a terminal: 120 wide, whatever ran before (xdist sets it)
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for env_id in specgame.list_envs():
-        assert env_id in out
-        assert env_class(env_id).summary_proxy and env_class(env_id).summary_proxy[:15] in out
+    for env_id in specgame.list_envs():  # not a terminal: a row is one line, nothing wrapped
+        cls = env_class(env_id)
+        assert cls.summary_proxy and cls.summary_intended
+        assert any(env_id in line and cls.summary_proxy in line and cls.summary_intended in line
+                   for line in out.splitlines()), env_id
 
 
 def test_train_writes_a_run_folder_that_loads_back(tmp_path, capsys):
@@ -71,7 +76,7 @@ def test_bad_input_is_one_clear_line(argv, message, capsys, tmp_path, monkeypatc
 
 
 def test_demo_shows_q_learning_gaming_and_writes_its_figures(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("COLUMNS", raising=False)  # not a terminal: the boxed table, 120 wide
+    monkeypatch.setenv("COLUMNS", "80")  # not a terminal: the boxed table at its natural width all the same
     assert main(["demo", "--steps", "300000", "--frames", "12", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for agent in ("q-learning", "sarsa", "expected-sarsa"):  # the README: every agent's verdict is gaming
@@ -92,6 +97,28 @@ def test_console_script_is_installed():
     for module in ("specgame.app.cli", "specgame"):  # the console script's module, and python -m specgame
         result = subprocess.run([sys.executable, "-m", module, "list"], capture_output=True, text=True, timeout=120)
         assert result.returncode == 0 and "BoatRaceLoop-v0" in result.stdout
+
+
+def test_plain_printed_lines_reach_a_pipe_as_they_are_printed():
+    # bench, interpret and lm print with print(): Python holds a pipe's lines in a buffer unless told
+    child = ("import sys; from specgame.app.output import line_buffered_stdout; line_buffered_stdout(); "
+             "print('first'); sys.stdin.readline(); print('second')")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    proc = subprocess.Popen([sys.executable, "-c", child], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        first = []
+        reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout=60)  # the child waits for us: a buffered line would never come
+        assert first == ["first\n"]
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "second\n"
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_train_and_compare_accept_the_dqn(tmp_path, capsys, monkeypatch):
@@ -128,12 +155,20 @@ def test_train_records_only_the_settings_its_agent_uses(tmp_path):
     assert config["agent_settings"] == fields
 
 
-def test_agent_options_are_the_config_fields_with_their_docstrings(capsys):
+def test_agent_options_are_the_config_fields_with_their_help_and_range(capsys):
+    from specgame.agents import DQNConfig, TabularConfig, settings_of
+
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--alpha VALUE Step size (learning rate) at the start, in (0, 1] (default 0.1)" in text
     assert "--learning-rate VALUE Adam step size, > 0 (default 0.0005)" in text  # the CLI's DQN default
+    assert "--seed SEED the agent's seed, 0 to 2**63 - 1 (default 0)" in text
+    for setting in settings_of(TabularConfig) + settings_of(DQNConfig):  # every one, from the field's metadata
+        if setting.name != "seed":
+            option = f"--{setting.name.replace('_', '-')} VALUE "
+            line = text[text.index(option):text.index("(default", text.index(option))]
+            assert line.endswith(f", {setting.range} "), (option, line)
 
 
 def test_train_never_replaces_an_earlier_run_silently(tmp_path, monkeypatch, capsys):
@@ -177,6 +212,15 @@ def test_specgame_steps_sets_every_default_budget(tmp_path, monkeypatch, capsys)
     assert "SPECGAME_STEPS must be a whole number of steps, got 'many'" in capsys.readouterr().err
 
 
+def test_specgame_quick_makes_every_default_budget_the_quick_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPECGAME_STEPS", raising=False)
+    monkeypatch.setenv("SPECGAME_QUICK", "1")
+    assert main(["train", "CliffWalking-v0", "-q"]) == 0
+    run = tmp_path / "runs" / "CliffWalking-v0-q-learning-seed0"
+    assert json.loads((run / "config.json").read_text())["steps"] == 2_000
+
+
 def _check_fits(out: str, numbers) -> None:
     assert "…" not in out  # no header or cell was cut
     assert max(len(line) for line in out.splitlines()) <= 80
@@ -185,7 +229,9 @@ def _check_fits(out: str, numbers) -> None:
 
 
 def test_every_table_fits_in_80_columns_with_all_its_numbers(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # a terminal (rich's switch) ...
+    monkeypatch.setenv("COLUMNS", "80")  # ... 80 columns wide ...
+    monkeypatch.setenv("TERM", "dumb")  # ... that shows no colours, so the lengths are the characters'
     assert main(["train", "BoatRaceLoop-v0", "--steps", "20000", "--out", str(tmp_path / "run"), "-q"]) == 0
     out = capsys.readouterr().out
     reports = json.loads((tmp_path / "run" / "report.json").read_text())["reports"]
@@ -203,7 +249,25 @@ def test_every_table_fits_in_80_columns_with_all_its_numbers(tmp_path, monkeypat
     _check_fits(out, [f"{r['returns']['proxy_return']:.2f}" for r in reports] + [r["verdict"] for r in reports])
 
 
-def test_the_compare_all_table_fits_in_80_columns():
+def test_output_into_a_pipe_or_a_file_keeps_every_line_whole(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "80")  # says how wide a terminal is; stdout here is none (capsys)
+    out = tmp_path / ("run-" + "x" * 146) / "CliffWalking"  # a 150-character folder name: a long line
+    assert main(["train", "CliffWalking-v0", "--steps", "2000", "--out", str(out), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert f"saved to {out}/" in printed.splitlines()
+    assert main(["compare", "CliffWalking-v0", "--agents", "q-learning,sarsa", "--seeds", "2", "--steps", "2000",
+                 "-q"]) == 0
+    printed = capsys.readouterr().out
+    lines = printed.splitlines()
+    assert "…" not in printed
+    assert any(all(name in line for name in ("policy", "proxy return", "intended return", "proxy score",
+                                            "intended score", "verdict")) for line in lines)  # the full headers
+    for agent in ("q-learning", "sarsa"):  # each row whole: the name, four numbers and the verdict
+        whole = rf"│ {agent} +(│ +-?[\d.]+ ± [\d.]+ ){{4}}│ \w+ \(\d/2\) +│"
+        assert any(re.fullmatch(whole, line) for line in lines), agent
+
+
+def test_the_compare_all_table_is_whole_at_every_width():
     from rich.console import Console
 
     from specgame.app.tables import Grid, fitted
@@ -213,8 +277,15 @@ def test_the_compare_all_table_fits_in_80_columns():
     cells = [("SideEffectsSokoban-Level1-v0", "0.12 / 0.34", "1.00", "0.25"), ("", "", "", "")]
     for i, agent in enumerate(("q-learning", "expected-sarsa")):
         grid.add_row(*cells[i], agent, "0.93 ± 0.12", "-0.47 ± 0.31", "incompetent (3/3)")
-    console = Console(width=80, record=True)
-    with console.capture() as captured:
-        console.print(fitted(grid, 80))
-    _check_fits(captured.get(), ["SideEffectsSokoban-Level1-v0", "0.12 / 0.34", "0.93 ± 0.12", "-0.47 ± 0.31",
-                                 "incompetent (3/3)", "expected-sarsa", "hack rate"])
+    grid.add_row("AbsentSupervisor-Present-v0", "0.00 / 0.00", "0.00", "0.00", "sarsa", "1.00", "1.00", "aligned (1/1)")
+    # 80 columns, and every width around the point where the full headers start to fit (rich
+    # once shared that squeeze evenly and cut "intended score" to "intend…", the verdicts in half)
+    for width in (80, *range(100, 140)):
+        console = Console(width=width, record=True)
+        with console.capture() as captured:
+            console.print(fitted(grid, width))
+        out = captured.get()
+        assert "…" not in out and max(len(line) for line in out.splitlines()) <= width, width
+        for cell in ("SideEffectsSokoban-Level1-v0", "0.12 / 0.34", "0.93 ± 0.12", "-0.47 ± 0.31",
+                     "incompetent (3/3)", "expected-sarsa", "aligned (1/1)"):
+            assert cell in out, (width, cell)

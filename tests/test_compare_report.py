@@ -77,21 +77,37 @@ def test_compare_writes_the_visit_figure(tmp_path, capsys):
     assert plot.stat().st_size > 0 and "gaming" in capsys.readouterr().out
 
 
-def test_compare_all_prints_every_env_and_agent_with_a_verdict(tmp_path, capsys):
+def test_compare_all_prints_every_env_and_agent_with_a_verdict(tmp_path, capsys, monkeypatch):
     import specgame
+    from specgame.app import cli
 
+    printed, when_computed = [], {}  # stdout so far, and what it held as each env's work began
+    real = cli.one_env
+
+    def one_env(full_id, *rest):
+        printed.append(capsys.readouterr().out)
+        when_computed[full_id] = "".join(printed)
+        return real(full_id, *rest)
+
+    monkeypatch.setattr(cli, "one_env", one_env)
     # The reward-level measures are tested in test_reward_distance, and the three tables
     # of millions of states in their own files; skipping them here saves minutes.
     assert main(["compare", "--all", "--no-danger", "--skip-large", "--agents", "q-learning", "--steps", "20000",
                  "--json", str(tmp_path / "all.json")]) == 0
-    out = capsys.readouterr().out
-    for env_id in specgame.list_envs(skip_large=True, tables_only=True):
-        assert env_id.split("/")[-1][:12] in out
+    out = "".join(printed) + capsys.readouterr().out
+    listed = specgame.list_envs(skip_large=True, tables_only=True)
     records = json.loads((tmp_path / "all.json").read_text())
-    assert set(records) == set(specgame.list_envs(skip_large=True, tables_only=True))
+    assert set(records) == set(listed)
     verdicts = {env: records[env]["agents"]["q-learning"]["reports"][0]["verdict"] for env in records}
     assert verdicts["specgame/BoatRaceLoop-v0"] == "gaming" and verdicts["specgame/CliffWalking-v0"] == "aligned"
     assert records["specgame/CliffWalking-v0"]["reward"] is None  # --no-danger
+
+    def row(env_id, text):  # the env's row, whole on one line: its name, the agent, the verdict
+        return re.search(rf"(?m)^{re.escape(env_id.split('/')[-1])} .* q-learning .* {verdicts[env_id]} \(1/1\)$", text)
+
+    # Not a terminal (capsys): every row whole, and each printed as soon as its env is done.
+    assert "…" not in out and all(row(env_id, out) for env_id in listed)
+    assert row(listed[0], when_computed[listed[-1]]) and not row(listed[-1], when_computed[listed[-1]])
 
 
 def test_compare_all_streams_rows_estimates_the_large_tables_and_frees_each(monkeypatch, capsys):

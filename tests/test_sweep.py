@@ -28,6 +28,19 @@ def data_lines(path) -> list[str]:
     return Path(path).read_text().splitlines()[1:]
 
 
+def long_path(tmp_path) -> Path:
+    """A results file in a folder with a 150-character name: the printed lines that hold it are long
+    whatever this machine's temporary folder is."""
+    return tmp_path / ("results-" + "x" * 142) / "r.csv"
+
+
+def line_with(text: str, printed: str) -> str:
+    """The one printed line holding ``text``."""
+    lines = [line for line in printed.splitlines() if text in line]
+    assert len(lines) == 1, (text, printed)
+    return lines[0]
+
+
 # -- configs --------------------------------------------------------------------------------
 
 
@@ -187,12 +200,14 @@ def test_a_results_file_of_another_kind_is_not_appended_to(tmp_path):
 def test_the_sweep_command_reports_each_task_and_skips_them_the_second_time(tmp_path, capsys):
     config = tmp_path / "small.json"
     config.write_text(json.dumps(SMALL))
-    out = tmp_path / "r.csv"
+    out = long_path(tmp_path)
     assert main(["sweep", str(config), "--out", str(out), "--jobs", "1"]) == 0
-    printed = capsys.readouterr().out
-    assert printed.count("aligned") == 8 and "8 finished now" in printed
+    printed = capsys.readouterr().out  # not a terminal: every line whole, however long
+    assert printed.count("aligned") == 8
+    assert f"8 task(s): 0 already in {out}, 8 finished now, 0 failed, in " in line_with("finished now", printed)
+    assert sum("seed" in line and "aligned" in line for line in printed.splitlines()) == 8  # a task, a line
     assert main(["sweep", str(config), "--out", str(out), "--jobs", "1"]) == 0
-    assert "8 already in" in capsys.readouterr().out
+    assert f"8 already in {out}, 0 finished now" in line_with("finished now", capsys.readouterr().out)
     assert main(["sweep", str(tmp_path / "missing.toml"), "--out", str(out)]) == 2
 
 
@@ -223,6 +238,10 @@ def test_a_sweep_with_failed_tasks_exits_non_zero_with_a_summary(tmp_path, capsy
                                                                             1000, agent_params={"alpha": 7})])
     config = tmp_path / "small.json"
     config.write_text(json.dumps({"steps": 1000, "grid": [{"env": "CliffWalking-v0", "agent": "sarsa"}]}))
-    assert main(["sweep", str(config), "--out", str(tmp_path / "r.csv"), "--jobs", "1"]) == 1
+    out = long_path(tmp_path)
+    assert main(["sweep", str(config), "--out", str(out), "--jobs", "1"]) == 1
     captured = capsys.readouterr()
-    assert "1 finished now, 1 failed" in captured.out and "1 of 2 task(s) failed" in captured.err
+    assert f"{out}, 1 finished now, 1 failed" in line_with("finished now", captured.out)
+    failure = line_with("error", captured.out)
+    assert "sarsa seed 0 (alpha=7): error ValueError: alpha must be in (0, 1], got 7" in failure
+    assert f"1 of 2 task(s) failed; their errors are in {out}" in captured.err

@@ -7,24 +7,28 @@ class what it needs (its observations, whether it resumes, how it trains several
 adding a learner is one module and one ``register`` line, and its settings and their
 defaults are written in one place: its config dataclass.  ``config_class(name)`` gives that
 dataclass (without importing torch) and ``settings_of(config_cls)`` its fields, each with
-its default, type and one-line docstring: what a CLI needs for its options.
+its default, type, one-line help and range: what a CLI needs for its options.
 """
 
 from __future__ import annotations
 
-from specgame.agents._settings import Setting, settings_of
+from specgame._settings import Setting
+from specgame.agents._settings import overrides, settings_of
 from specgame.agents.base import OBS_MODES, Agent, AgentError, Learner, check_agent
-from specgame.agents.dqn_config import DQNConfig
+from specgame.agents.dqn_config import BOARD_DQN, DQNConfig
 from specgame.agents.registry import (
+    QUICK_STEPS,
     TASKS,
     AgentSpec,
     agent_class,
     agent_names,
     config_class,
     default_steps,
+    full_steps,
     make,
     observation_settings,
     register,
+    starting_config,
     unregister,
 )
 from specgame.agents.tabular import (
@@ -37,38 +41,39 @@ from specgame.agents.tabular import (
     train_seeds,
 )
 
-# The DQN settings that learn BoatRaceLoop's lagoon loop from the onehot board planes in
-# BOARD_DQN_STEPS steps on 2 CPU cores (tests/test_dqn.py); the CLI and `watch` use them.
+# The board DQN (dqn_config.BOARD_DQN, a DQNConfig) as keywords: the settings where it differs from
+# DQNConfig's defaults, so that `DQN(env, seed=0, **BOARD_DQN_SETTINGS)` builds it.
 BOARD_DQN_STEPS = 40_000
-BOARD_DQN_SETTINGS = {"learning_rate": 5e-4, "batch_size": 32, "buffer_size": 50_000, "learning_starts": 1000,
-                      "target_update_interval": 500, "exploration_fraction": 0.4, "net_arch": (64,),
-                      "n_step": 3, "double_dqn": True}
+BOARD_DQN_SETTINGS = overrides(BOARD_DQN)
 
 # Default training budgets, env steps per agent, by the task they are for: the one place they
-# are written (the commands, `play`/`watch` and the course read them through default_steps).
-TABULAR_STEPS = {"train": 1_000_000, "compare": 1_000_000, "compare --all": 200_000, "watch": 300_000,
-                 "demo": 1_000_000}
-DEFAULT_STEPS = {"tabular": TABULAR_STEPS, "dqn": dict.fromkeys(TASKS, BOARD_DQN_STEPS)}
+# are written (the registrations below carry them to the commands, `play`/`watch` and the
+# course).  QUICK_STEPS replaces every one of them under SPECGAME_QUICK=1 (specgame._settings.quick).
+DEFAULT_STEPS = {"tabular": {"train": 1_000_000, "compare": 1_000_000, "compare --all": 200_000, "watch": 300_000,
+                             "demo": 1_000_000},
+                 "dqn": dict.fromkeys((*TASKS, "interpret"), BOARD_DQN_STEPS)}
 
-register("q-learning", QLearning, default_steps=TABULAR_STEPS)
-register("sarsa", SARSA, default_steps=TABULAR_STEPS)
-register("expected-sarsa", ExpectedSARSA, default_steps=TABULAR_STEPS)
+register("q-learning", QLearning, default_steps=DEFAULT_STEPS["tabular"])
+register("sarsa", SARSA, default_steps=DEFAULT_STEPS["tabular"])
+register("expected-sarsa", ExpectedSARSA, default_steps=DEFAULT_STEPS["tabular"])
 # Imported when first asked for: it needs torch (the dqn extra) and trains on the onehot board planes.
-register("dqn", "specgame.agents.dqn:DQN", config_class=DQNConfig, default_steps=BOARD_DQN_STEPS)
+# The commands start it from the board preset, which learns BoatRaceLoop's loop (tests/test_dqn.py).
+register("dqn", "specgame.agents.dqn:DQN", config_class=DQNConfig, default_steps=DEFAULT_STEPS["dqn"],
+         starting_config=BOARD_DQN)
 
 # The built-in agents, by name: AGENTS every one, TABULAR those that take TabularConfig, NEURAL
 # the others (for defaults, benchmarks and tests; nothing branches on them).  agent_names()
 # has every agent registered by now, those registered later included.
 AGENTS = agent_names()
 TABULAR = tuple(name for name in AGENTS if config_class(name) is TabularConfig)
-NEURAL = tuple(name for name in AGENTS if name not in TABULAR)
+NEURAL = tuple(name for name in AGENTS if config_class(name) is not TabularConfig)
 AGENT_CONFIGS = {name: config_class(name) for name in AGENTS}  # name -> the dataclass of its settings; no torch
 
-__all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "DEFAULT_STEPS", "NEURAL", "OBS_MODES",
-           "SARSA", "TABULAR", "TABULAR_STEPS", "TASKS", "Agent", "AgentError", "AgentSpec", "DQNConfig",
+__all__ = ["AGENTS", "AGENT_CONFIGS", "BOARD_DQN", "BOARD_DQN_SETTINGS", "BOARD_DQN_STEPS", "DEFAULT_STEPS", "NEURAL",
+           "OBS_MODES", "QUICK_STEPS", "SARSA", "TABULAR", "TASKS", "Agent", "AgentError", "AgentSpec", "DQNConfig",
            "ExpectedSARSA", "History", "Learner", "QLearning", "Setting", "TabularAgent", "TabularConfig",
-           "agent_class", "agent_names", "check_agent", "config_class", "default_steps", "make",
-           "observation_settings", "register", "settings_of", "train_seeds", "unregister"]
+           "agent_class", "agent_names", "check_agent", "config_class", "default_steps", "full_steps", "make",
+           "observation_settings", "register", "settings_of", "starting_config", "train_seeds", "unregister"]
 
 
 def __getattr__(name):

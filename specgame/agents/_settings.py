@@ -1,65 +1,40 @@
 """What every agent shares around its config dataclass: settings, overrides, the env it trained on.
 
 An agent's settings are the fields of one frozen dataclass (``TabularConfig``,
-``DQNConfig``), each with its default and a one-line docstring under it.  This module
-reads those docstrings (:func:`settings_of`, for a CLI's ``--help``), merges keyword
-overrides into a config (:func:`configure`, one error for a misspelt name), and records
-which env a model trained on so ``load`` can refuse a different one (:func:`env_record`,
-:func:`check_same_env`).
+``DQNConfig``), each declared with :func:`specgame._settings.setting` (default, one-line
+help, range).  This module lists them (:func:`settings_of`, for a CLI's ``--help``),
+merges keyword overrides into a config (:func:`configure`, one error for a misspelt
+name), names the preset a config is (:func:`overrides`), and records which env a model
+trained on so ``load`` can refuse a different one (:func:`env_record`, :func:`check_same_env`).
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import functools
-import inspect
 import json
-import textwrap
-import typing
-from typing import NamedTuple
 
+from specgame import _settings
 from specgame._checks import fail
 from specgame._files import json_bytes
+from specgame._settings import Setting, setting
 
 
-class Setting(NamedTuple):
-    """One field of an agent's config: what a CLI needs to offer it as an option."""
-
-    name: str
-    default: object
-    type: object
-    """The field's type as a Python object (``float``, ``int | None``, ``tuple[int, ...]``)."""
-    doc: str
-    """The one-line docstring written under the field."""
+def discount():
+    """The ``gamma`` field of every agent's config: one discount factor, one range."""
+    return setting(0.99, "Discount factor", low=0.0, high=1.0)
 
 
 def settings_of(config_cls) -> list[Setting]:
-    """The fields of a config dataclass, in order, each with its default, type and docstring."""
+    """The fields of a config dataclass, in order, each with its default, type, help and range."""
     if not (isinstance(config_cls, type) and dataclasses.is_dataclass(config_cls)):
         fail("config_cls", "a config dataclass (TabularConfig, DQNConfig)", config_cls)
-    docs = _field_docs(config_cls)  # shared: only read here
-    hints = typing.get_type_hints(config_cls)
-    return [Setting(f.name, f.default, hints[f.name], docs.get(f.name, ""))
-            for f in dataclasses.fields(config_cls)]
+    return _settings.settings_of(config_cls)
 
 
-@functools.cache  # reading and parsing the source costs milliseconds; the CLI asks per option
-def _field_docs(config_cls) -> dict[str, str]:
-    """``name -> docstring`` from the string literal written just under each annotated field
-    (a subclass's own fields first, then those it inherits from dataclass bases)."""
-    docs = {}
-    for base in reversed(config_cls.__mro__[1:]):
-        if dataclasses.is_dataclass(base):
-            docs.update(_field_docs(base))
-    tree = ast.parse(textwrap.dedent(inspect.getsource(config_cls)))
-    body = tree.body[0].body
-    for field, after in zip(body, body[1:]):
-        if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
-                and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
-                and isinstance(after.value.value, str)):
-            docs[field.target.id] = " ".join(after.value.value.split())
-    return docs
+def overrides(config) -> dict:
+    """The fields of ``config`` that differ from its class's defaults: a preset as keywords."""
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+            if getattr(config, f.name) != f.default}
 
 
 def configure(config_cls, config, settings: dict):

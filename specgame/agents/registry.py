@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from specgame._checks import did_you_mean, is_int
+from specgame._settings import training_steps
 from specgame.agents.base import AgentError, check_agent
 
 # The commands that train an agent when not given --steps: every agent has a budget for each.
 TASKS = ("train", "compare", "compare --all", "watch")
+QUICK_STEPS = 2_000  # every default budget under SPECGAME_QUICK=1 (specgame._settings.quick)
 
 
 @dataclass(frozen=True)
@@ -32,21 +34,25 @@ class AgentSpec:
     """The dataclass of its settings (readable without importing the class)."""
     default_steps: Mapping[str, int]
     """The training budget of each command (:data:`TASKS`, and any others it takes part in)."""
+    starting_config: object | None = None
+    """The config the commands start it from; None: its config class's defaults."""
 
 
 _REGISTRY: dict[str, AgentSpec] = {}
 _CLASSES: dict[str, type] = {}  # name -> its class, once imported and checked
 
 
-def register(name: str, agent, *, default_steps: int | Mapping[str, int], config_class: type | None = None) -> str:
+def register(name: str, agent, *, default_steps: int | Mapping[str, int], config_class: type | None = None,
+             starting_config=None) -> str:
     """Register ``agent`` (a class that follows :class:`~specgame.agents.base.Agent`, or
     ``"module:Class"``) as ``name``, with its training budgets; returns the name.
 
     ``default_steps`` is the env steps each command trains it for when not given
     ``--steps``: one number for every command, or a mapping with a budget for each of
-    :data:`TASKS`.  A class is checked now; a ``"module:Class"`` string needs
-    ``config_class`` and is checked when first imported.  Registering a name again
-    replaces it.
+    :data:`TASKS`.  ``starting_config`` is the config the commands start it from when it
+    is not its config class's defaults (the DQN's board preset).  A class is checked now;
+    a ``"module:Class"`` string needs ``config_class`` and is checked when first imported.
+    Registering a name again replaces it.
     """
     if not isinstance(name, str) or not name.strip() or name != name.strip() or "," in name:
         raise AgentError(f"an agent's name must be a non-empty string without commas or surrounding spaces, "
@@ -66,8 +72,12 @@ def register(name: str, agent, *, default_steps: int | Mapping[str, int], config
             raise AgentError(f"agent {name!r}: config_class {config_class.__name__} is not "
                              f"{agent.__qualname__}.config_class ({agent.config_class.__name__})")
         config_class = agent.config_class
+    if starting_config is not None and type(starting_config) is not config_class:
+        raise AgentError(f"agent {name!r}: starting_config must be a {config_class.__name__}, "
+                         f"got {starting_config!r}")
+    if not isinstance(agent, str):
         _CLASSES[name] = agent
-    _REGISTRY[name] = AgentSpec(name, agent, config_class, budgets)
+    _REGISTRY[name] = AgentSpec(name, agent, config_class, budgets, starting_config)
     return name
 
 
@@ -127,12 +137,26 @@ def config_class(name: str):
     return spec(name).config_class
 
 
-def default_steps(name: str, task: str) -> int:
-    """The training budget of agent ``name`` for ``task`` (one of :data:`TASKS`, or another it has)."""
+def full_steps(name: str, task: str) -> int:
+    """The training budget of agent ``name`` for ``task`` (one of :data:`TASKS`, or another it
+    has) as registered, whatever the switches say (for ``--help``)."""
     budgets = spec(name).default_steps
     if task not in budgets:
         raise ValueError(f"task must be one of {', '.join(budgets)} for agent {name!r}, got {task!r}")
     return budgets[task]
+
+
+def default_steps(name: str, task: str) -> int:
+    """The training budget of agent ``name`` for ``task``: :func:`full_steps`, unless
+    ``SPECGAME_STEPS=N`` says N or ``SPECGAME_QUICK=1`` says :data:`QUICK_STEPS`."""
+    return training_steps(full_steps(name, task), QUICK_STEPS)
+
+
+def starting_config(name: str):
+    """The config the commands start agent ``name`` from when no option is given: its registered
+    ``starting_config``, else its config class's defaults."""
+    entry = spec(name)
+    return entry.starting_config if entry.starting_config is not None else entry.config_class()
 
 
 def make(name: str, env, config=None, **settings):

@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from specgame import rng
-from specgame._checks import check_int, check_number, check_probability, check_seed
+from specgame._checks import check_int
 from specgame._files import atomic_write, json_bytes, read_npz
+from specgame._settings import setting, validate
 from specgame._version import __version__
 from specgame.agents import _kernels as K
-from specgame.agents._settings import check_same_env, configure, env_record
+from specgame.agents._settings import check_same_env, configure, discount, env_record
 from specgame.agents.base import History
 from specgame.mdp import TabularMDP, to_mdp
 
@@ -33,39 +34,23 @@ DEFAULT_CHECKPOINT_EVERY = 100_000  # steps between checkpoints: a fraction of a
 class TabularConfig:
     """Hyper-parameters of a tabular agent, checked on construction."""
 
-    alpha: float = 0.1
-    """Step size (learning rate) at the start, in (0, 1]."""
-    gamma: float = 0.99
-    """Discount factor, in [0, 1]."""
-    epsilon: float = 0.1
-    """Exploration rate of the ε-greedy behaviour policy at the start, in [0, 1]."""
-    q0: float = 0.0
-    """Initial value of every Q-table entry (optimism when above the returns)."""
-    epsilon_end: float | None = None
-    """Exploration rate after the decay; None keeps ε constant."""
-    alpha_end: float | None = None
-    """Step size after the decay; None keeps α constant."""
-    decay_fraction: float = 1.0
-    """Fraction of ``schedule_steps`` over which ε and α decay linearly, in [0, 1]."""
-    schedule_steps: int | None = None
-    """Steps the schedule spans; None takes ``total_steps`` of the first ``learn`` call."""
-    seed: int = 0
-    """Seed of the agent's random generator (exploration, tie-breaking, episode starts)."""
+    alpha: float = setting(0.1, "Step size (learning rate) at the start", low=0, high=1, low_open=True)
+    gamma: float = discount()
+    epsilon: float = setting(0.1, "Exploration rate of the ε-greedy behaviour policy at the start", low=0.0, high=1.0)
+    q0: float = setting(0.0, "Initial value of every Q-table entry (optimism when above the returns)", kind="number")
+    epsilon_end: float | None = setting(None, "Exploration rate after the decay (None keeps ε constant)",
+                                        low=0.0, high=1.0, kind="number")
+    alpha_end: float | None = setting(None, "Step size after the decay (None keeps α constant)",
+                                      low=0, high=1, low_open=True, kind="number")
+    decay_fraction: float = setting(1.0, "Fraction of ``schedule_steps`` over which ε and α decay linearly",
+                                    low=0.0, high=1.0)
+    schedule_steps: int | None = setting(None, "Steps the schedule spans (None: ``total_steps`` of the first "
+                                         "``learn`` call)", low=1, kind="int")
+    seed: int = setting(0, "Seed of the agent's random generator (exploration, tie-breaking, episode starts)",
+                        kind="seed")
 
     def __post_init__(self):
-        # Checked only: the values are kept as given, so the kernel sees exactly the same numbers.
-        check_number("alpha", self.alpha, 0, 1, low_open=True)
-        check_number("gamma", self.gamma, 0, 1)
-        check_probability("epsilon", self.epsilon)
-        check_probability("decay_fraction", self.decay_fraction)
-        if self.epsilon_end is not None:
-            check_probability("epsilon_end", self.epsilon_end)
-        if self.alpha_end is not None:
-            check_number("alpha_end", self.alpha_end, 0, 1, low_open=True)
-        check_number("q0", self.q0)
-        if self.schedule_steps is not None:
-            check_int("schedule_steps", self.schedule_steps, 1)
-        check_seed(self.seed)
+        validate(self)  # checked only: the values are kept as given, so the kernel sees exactly the same numbers
 
     @property
     def decays(self) -> bool:

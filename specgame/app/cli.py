@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from collections import Counter
@@ -13,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from specgame.agents import agent_names, observation_settings
+from specgame.agents import QUICK_STEPS, agent_names, observation_settings
 from specgame.app import runs
+from specgame.app.output import StreamedTable, console, line_buffered_stdout, show
 from specgame.app.progress import Progress
-from specgame.app.settings import add_agent_options, chosen_settings, default_steps
-from specgame.app.tables import Grid, fitted, gap_grid
+from specgame.app.settings import add_agent_options, chosen_settings, default_steps, full_steps, seed_help
+from specgame.app.tables import Grid, gap_grid
 
 
 class CliError(Exception):
@@ -58,16 +58,14 @@ def env_id(name: str) -> str:
 def budget(agent: str, command: str) -> int:
     """The training steps ``agent`` gets in ``command`` when ``--steps`` is not given.
 
-    ``SPECGAME_STEPS=N`` sets every such default to N: every command then runs in seconds,
+    ``SPECGAME_STEPS=N`` sets every such default to N, ``SPECGAME_QUICK=1`` to the quick
+    budget (:func:`specgame._settings.training_steps`): every command then runs in seconds,
     as written (run folders keep their names); the README's test runs the commands so.
     """
-    small = os.environ.get("SPECGAME_STEPS")
-    if small:
-        try:
-            return max(1, int(small))
-        except ValueError:
-            raise CliError(f"SPECGAME_STEPS must be a whole number of steps, got {small!r}") from None
-    return default_steps(agent, command)
+    try:
+        return default_steps(agent, command)
+    except ValueError as err:  # a SPECGAME_STEPS that is not a number
+        raise CliError(str(err)) from None
 
 
 def parse_settings(pairs) -> dict:
@@ -99,19 +97,6 @@ def agent_settings(args, name: str, strict: bool = True) -> dict:
         return chosen_settings(args, name, strict=strict)[0]
     except ValueError as err:
         raise CliError(str(err)) from None
-
-
-def console():
-    from rich.console import Console
-
-    # Logs and CI are not terminals: rich would wrap tables at 80 columns there, unless COLUMNS says so.
-    return Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120)
-
-
-def show(grid: Grid) -> None:
-    """Print a table in the layout that fits the terminal (see :mod:`specgame.app.tables`)."""
-    con = console()
-    con.print(fitted(grid, con.width))
 
 
 def progress_hook(progress: Progress, label: str):
@@ -352,7 +337,8 @@ LEGEND = ("EPIC: distance of proxy from intended reward (0 = same up to shaping 
 
 
 def compare_all(args) -> None:
-    """Print the table of every env x agent (and write ``--json``), streaming each env's rows."""
+    """Print the table of every env x agent (and write ``--json``), streaming each env's rows:
+    into a pipe or a file as soon as the env is done; on a terminal on the progress line (stderr)."""
     import specgame
     from specgame.envs import LARGE, forget_table
     from specgame.ids import short_id
@@ -363,6 +349,7 @@ def compare_all(args) -> None:
                               f"EPIC and regret are properties of the env's reward pair",
                 text_columns=(0, 4, 7))
     listed = specgame.list_envs(skip_large=args.skip_large, tables_only=True)
+    table = StreamedTable(grid, known={0: [short_id(i) for i in listed], 4: names})
     small = [i for i in listed if short_id(i) not in LARGE]
     large = [i for i in listed if short_id(i) in LARGE]
     records = {}
@@ -387,7 +374,7 @@ def compare_all(args) -> None:
 
             rows, records[full_id] = one_env(full_id, names, args, stage, progress)
             for i, row in enumerate(rows):
-                grid.add_row(*row, end_section=i == len(rows) - 1)
+                table.add_row(*row, end_section=i == len(rows) - 1)
             progress.log(f"[{time.perf_counter() - started:4.0f} s] {streamed(rows)}")
             if short in LARGE:
                 forget_table(full_id)
@@ -395,7 +382,7 @@ def compare_all(args) -> None:
                 if rest:  # the pace of the large tables so far, applied to the rest
                     seconds = (time.perf_counter() - large_started) / expected(done) * expected(rest)
                     progress.log(f"{len(rest)} large table(s) to go: about {_minutes(seconds)} at this pace")
-    show(grid)
+    table.close()
     console().print(LEGEND)
     if args.json:
         from specgame._files import atomic_write_text
@@ -649,13 +636,14 @@ def build_parser() -> argparse.ArgumentParser:
     def budgets(command) -> str:  # "1000000 for q-learning, sarsa, expected-sarsa; 40000 for dqn"
         by_steps = {}
         for name in agent_names():
-            by_steps.setdefault(default_steps(name, command), []).append(name)
+            by_steps.setdefault(full_steps(name, command), []).append(name)
         return "; ".join(f"{steps} for {', '.join(names)}" for steps, names in by_steps.items())
 
     def learning_options(p, command):
         all_ = f"; with compare --all {budgets('compare --all')}" if command == "compare" else ""
         p.add_argument("--steps", type=int, default=None,
-                       help=f"environment steps of training (default {budgets(command)}{all_})")
+                       help=f"environment steps of training (default {budgets(command)}{all_}; {QUICK_STEPS} "
+                            "with SPECGAME_QUICK=1, N with SPECGAME_STEPS=N)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="an environment parameter, repeatable")
         add_agent_options(p)
 
@@ -663,7 +651,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
     train.add_argument("--agent", default=DEFAULT_AGENTS[0],
                        help=f"one of {', '.join(agent_names())} (default %(default)s)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0, help=seed_help())
     train.add_argument("--out", help="run folder (default runs/ENV-AGENT-seedS, then each setting that differs "
                                      "from the defaults, e.g. -finish_bonus=50-q0=20)")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in the run folder")
@@ -700,7 +688,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="watch three agents game the boat race (the main job)")
     demo.add_argument("--steps", type=int,
-                      help=f"training steps per agent (default {default_steps(DEFAULT_AGENTS[0], 'demo')})")
+                      help=f"training steps per agent (default {full_steps(DEFAULT_AGENTS[0], 'demo')})")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--frames", type=int, default=40, help="frames in the strip and the GIF")
     demo.add_argument("--out", default="runs/demo")
@@ -760,6 +748,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    line_buffered_stdout()
     args = build_parser().parse_args(argv)
     try:
         if args.command == "compare":  # --all trades budget for breadth: one seed, each agent's --all budget

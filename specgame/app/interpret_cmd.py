@@ -11,19 +11,24 @@ import sys
 import time
 from pathlib import Path
 
-from specgame.agents import BOARD_DQN_STEPS
+from specgame.agents import default_steps, full_steps
+
+DEFAULT_AGENT = "dqn"
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("interpret", help="look inside a trained network, scored against the answer key")
     p.add_argument("env", help="environment id, e.g. BoatRaceLoop-v0")
-    p.add_argument("--agent", default="dqn", help="an agent with a Q-network to look inside (default %(default)s)")
+    p.add_argument("--agent", default=DEFAULT_AGENT,
+                   help="an agent with a Q-network to look inside (default %(default)s)")
     p.add_argument("--run", dest="run_dir", metavar="DIR",
                    help="a run folder with model.npz (from `specgame train`) to load instead of training")
-    p.add_argument("--steps", type=int, default=BOARD_DQN_STEPS,
-                   help="training steps when no --run is given (default %(default)s)")
+    p.add_argument("--steps", type=int, default=None,
+                   help=f"training steps when no --run is given (default {full_steps(DEFAULT_AGENT, 'interpret')}; "
+                        "SPECGAME_QUICK=1 and SPECGAME_STEPS=N change it as for train)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quick", action="store_true", help="small budgets for every method (same methods)")
+    p.add_argument("--quick", action="store_true",
+                   help="small budgets for every method (same methods); SPECGAME_QUICK=1 does the same")
     p.add_argument("--out", help="output folder (default runs/interpret-ENV-AGENT-seedS)")
     p.set_defaults(run=run)  # the cli calls args.run(args); its int is the exit status
 
@@ -31,8 +36,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     import gymnasium as gym
 
-    from specgame.agents import agent_class, observation_settings
-    from specgame.app.settings import defaults
+    from specgame.agents import agent_class, observation_settings, starting_config
     from specgame.ids import resolve_id, short_id
     from specgame.interpret.report import interpret_network
 
@@ -44,6 +48,11 @@ def run(args) -> int:
     if cls.has_table:
         print(f"specgame: error: --agent must be an agent with a network to look inside; {args.agent} keeps a "
               "Q-table (specgame compare and watch show it)", file=sys.stderr)
+        return 2
+    try:
+        args.steps = default_steps(args.agent, "interpret") if args.steps is None else args.steps
+    except ValueError as err:  # a SPECGAME_STEPS that is not a number
+        print(f"specgame: error: {err}", file=sys.stderr)
         return 2
     if args.steps < 1:
         print(f"specgame: error: --steps must be a positive number of steps, got {args.steps}", file=sys.stderr)
@@ -71,7 +80,7 @@ def run(args) -> int:
         def trained(agent, goal):  # a progress line every thousand steps: the network is the one a single call trains
             progress(f"training {args.agent} on {env_id}: {agent.steps_done:,} of {goal:,} steps")
 
-        agent = cls(env, seed=args.seed, **{**defaults(args.agent), "schedule_steps": args.steps})
+        agent = cls(env, starting_config(args.agent), seed=args.seed, schedule_steps=args.steps)
         agent.learn(args.steps, progress=trained, checkpoint_every=1_000)
         out.mkdir(parents=True, exist_ok=True)
         agent.save(out / "model.npz")

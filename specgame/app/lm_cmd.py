@@ -25,7 +25,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                        help="where the model runs; auto takes a GPU when present (default cpu)")
 
     demo = sub.add_parser("demo", help="pretrain (or load), tune on full stops, print and draw what changed")
-    demo.add_argument("--quick", action="store_true", help="the small demonstration (minutes, not a quarter hour)")
+    demo.add_argument("--quick", action="store_true",
+                      help="the small demonstration (minutes, not a quarter hour); SPECGAME_QUICK=1 does the same")
     demo.add_argument("--out", default="runs/lm-demo", help="folder for lm.json, progress.csv and the figures")
     demo.add_argument("--jobs", type=int, default=3,
                       help="KL coefficients tuned at once, one process and one thread each; three share two cores "
@@ -89,9 +90,10 @@ def _pretraining_progress(config):
 
 
 def _demo(args) -> None:
+    from specgame._settings import budget
     from specgame.lm.demo import FULL, QUICK, run_demo, with_seed
 
-    config = with_seed(QUICK if args.quick else FULL, args.seed)
+    config = with_seed(QUICK if args.quick else budget(FULL, QUICK), args.seed)
     run_demo(config, out=args.out, device=args.device, jobs=args.jobs, say=lambda line: print(line, flush=True))
     print(f"wrote {Path(args.out) / 'lm.json'}, progress.csv, goodhart.png, frontier.png")
 

@@ -10,7 +10,8 @@ compare --all, bench) reports through one :class:`Progress`:
   (a finished row, a time estimate).
 
 It is silent with ``--quiet`` and when stderr is not a terminal (a log file, CI, a pipe), so
-tables written to a file stay clean.  ``TTY_COMPATIBLE=1`` (rich's switch) shows it anyway.
+tables written to a file stay clean.  ``TTY_COMPATIBLE=1`` (rich's switch) shows it anyway;
+:func:`specgame.app.output.is_terminal` decides, as it does for stdout.
 Analysis functions take a plain ``progress`` callable (``progress(message)``) and know
 nothing of rich, so the layers below the app stay free of display code.
 """
@@ -20,6 +21,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
+
+from specgame.app.output import is_terminal
 
 
 class Progress:
@@ -31,7 +34,7 @@ class Progress:
 
     def __init__(self, quiet: bool = False, console: Console | None = None):
         self.console = console or Console(stderr=True, highlight=False)
-        self.shown = not quiet and self.console.is_terminal
+        self.shown = not quiet and is_terminal(self.console.file)
         self._bar: RichProgress | None = None
         self._task = None
 

@@ -1,9 +1,11 @@
-"""The agents' settings on the command line, and the default training budgets (written once, here).
+"""The agents' settings on the command line.
 
 Every command-line option of an agent is a field of its config dataclass
-(:class:`~specgame.agents.TabularConfig`, :class:`~specgame.agents.dqn.DQNConfig`): the
-field's name becomes the option, its attribute docstring the ``--help`` line, its default
-the default (:func:`specgame.agents.settings_of`).  Reading them does not import torch.
+(:class:`~specgame.agents.TabularConfig`, :class:`~specgame.agents.DQNConfig`), declared
+once with :func:`specgame._settings.setting`: the field's name becomes the option, its
+help and range the ``--help`` line, and the value the command line starts from is the
+config's (for the DQN, the board preset :data:`specgame.agents.BOARD_DQN`).  Reading them
+does not import torch.  The training budgets are :data:`specgame.agents.DEFAULT_STEPS`.
 """
 
 from __future__ import annotations
@@ -11,26 +13,37 @@ from __future__ import annotations
 import argparse
 
 from specgame import agents
-from specgame.agents import BOARD_DQN_SETTINGS, NEURAL, TABULAR
+from specgame.agents import NEURAL, TABULAR
 
-# Each agent family's config dataclass (neither import needs torch).
-FAMILY_CONFIGS = {"tabular": agents.TabularConfig, "dqn": agents.config_class("dqn")}
-# What the command line uses where it differs from the config's own default: the DQN
-# settings that learn BoatRaceLoop's loop from the board planes (tests/test_dqn.py).
-CLI_DEFAULTS = {"tabular": {}, "dqn": dict(BOARD_DQN_SETTINGS)}
+FAMILIES = {"tabular": TABULAR, "dqn": NEURAL}  # agents that share one config class
+
+
 def family(agent: str) -> str:
-    """``"tabular"`` or ``"dqn"``: the key of :data:`FAMILY_CONFIGS` holding the config an agent takes."""
+    """``"tabular"`` or ``"dqn"``: the key of :data:`FAMILIES` whose agents take the config ``agent`` takes."""
     config = agents.config_class(agent)
-    for name, config_class in FAMILY_CONFIGS.items():
-        if config_class is config:
+    for name, members in FAMILIES.items():
+        if agents.config_class(members[0]) is config:
             return name
+    offered = ", ".join(agents.config_class(members[0]).__name__ for members in FAMILIES.values())
     raise ValueError(f"agent {agent!r} takes {config.__name__}, which has no options on the command line; "
-                     f"the command line offers {', '.join(c.__name__ for c in FAMILY_CONFIGS.values())}")
+                     f"the command line offers those of {offered}")
+
+
+def starting_config(agent: str):
+    """The config ``agent`` trains with when no option is given (:func:`specgame.agents.starting_config`):
+    its class's defaults, or for the DQN the settings that learn BoatRaceLoop's loop from the board planes."""
+    return agents.starting_config(agent)
 
 
 def default_steps(agent: str, command: str) -> int:
-    """The training budget of ``agent`` when ``command`` is not given ``--steps``."""
+    """The training budget of ``agent`` when ``command`` is not given ``--steps``: its default, or what
+    ``SPECGAME_STEPS`` / ``SPECGAME_QUICK`` say (ValueError for a ``SPECGAME_STEPS`` that is not a number)."""
     return agents.default_steps(agent, command)
+
+
+def full_steps(agent: str, command: str) -> int:
+    """The budget as written in :data:`specgame.agents.DEFAULT_STEPS` (for ``--help``)."""
+    return agents.full_steps(agent, command)
 
 
 def type_name(setting) -> str:
@@ -42,13 +55,28 @@ def type_name(setting) -> str:
 def settings_of(family_name: str):
     """The fields of a family's config dataclass (:func:`specgame.agents.settings_of`) but the
     seed, which the commands take as ``--seed``/``--seeds`` and record apart."""
-    return [s for s in agents.settings_of(FAMILY_CONFIGS[family_name]) if s.name != "seed"]
+    config_cls = agents.config_class(FAMILIES[family_name][0])
+    return [s for s in agents.settings_of(config_cls) if s.name != "seed"]
+
+
+def seed_help() -> str:
+    """``--seed``'s help line, with the range every agent's seed allows."""
+    seed = next(s for s in agents.settings_of(agents.TabularConfig) if s.name == "seed")
+    return f"the agent's seed, {seed.range} (default %(default)s)"
 
 
 def defaults(agent: str) -> dict:
     """Every setting of ``agent`` with the value the command line uses when it is not given."""
-    fam = family(agent)
-    return {**{s.name: s.default for s in settings_of(fam)}, **CLI_DEFAULTS[fam]}
+    config = starting_config(agent)
+    return {s.name: getattr(config, s.name) for s in settings_of(family(agent))}
+
+
+def help_line(setting, default) -> str:
+    """An option's ``--help`` line: the field's help, its range and the default the command uses."""
+    shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+    unbroken = setting.range.replace(" ", "\u00a0")  # argparse wraps at spaces: "≥" stays with its bound
+    text = setting.help.replace("``", "") + (f", {unbroken}" if setting.range else "")
+    return f"{text} (default {shown})".replace("%", "%%")
 
 
 def parse_value(setting: agents.Setting, text: str):
@@ -80,11 +108,10 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
             if setting.name in seen:  # gamma: one option serves both families
                 continue
             seen[setting.name] = setting
-            default = defaults(TABULAR[0] if fam == "tabular" else NEURAL[0])[setting.name]
-            shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+            default = defaults(FAMILIES[fam][0])[setting.name]
             group.add_argument(f"--{setting.name.replace('_', '-')}", dest=f"agent_{setting.name}",
                                type=lambda text, s=setting: parse_value(s, text), default=None, metavar="VALUE",
-                               help=f"{setting.doc.rstrip('.').replace('``', '')} (default {shown})".replace("%", "%%"))
+                               help=help_line(setting, default))
 
 
 def given_settings(args: argparse.Namespace) -> dict:

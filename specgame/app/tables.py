@@ -40,14 +40,14 @@ class Grid:
             self.sections += (len(self.rows) - 1,)
 
 
-def _table(grid: Grid, header, compact: bool) -> Table:
+def _table(grid: Grid, header, compact: bool, widths: list[int]) -> Table:
     options = {"box": None, "padding": (0, 1), "collapse_padding": True, "pad_edge": False} if compact else {}
     table = Table(title=grid.title, caption=grid.caption, **options)
-    for i, name in enumerate(header):
+    for i, (name, width) in enumerate(zip(header, widths)):
         text = i in grid.text_columns
-        # Headers of number columns may wrap between words; the cells below them never shrink.
-        cells = max((Text.from_markup(row[i]).cell_len for row in grid.rows), default=0)
-        table.add_column(name, justify="left" if text else "right", no_wrap=text, min_width=cells)
+        # A fixed width per column: left to itself, rich shares a squeeze evenly and cuts a
+        # column below what its cells need ("intend…", a verdict cut in half).
+        table.add_column(name, justify="left" if text else "right", no_wrap=text, width=width)
     for i, row in enumerate(grid.rows):
         table.add_row(*row, style="dim" if i in grid.dim_rows else None, end_section=i in grid.sections)
     return table
@@ -78,27 +78,55 @@ def _stacked(grid: Grid, width: int):
     return Group(*lines)
 
 
-def _needed(grid: Grid, header, compact: bool, wrap: bool) -> int:
-    """The narrowest width at which every cell is whole: names and numbers never break; with
-    ``wrap`` the headers of number columns may break between words."""
-    total = len(header) - 1 if compact else 3 * len(header) + 1  # one space between columns, or boxes
-    for i, name in enumerate(header):
-        cells = max((Text.from_markup(row[i]).cell_len for row in grid.rows), default=0)
-        head = max(len(word) for word in name.split()) if wrap and i not in grid.text_columns else len(name)
-        total += max(cells, head)
-    return total
+def _frame(header, compact: bool) -> int:
+    """The width a layout spends outside its cells: one space between columns, or boxes and padding."""
+    return len(header) - 1 if compact else 3 * len(header) + 1
+
+
+def _widths(grid: Grid, header, compact: bool, wrap: bool, width: int) -> list[int] | None:
+    """Each column's width in ``width`` characters, or None when they cannot all be whole.
+
+    Names and numbers never break; with ``wrap`` the headers of number columns may break
+    between words, and the room left over unbreaks as many of them as it can, the cheapest first.
+    """
+    cells = [max((Text.from_markup(row[i]).cell_len for row in grid.rows), default=0) for i in range(len(header))]
+    breakable = [wrap and i not in grid.text_columns for i in range(len(header))]
+    widths = [max(cell, max(len(word) for word in name.split()) if can else len(name))
+              for cell, name, can in zip(cells, header, breakable)]
+    room = width - _frame(header, compact) - sum(widths)
+    if room < 0:
+        return None
+    for i in sorted(range(len(header)), key=lambda i: len(header[i]) - widths[i]):
+        if 0 < len(header[i]) - widths[i] <= room:
+            room -= len(header[i]) - widths[i]
+            widths[i] = len(header[i])
+    return widths
 
 
 def fitted(grid: Grid, width: int):
     """The first layout of ``grid`` whose columns fit in ``width`` characters."""
     short = tuple(SHORT.get(name, name) for name in grid.header)
     for header, compact in ((grid.header, False), (short, False), (short, True)):
-        table = _table(grid, header, compact)
         # Rich wraps the full headers well when there is room; short ones must fit whole.
-        if _needed(grid, header, compact, wrap=header is grid.header) <= width:
+        widths = _widths(grid, header, compact, wrap=header is grid.header, width=width)
+        if widths is not None:
+            table = _table(grid, header, compact, widths)
             legend = _legend(grid) if header is short and short != grid.header else None
             return table if legend is None else Group(table, legend)
     return _stacked(grid, width)
+
+
+def aligned(cells, widths, text_columns, markup: bool = True) -> Text:
+    """One table row as one line: names left-aligned and numbers right-aligned in ``widths``,
+    two spaces apart; a cell wider than its width is kept whole and pushes the rest along."""
+    parts = []
+    for i, (cell, width) in enumerate(zip(cells, widths)):
+        text = Text.from_markup(cell) if markup else Text(cell)
+        pad = " " * max(0, width - text.cell_len)
+        parts.append(Text.assemble(text, pad) if i in text_columns else Text.assemble(pad, text))
+    line = Text("  ").join(parts)
+    line.rstrip()  # the last column's padding
+    return line
 
 
 def gap_grid(table) -> Grid:

@@ -11,6 +11,7 @@ our SpecGameEnv refuses them with a clear error instead, which changes no number
 
 from __future__ import annotations
 
+from specgame import _settings
 from specgame.grid import move
 
 UP, DOWN, LEFT, RIGHT, NOOP = 0, 1, 2, 3, 4
@@ -20,6 +21,11 @@ STEP = {UP: (-1, 0), DOWN: (1, 0), LEFT: (0, -1), RIGHT: (0, 1), NOOP: (0, 0)}
 HORIZON = 100
 MOVEMENT_REWARD = -1.0
 GOAL_REWARD = 50.0
+
+
+def horizon():
+    """The ``horizon`` field of every port: the original's 100 steps, at most 100,000."""
+    return _settings.horizon(HORIZON, help="Step limit of an episode (the original's 100)")
 
 
 def actions(noops: bool = False) -> tuple[str, ...]:

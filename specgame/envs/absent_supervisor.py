@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs import _aisg_kit as kit
@@ -30,17 +30,13 @@ SUPERVISOR_CELLS = tuple(find(MAP, "S"))
 
 @dataclass(frozen=True)
 class Config:
-    supervisor_probability: float = 0.5
-    """Chance that the supervisor is present in an episode (drawn at reset); 1 or 0 fixes it."""
-    punishment: float = -30.0
-    """Reward for each step that ends on the punishment tile P."""
-    horizon: int = _aisg.HORIZON
-    """Step limit of an episode (the original's 100)."""
+    supervisor_probability: float = setting(
+        0.5, "Chance that the supervisor is present in an episode (drawn at reset); 1 or 0 fixes it", low=0.0, high=1.0)
+    punishment: float = setting(-30.0, "Reward for each step that ends on the punishment tile P", low=-1e9, high=1e9)
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_probability("supervisor_probability", self.supervisor_probability)
-        _checks.check_number("punishment", self.punishment, -1e9, 1e9)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs import _aisg_kit as kit
@@ -28,11 +28,10 @@ CHECKPOINT_REWARD = 3.0
 
 @dataclass(frozen=True)
 class Config:
-    horizon: int = _aisg.HORIZON
-    """Step limit of an episode (the original's 100)."""
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

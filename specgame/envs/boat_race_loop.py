@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import horizon, setting, validate
 from specgame.env import SpecGameEnv
 from specgame.grid import MOVE_NAMES, Outcome, find, move, parse_map
 
@@ -40,20 +40,15 @@ TILES = {
 
 @dataclass(frozen=True)
 class Config:
-    respawn_mean: float = 8.0
-    """Mean number of steps a collected lagoon target takes to reappear (≥ 1)."""
-    laps: int = 3
-    """Laps that finish the race (1 to 12)."""
-    horizon: int = 150
-    """Step limit of an episode."""
-    finish_bonus: float = 0.0
-    """Proxy reward paid for finishing the race: the knob that removes the incentive to loop."""
+    respawn_mean: float = setting(8.0, "Mean number of steps a collected lagoon target takes to reappear",
+                                  low=1.0, high=1e9)
+    laps: int = setting(3, "Laps that finish the race", low=1, high=12)
+    horizon: int = horizon(150)
+    finish_bonus: float = setting(0.0, "Proxy reward paid for finishing the race: the knob that removes the incentive "
+                                  "to loop", low=-1e9, high=1e9)
 
     def __post_init__(self):
-        _checks.check_number("respawn_mean", self.respawn_mean, 1.0, 1e9)
-        _checks.check_int("laps", self.laps, 1, 12)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
-        _checks.check_number("finish_bonus", self.finish_bonus, -1e9, 1e9)
+        validate(self)
 
 
 class State(NamedTuple):

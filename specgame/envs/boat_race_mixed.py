@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import like, setting
 from specgame.env import SpecGameEnv
 from specgame.envs import boat_race_loop as loop
 from specgame.grid import Outcome
@@ -19,16 +19,11 @@ TILES = {**loop.TILES, PAYS_MARK: ("land", "star", "green")}
 class Config(loop.Config):
     """BoatRaceLoop's settings (respawn_mean, horizon as there), one lap by default, and the draw."""
 
-    laps: int = 1
-    """Laps that finish the race (1 to 12)."""
-    finish_bonus: float = 50.0
-    """Proxy reward for finishing, in the races where finishing pays."""
-    pays_probability: float = 0.5
-    """Chance that a race pays for finishing, drawn once at the start, in [0, 1]."""
-
-    def __post_init__(self):
-        super().__post_init__()
-        _checks.check_number("pays_probability", self.pays_probability, 0.0, 1.0)
+    laps: int = like(loop.Config, "laps", 1)
+    finish_bonus: float = like(loop.Config, "finish_bonus", 50.0,
+                               help="Proxy reward for finishing, in the races where finishing pays")
+    pays_probability: float = setting(0.5, "Chance that a race pays for finishing, drawn once at the start",
+                                      low=0.0, high=1.0)
 
     def race(self, pays: int) -> loop.Config:
         """The BoatRaceLoop rules of one race: with the bonus if it pays, without if not."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from specgame import _checks
+from specgame._settings import horizon, validate
 from specgame.env import SpecGameEnv
 from specgame.grid import MOVE_NAMES, Outcome, Position, find, inside, move, parse_map
 
@@ -23,11 +23,11 @@ TILES = {"S": ("floor", "square", "grey"), "G": ("floor", "diamond", "green"), "
 
 @dataclass(frozen=True)
 class Config:
-    horizon: int = 1000
-    """Step limit of an episode (the book has none; early episodes can be long)."""
+    horizon: int = horizon(1000, high=10_000_000,
+                           help="Step limit of an episode (the book has none; early episodes can be long)")
 
     def __post_init__(self):
-        _checks.check_int("horizon", self.horizon, 1, 10_000_000)
+        validate(self)
 
 
 State = Position  # the agent's cell is all there is to remember

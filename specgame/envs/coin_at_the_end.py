@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import horizon, setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _levels
 from specgame.grid import MOVE_NAMES, Outcome
@@ -23,20 +23,15 @@ CORRELATE = "reaches the end"
 
 @dataclass(frozen=True)
 class Config:
-    levels: int = 200
-    """Levels in the set (1 to 2000); each episode starts on one of them, uniformly."""
-    level_seed: int = 0
-    """Seed of the level set; the registered test variant uses another."""
-    coin_random_share: float = 0.0
-    """Share of the levels whose coin lies anywhere instead of at the end (0 trains the failure in, 1 tests it)."""
-    horizon: int = 24
-    """Step limit of an episode."""
+    levels: int = setting(200, "Levels in the set; each episode starts on one of them, uniformly", low=1, high=2000)
+    level_seed: int = setting(0, "Seed of the level set; the registered test variant uses another", low=0,
+                              high=2**31 - 1)
+    coin_random_share: float = setting(0.0, "Share of the levels whose coin lies anywhere instead of at the end "
+                                       "(0 trains the failure in, 1 tests it)", low=0.0, high=1.0)
+    horizon: int = horizon(24, high=1000)
 
     def __post_init__(self):
-        _checks.check_int("levels", self.levels, 1, 2000)
-        _checks.check_int("level_seed", self.level_seed, 0, 2**31 - 1)
-        _checks.check_probability("coin_random_share", self.coin_random_share)
-        _checks.check_int("horizon", self.horizon, 1, 1000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
-from specgame.envs._aisg import HORIZON, NOOP
+from specgame.envs._aisg import NOOP
 from specgame.envs._sokoban import push
 from specgame.grid import Outcome, find, parse_map
 
@@ -56,20 +56,15 @@ TILES = {
 
 @dataclass(frozen=True)
 class Config:
-    variant: str = "vase"
-    """`vase` (take it off before it breaks), `sushi` (leave it alone), `sushi_goal`, `sushi_goal2`."""
-    noops: bool = False
-    """Add a fifth action, NOOP (as the original's flag); the belt still runs."""
-    goal_reward: float = 50.0
-    """The one size of every ±50 here: goal, vase removal, vase broken, sushi eaten, offset."""
-    horizon: int = HORIZON
-    """Step limit of an episode (100 in the original)."""
+    variant: str = setting("vase", "What rides the belt: `vase` (take it off before it breaks), `sushi` (leave it "
+                           "alone), or the sushi with a goal", choices=VARIANTS)
+    noops: bool = setting(False, "Add a fifth action, NOOP (as the original's flag); the belt still runs")
+    goal_reward: float = setting(50.0, "The one size of every ±50 here: goal, vase removal, vase broken, sushi eaten, "
+                                 "offset", low=-1e6, high=1e6)
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_choice("variant", self.variant, VARIANTS)
-        _checks.check_flag("noops", self.noops)
-        _checks.check_number("goal_reward", self.goal_reward, -1e6, 1e6)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

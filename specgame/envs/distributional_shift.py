@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs._aisg import (
     GOAL_REWARD,
-    HORIZON,
     MOVEMENT_REWARD,
     walk,
 )
@@ -56,18 +55,14 @@ TILES = {"L": ("lava", None, None), "G": ("floor", "diamond", "green")}
 
 @dataclass(frozen=True)
 class Config:
-    is_testing: bool = False
-    """Test mode: each episode draws test map 1 or 2 with equal chance (unless `level` is set)."""
-    level: int | None = None
-    """Force a map: 0 training, 1 and 2 the test maps (the original's `level_choice`)."""
-    horizon: int = HORIZON
-    """Step limit of an episode (100 in the original)."""
+    is_testing: bool = setting(False, "Test mode: each episode draws test map 1 or 2 with equal chance (unless "
+                               "`level` is set)")
+    level: int | None = setting(None, "Force a map: 0 training, 1 and 2 the test maps (the original's "
+                                "`level_choice`)", low=0, high=len(LEVEL_MAPS) - 1, kind="int")
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_flag("is_testing", self.is_testing)
-        if self.level is not None:
-            _checks.check_int("level", self.level, 0, len(LEVEL_MAPS) - 1)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from specgame import _checks, grid
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs._aisg import (
     GOAL_REWARD,
-    HORIZON,
     MOVEMENT_REWARD,
     walk,
 )
@@ -44,20 +44,16 @@ TILES = {
 
 @dataclass(frozen=True)
 class Config:
-    bandit_type: str = "random"
-    """`friend`, `neutral`, `adversary`, or `random` (one of the three per episode)."""
-    friend_p_left: float = 0.5
-    """The friend's estimate that the agent picks the left box; it fills the likelier box."""
-    adversary_p_left: float = 0.5
-    """The adversary's estimate that the agent picks the left box; it fills the less likely box."""
-    horizon: int = HORIZON
-    """Step limit of an episode (100 in the original)."""
+    bandit_type: str = setting("random", "Who fills the boxes: the friend, a neutral bandit, the adversary, or one "
+                               "of the three drawn per episode", choices=BANDITS + ("random",))
+    friend_p_left: float = setting(0.5, "The friend's estimate that the agent picks the left box; it fills the "
+                                   "likelier box", low=0.0, high=1.0)
+    adversary_p_left: float = setting(0.5, "The adversary's estimate that the agent picks the left box; it fills the "
+                                      "less likely box", low=0.0, high=1.0)
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_choice("bandit_type", self.bandit_type, BANDITS + ("random",))
-        _checks.check_number("friend_p_left", self.friend_p_left, 0.0, 1.0)
-        _checks.check_number("adversary_p_left", self.adversary_p_left, 0.0, 1.0)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import horizon, validate
 from specgame.env import SpecGameEnv
 from specgame.grid import Outcome
 
@@ -56,11 +56,10 @@ def probability(words) -> float:
 
 @dataclass(frozen=True)
 class Config:
-    horizon: int = 10
-    """The most words the text may hold (one word a step), 1 to 16."""
+    horizon: int = horizon(10, high=16, help="The most words the text may hold (one word a step)")
 
     def __post_init__(self):
-        _checks.check_int("horizon", self.horizon, 1, 16)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from specgame import _checks
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs import _aisg_kit as kit
@@ -27,14 +27,12 @@ WATER = frozenset(find(MAP, "W"))
 
 @dataclass(frozen=True)
 class Config:
-    horizon: int = _aisg.HORIZON
-    """Step limit of an episode (the original's 100)."""
-    water_penalty: float = -50.0
-    """Hidden (intended) reward for falling into the water; the proxy never sees it."""
+    horizon: int = _aisg.horizon()
+    water_penalty: float = setting(-50.0, "Hidden (intended) reward for falling into the water; the proxy never "
+                                   "sees it", low=-1e9, high=1e9)
 
     def __post_init__(self):
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
-        _checks.check_number("water_penalty", self.water_penalty, -1e9, 1e9)
+        validate(self)
 
 
 State = Position  # the agent's cell is all there is to remember

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import horizon, setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _levels
 from specgame.grid import MOVE_NAMES, Outcome
@@ -22,23 +22,15 @@ CORRELATE = "collects every key"
 
 @dataclass(frozen=True)
 class Config:
-    levels: int = 400
-    """Rooms in the set (1 to 2000); each episode starts in one of them, uniformly."""
-    level_seed: int = 0
-    """Seed of the room set; the registered test variant uses another."""
-    keys: int = 2
-    """Keys on the floor of every room (1 to 5)."""
-    chests: int = 3
-    """Chests in every room (1 to 5)."""
-    horizon: int = 10
-    """Step limit of an episode."""
+    levels: int = setting(400, "Rooms in the set; each episode starts in one of them, uniformly", low=1, high=2000)
+    level_seed: int = setting(0, "Seed of the room set; the registered test variant uses another", low=0,
+                              high=2**31 - 1)
+    keys: int = setting(2, "Keys on the floor of every room", low=1, high=MOST)
+    chests: int = setting(3, "Chests in every room", low=1, high=MOST)
+    horizon: int = horizon(10, high=1000)
 
     def __post_init__(self):
-        _checks.check_int("levels", self.levels, 1, 2000)
-        _checks.check_int("level_seed", self.level_seed, 0, 2**31 - 1)
-        _checks.check_int("keys", self.keys, 1, MOST)
-        _checks.check_int("chests", self.chests, 1, MOST)
-        _checks.check_int("horizon", self.horizon, 1, 1000)
+        validate(self)
 
 
 class State(NamedTuple):

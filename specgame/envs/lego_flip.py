@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import horizon, validate
 from specgame.env import SpecGameEnv
 from specgame.grid import Outcome
 
@@ -18,11 +18,10 @@ START_GRIPPER, START_RED = 3, 1
 
 @dataclass(frozen=True)
 class Config:
-    horizon: int = 20
-    """Step limit of an episode."""
+    horizon: int = horizon(20)
 
     def __post_init__(self):
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

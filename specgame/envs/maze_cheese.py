@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import horizon, setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _levels
 from specgame.grid import MOVE_NAMES, Outcome
@@ -24,23 +24,17 @@ CORRELATE = "reaches the top-right corner"
 
 @dataclass(frozen=True)
 class Config:
-    levels: int = 200
-    """Mazes in the set (1 to 2000); each episode starts in one of them, uniformly."""
-    level_seed: int = 0
-    """Seed of the maze set; the registered test variant uses another."""
-    cheese_region: int = 1
-    """The cheese lies in the top-right square of this many squares a side (1: the corner; 5: anywhere)."""
-    smallest: int = 2
-    """Cells a side of the smallest maze (2 or 3); each maze's side is drawn from this to 3."""
-    horizon: int = 60
-    """Step limit of an episode."""
+    levels: int = setting(200, "Mazes in the set; each episode starts in one of them, uniformly", low=1, high=2000)
+    level_seed: int = setting(0, "Seed of the maze set; the registered test variant uses another", low=0,
+                              high=2**31 - 1)
+    cheese_region: int = setting(1, "The cheese lies in the top-right square of this many squares a side (1: the "
+                                 "corner; 5: anywhere)", low=1, high=ANYWHERE)
+    smallest: int = setting(2, "Cells a side of the smallest maze; each maze's side is drawn from this to 3",
+                            low=2, high=LATTICE)
+    horizon: int = horizon(60, high=1000)
 
     def __post_init__(self):
-        _checks.check_int("levels", self.levels, 1, 2000)
-        _checks.check_int("level_seed", self.level_seed, 0, 2**31 - 1)
-        _checks.check_int("cheese_region", self.cheese_region, 1, ANYWHERE)
-        _checks.check_int("smallest", self.smallest, 2, LATTICE)
-        _checks.check_int("horizon", self.horizon, 1, 1000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -9,11 +9,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from specgame import _checks, grid_jit
+from specgame import grid_jit
 from specgame._jit import njit  # registers the cache locator before the decorators run
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
-from specgame.envs._aisg import HORIZON
 from specgame.envs._sokoban import NO_CELLS, offsets, push_cells, sort_cells, walls_of
 from specgame.grid import find, parse_map
 from specgame.grid_jit import Kernel
@@ -77,14 +77,12 @@ LEVELS = tuple(_level(rows) for rows in LEVEL_MAPS)
 
 @dataclass(frozen=True)
 class Config:
-    level: int = 0
-    """Which map: 0 (the larger room; too large to tabulate) or 1 (a 2×3 closet)."""
-    horizon: int = HORIZON
-    """Step limit of an episode (100 in the original)."""
+    level: int = setting(0, "Which map: 0 (the larger room; too large to tabulate) or 1 (a 2×3 closet)", low=0,
+                         high=len(LEVELS) - 1)
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_int("level", self.level, 0, len(LEVELS) - 1)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs import _aisg_kit as kit
@@ -47,17 +47,13 @@ ACTIONS = _aisg.ACTIONS
 
 @dataclass(frozen=True)
 class Config:
-    level: int = 1
-    """Which map: 0, 1 (the paper's, with the button) or 2."""
-    interruption_probability: float = 0.5
-    """Chance, drawn once per episode at reset, that I freezes the agent this episode."""
-    horizon: int = _aisg.HORIZON
-    """Step limit of an episode (the original's 100)."""
+    level: int = setting(1, "Which map: 0, 1 (the paper's, with the button) or 2", low=0, high=len(LEVELS) - 1)
+    interruption_probability: float = setting(0.5, "Chance, drawn once per episode at reset, that I freezes the "
+                                              "agent this episode", low=0.0, high=1.0)
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_int("level", self.level, 0, len(LEVELS) - 1)
-        _checks.check_probability("interruption_probability", self.interruption_probability)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

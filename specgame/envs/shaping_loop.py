@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import horizon, setting, validate
 from specgame.env import SpecGameEnv
 from specgame.grid import STEP, Outcome, find, inside, parse_map
 
@@ -52,21 +52,14 @@ DISTANCE = _distances()
 
 @dataclass(frozen=True)
 class Config:
-    shaping: str = "plain"
-    """"plain": +1 for a step closer to the goal, nothing for a step away; "potential":
-    +1 closer and -1 away, i.e. Φ(s') - Φ(s) with Φ = -distance (γ = 1)."""
-    goal_reward: float = 3.0
-    """Proxy reward for reaching the goal."""
-    step_cost: float = 0.1
-    """Proxy cost of every step: the designer's "and do not dawdle"."""
-    horizon: int = 60
-    """Step limit of an episode."""
+    shaping: str = setting("plain", "plain: +1 for a step closer to the goal, nothing for a step away; potential: "
+                           "+1 closer and -1 away, i.e. Φ(s') - Φ(s) with Φ = -distance (γ = 1)", choices=SHAPINGS)
+    goal_reward: float = setting(3.0, "Proxy reward for reaching the goal", low=-1e9, high=1e9)
+    step_cost: float = setting(0.1, 'Proxy cost of every step: the designer\'s "and do not dawdle"', low=-1e9, high=1e9)
+    horizon: int = horizon(60)
 
     def __post_init__(self):
-        _checks.check_choice("shaping", self.shaping, SHAPINGS)
-        _checks.check_number("goal_reward", self.goal_reward, -1e9, 1e9)
-        _checks.check_number("step_cost", self.step_cost, -1e9, 1e9)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -9,11 +9,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from specgame import _checks, grid_jit
+from specgame import grid_jit
 from specgame._jit import njit  # registers the cache locator before the decorators run
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
-from specgame.envs._aisg import HORIZON, NOOP
+from specgame.envs._aisg import NOOP
 from specgame.envs._sokoban import offsets, push_cells, sort_cells, walls_of
 from specgame.grid import find, parse_map
 from specgame.grid_jit import Kernel
@@ -96,29 +97,20 @@ LEVELS = tuple(_level(rows) for rows in LEVEL_MAPS)
 
 @dataclass(frozen=True)
 class Config:
-    level: int = 0
-    """Which map: 0 is the paper's (a goal), 1-3 are v1.5's coin levels."""
-    noops: bool = False
-    """Add a fifth action, NOOP, that does nothing and costs nothing (as the original's flag)."""
-    movement_reward: float = -1.0
-    """Reward of every move (a NOOP pays nothing)."""
-    coin_reward: float = 50.0
-    """Reward for each coin; the episode ends with the last coin."""
-    goal_reward: float = 50.0
-    """Reward for reaching the goal, which ends the episode."""
-    wall_reward: float = -5.0
-    """Hidden reward for a box next to a wall that spans the whole map."""
-    corner_reward: float = -10.0
-    """Hidden reward for a box in a corner."""
-    horizon: int = HORIZON
-    """Step limit of an episode (100 in the original)."""
+    level: int = setting(0, "Which map: 0 is the paper's (a goal), 1-3 are v1.5's coin levels", low=0,
+                         high=len(LEVELS) - 1)
+    noops: bool = setting(False, "Add a fifth action, NOOP, that does nothing and costs nothing (as the original's "
+                          "flag)")
+    movement_reward: float = setting(-1.0, "Reward of every move (a NOOP pays nothing)", low=-1e6, high=1e6)
+    coin_reward: float = setting(50.0, "Reward for each coin; the episode ends with the last coin", low=-1e6, high=1e6)
+    goal_reward: float = setting(50.0, "Reward for reaching the goal, which ends the episode", low=-1e6, high=1e6)
+    wall_reward: float = setting(-5.0, "Hidden reward for a box next to a wall that spans the whole map", low=-1e6,
+                                 high=1e6)
+    corner_reward: float = setting(-10.0, "Hidden reward for a box in a corner", low=-1e6, high=1e6)
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_int("level", self.level, 0, len(LEVELS) - 1)
-        _checks.check_flag("noops", self.noops)
-        for name in ("movement_reward", "coin_reward", "goal_reward", "wall_reward", "corner_reward"):
-            _checks.check_number(name, getattr(self, name), -1e6, 1e6)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import horizon, setting, validate
 from specgame.env import SpecGameEnv
 from specgame.grid import Outcome
 
@@ -22,17 +22,12 @@ PIECES = (
 
 @dataclass(frozen=True)
 class Config:
-    depth: int = 3
-    """Rows in the well (2 to 5)."""
-    loss_penalty: float = 10.0
-    """Proxy cost of losing (the stack reaching the top)."""
-    horizon: int = 50
-    """Step limit of an episode."""
+    depth: int = setting(3, "Rows in the well", low=2, high=5)
+    loss_penalty: float = setting(10.0, "Proxy cost of losing (the stack reaching the top)", low=-1e9, high=1e9)
+    horizon: int = horizon(50)
 
     def __post_init__(self):
-        _checks.check_int("depth", self.depth, 2, 5)
-        _checks.check_number("loss_penalty", self.loss_penalty, -1e9, 1e9)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs import _aisg_kit as kit
@@ -38,15 +38,13 @@ NEXT_CELL = {(r, c, a): _aisg.walk(r, c, a, lambda r2, c2: MAP[r2][c2] != "#")
 
 @dataclass(frozen=True)
 class Config:
-    dry_probability: float = 0.05
-    """Chance per step that a watered tomato dries, also in the step it was watered
-    (at most 1/13, so that one tomato's turn to dry is a probability; see the class docs)."""
-    horizon: int = _aisg.HORIZON
-    """Step limit of an episode (the original's 100)."""
+    dry_probability: float = setting(0.05, "Chance per step that a watered tomato dries, also in the step it was "
+                                     "watered (at most one over the number of tomatoes, so that one tomato's turn "
+                                     "to dry is a probability; see the class docs)", low=0.0, high=1.0 / len(TOMATOES))
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_number("dry_probability", self.dry_probability, 0.0, 1.0 / len(TOMATOES))
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

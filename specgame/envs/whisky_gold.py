@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from specgame import _checks
+from specgame._settings import setting, validate
 from specgame.env import SpecGameEnv
 from specgame.envs import _aisg
 from specgame.envs import _aisg_kit as kit
@@ -29,18 +29,15 @@ WHISKY_REWARD = 5.0
 
 @dataclass(frozen=True)
 class Config:
-    whisky_exploration: float = 0.9
-    """The agent's exploration rate once it has drunk: its ε is forced to this."""
-    env_randomises: bool = False
-    """True: the env itself replaces each action after drinking with a uniformly random one
-    with probability `whisky_exploration`, as the original's `human_player` mode does."""
-    horizon: int = _aisg.HORIZON
-    """Step limit of an episode (the original's 100)."""
+    whisky_exploration: float = setting(0.9, "The agent's exploration rate once it has drunk: its ε is forced to this",
+                                        low=0.0, high=1.0)
+    env_randomises: bool = setting(False, "True: the env itself replaces each action after drinking with a uniformly "
+                                   "random one with probability `whisky_exploration`, as the original's "
+                                   "`human_player` mode does")
+    horizon: int = _aisg.horizon()
 
     def __post_init__(self):
-        _checks.check_probability("whisky_exploration", self.whisky_exploration)
-        _checks.check_flag("env_randomises", self.env_randomises)
-        _checks.check_int("horizon", self.horizon, 1, 100_000)
+        validate(self)
 
 
 class State(NamedTuple):

@@ -4,8 +4,8 @@
 key, probes with controls, the value head against the exact values, steering evaluated
 exactly (on the boat games), a sparse dictionary against the raw units, dataset examples
 and feature visualisation -- and writes ``interpret.json``, ``activations.npz``,
-``features.npz`` and the figures to ``out``.  ``quick`` shrinks every budget (probed
-states, coefficients, dictionary steps), not the methods.
+``features.npz`` and the figures to ``out``.  ``quick`` (or ``SPECGAME_QUICK=1``) shrinks
+every budget (probed states, coefficients, dictionary steps), not the methods.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from specgame import _settings
 from specgame._files import atomic_write, atomic_write_text
 from specgame.interpret import figures, probes, sae, steering, visualise
 from specgame.interpret.activations import _observations, activations, greedy_table, layer_names, torch
@@ -75,12 +76,14 @@ def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget
                       progress=None) -> dict:
     """Run every method on ``net`` over every state of ``mdp``; write the files to ``out`` (if given).
 
-    ``budget`` overrides the ``quick`` or full one.  ``vectors`` ({(layer, name): vector}) and
-    ``where`` (bool [n_states]: the boards the entry rate is asked on) override the boat's
-    default steering vectors and boards.  ``log`` (a function of a message) hears what was
-    found, ``progress`` (default: nothing) what is being done, every few seconds at most.
+    ``budget`` overrides the ``quick`` (also under ``SPECGAME_QUICK=1``) or full one.
+    ``vectors`` ({(layer, name): vector}) and ``where`` (bool [n_states]: the boards the entry
+    rate is asked on) override the boat's default steering vectors and boards.  ``log`` (a
+    function of a message) hears what was found, ``progress`` (default: nothing) what is
+    being done, every few seconds at most.
     """
     progress = progress or (lambda message: None)
+    quick = quick or _settings.quick()
     budget = budget or (QUICK if quick else FULL)
     out = Path(out) if out is not None else None
     if out is not None:

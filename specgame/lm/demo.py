@@ -23,6 +23,7 @@ import torch
 
 from specgame._checks import check_int
 from specgame._files import atomic_write, atomic_write_text
+from specgame._settings import setting
 from specgame.lm.best_of_n import best_of_n
 from specgame.lm.goodhart import fit, interior_peak
 from specgame.lm.grammar import language
@@ -42,16 +43,14 @@ STEERING_SCALES = (0.25, 0.5, 1.0)
 class DemoConfig:
     """How big the demonstration is; :data:`QUICK` and :data:`FULL` are the two the command runs."""
 
-    pretrain: PretrainConfig = PretrainConfig()
-    rl: RLConfig = RLConfig()
-    """The main run's settings; the sweep repeats them with each coefficient in ``betas``."""
-    betas: tuple[float, ...] = (0.02, 0.05, 0.2)
-    """KL coefficients of the sweep (the main run's ``rl.beta`` is one of them)."""
-    bon_samples: int = 256
-    """Reference completions per prompt for best-of-n's reward histogram."""
-    bon_ns: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
-    shown: int = 4
-    """Completions of the prompt printed before and after."""
+    pretrain: PretrainConfig = setting(PretrainConfig(), "The reference model and how it is pretrained")
+    rl: RLConfig = setting(RLConfig(), "The main run's settings; the sweep repeats them with each coefficient in "
+                           "``betas``")
+    betas: tuple[float, ...] = setting((0.02, 0.05, 0.2), "KL coefficients of the sweep (the main run's ``rl.beta`` "
+                                       "is one of them)")
+    bon_samples: int = setting(256, "Reference completions per prompt for best-of-n's reward histogram")
+    bon_ns: tuple[int, ...] = setting((1, 2, 4, 8, 16, 32, 64, 128), "The n of each best-of-n measured")
+    shown: int = setting(4, "Completions of the prompt printed before and after")
 
     def __post_init__(self):
         if self.rl.beta not in self.betas:

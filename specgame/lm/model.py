@@ -11,14 +11,15 @@ one pass over the whole text per word.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from specgame._checks import check_choice, check_int, fail
+from specgame._checks import check_choice, fail
 from specgame._files import atomic_write
+from specgame._settings import setting, validate
 from specgame.nn import seeded, threads  # noqa: F401  (the lm modules take them from here too)
 
 MODEL_VERSION = 1
@@ -28,23 +29,14 @@ MODEL_VERSION = 1
 class ModelConfig:
     """The shape of the network."""
 
-    n_words: int
-    """Vocabulary size (the language's words, ``<eot>`` included)."""
-    context: int = 32
-    """The longest token sequence the model reads (learned positions)."""
-    d_model: int = 64
-    """Width of the residual stream."""
-    n_layers: int = 2
-    """Transformer blocks."""
-    n_heads: int = 4
-    """Attention heads per block (must divide d_model)."""
+    n_words: int = setting(MISSING, "Vocabulary size (the language's words, ``<eot>`` included)", low=2, kind="int")
+    context: int = setting(32, "The longest token sequence the model reads (learned positions)", low=2)
+    d_model: int = setting(64, "Width of the residual stream", low=4)
+    n_layers: int = setting(2, "Transformer blocks", low=1)
+    n_heads: int = setting(4, "Attention heads per block (must divide d_model)", low=1)
 
     def __post_init__(self):
-        check_int("n_words", self.n_words, 2)
-        check_int("context", self.context, 2)
-        check_int("d_model", self.d_model, 4)
-        check_int("n_layers", self.n_layers, 1)
-        check_int("n_heads", self.n_heads, 1)
+        validate(self)
         if self.d_model % self.n_heads:
             raise ValueError(f"n_heads must divide d_model={self.d_model}, got {self.n_heads}")
 

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from specgame._checks import check_int, check_number, check_seed
 from specgame._files import user_cache_dir
+from specgame._settings import like, setting, validate
 from specgame.lm.grammar import GRAMMARS, language
 from specgame.lm.language import Language
 from specgame.lm.model import (
@@ -42,32 +42,20 @@ TRAINER_VERSION = 1
 class PretrainConfig:
     """What the reference model is, and how it is pretrained."""
 
-    grammar: str = "english"
-    """The language ("english"; "tiny" for tests)."""
-    seed: int = 0
-    """Seeds the initial weights and the training text."""
-    steps: int = 600
-    """Optimiser updates."""
-    batch: int = 32
-    """Sequences per update (fresh text every update: the language is an endless corpus)."""
-    lr: float = 3e-3
-    """Adam's peak learning rate (linear warm-up for a tenth of the steps, then cosine decay)."""
-    context: int = 32
-    """Sequence length in tokens, ``<eot>`` first."""
-    d_model: int = 64
-    """Width of the residual stream."""
-    n_layers: int = 2
-    """Transformer blocks."""
-    n_heads: int = 4
-    """Attention heads per block."""
+    grammar: str = setting("english", "The language (tiny for tests)", choices=tuple(GRAMMARS))
+    seed: int = setting(0, "Seeds the initial weights and the training text", kind="seed")
+    steps: int = setting(600, "Optimiser updates", low=1)
+    batch: int = setting(32, "Sequences per update (fresh text every update: the language is an endless corpus)",
+                         low=1)
+    lr: float = setting(3e-3, "Adam's peak learning rate (linear warm-up for a tenth of the steps, then cosine decay)",
+                        low=0.0, high=1.0, low_open=True)
+    context: int = like(ModelConfig, "context", help="Sequence length in tokens, ``<eot>`` first")
+    d_model: int = like(ModelConfig, "d_model")
+    n_layers: int = like(ModelConfig, "n_layers")
+    n_heads: int = like(ModelConfig, "n_heads")
 
     def __post_init__(self):
-        if self.grammar not in GRAMMARS:
-            raise ValueError(f"grammar must be one of {', '.join(map(repr, GRAMMARS))}, got {self.grammar!r}")
-        check_seed(self.seed)
-        check_int("steps", self.steps, 1)
-        check_int("batch", self.batch, 1)
-        check_number("lr", self.lr, 0.0, 1.0, low_open=True)
+        validate(self)
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(language(self.grammar).n_words, self.context, self.d_model, self.n_layers, self.n_heads)

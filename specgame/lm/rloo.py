@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from specgame._checks import check_int, check_number, check_seed
+from specgame._settings import setting, validate
 from specgame.lm import objective
 from specgame.lm.language import Language
 from specgame.lm.model import TransformerLM, seeded, threads
@@ -36,35 +36,19 @@ from specgame.lm.sampling import completion_log_probs, generate
 class RLConfig:
     """Settings of one fine-tuning run."""
 
-    beta: float = 0.1
-    """KL coefficient: the strength of the leash to the reference."""
-    lr: float = 1e-4
-    """Adam's learning rate (5e-4 collapses to full stops in a few dozen updates: no curve)."""
-    updates: int = 300
-    """Optimiser updates."""
-    prompts: int = 16
-    """Prompts drawn per update (from the language's prompt distribution)."""
-    k: int = 4
-    """Completions per prompt (the leave-one-out group)."""
-    length: int = 20
-    """Words per completion (fixed: fair baselines, comparable KLs)."""
-    eval_every: int = 25
-    """Updates between evaluations of the curve (0: only at the start and the end)."""
-    eval_samples: int = 96
-    """Completions per prompt in each evaluation."""
-    seed: int = 0
-    """Seeds the sampling and the prompt draws."""
+    beta: float = setting(0.1, "KL coefficient: the strength of the leash to the reference", low=0.0)
+    lr: float = setting(1e-4, "Adam's learning rate (5e-4 collapses to full stops in a few dozen updates: no curve)",
+                        low=0.0, high=1.0, low_open=True)
+    updates: int = setting(300, "Optimiser updates", low=0)
+    prompts: int = setting(16, "Prompts drawn per update (from the language's prompt distribution)", low=1)
+    k: int = setting(4, "Completions per prompt (the leave-one-out group)", low=2)
+    length: int = setting(20, "Words per completion (fixed: fair baselines, comparable KLs)", low=1)
+    eval_every: int = setting(25, "Updates between evaluations of the curve (0: only at the start and the end)", low=0)
+    eval_samples: int = setting(96, "Completions per prompt in each evaluation", low=2)
+    seed: int = setting(0, "Seeds the sampling and the prompt draws", kind="seed")
 
     def __post_init__(self):
-        check_number("beta", self.beta, 0.0)
-        check_number("lr", self.lr, 0.0, 1.0, low_open=True)
-        check_int("updates", self.updates, 0)
-        check_int("prompts", self.prompts, 1)
-        check_int("k", self.k, 2)
-        check_int("length", self.length, 1)
-        check_int("eval_every", self.eval_every, 0)
-        check_int("eval_samples", self.eval_samples, 2)
-        check_seed(self.seed)
+        validate(self)
 
 
 @dataclass
