@@ -219,7 +219,7 @@ def _check_env_params(where: str, env_id: str, params: dict) -> None:
 
 def _check_agent_params(where: str, agent: str, params: dict) -> None:
     """Build ``agent``'s config from ``params`` (no torch needed): unknown names and bad values fail here."""
-    from specgame.agents import config_class
+    from specgame.agents import config_class, starting_config
 
     config = config_class(agent)
     fields = {f.name for f in dataclasses.fields(config)} - {"seed"}  # the task's seed sets it
@@ -228,7 +228,7 @@ def _check_agent_params(where: str, agent: str, params: dict) -> None:
             raise ValueError(f"{where}: agent_params has no setting {key!r}{did_you_mean(key, fields)}; "
                              f"the settings of {agent} are {', '.join(sorted(fields))}")
     try:
-        config(**params)
+        dataclasses.replace(starting_config(agent), **params)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{where}: agent_params {json.dumps(params, sort_keys=True)}: {err}") from None
 
@@ -298,13 +298,14 @@ def _train_and_judge(task: Task) -> dict:
     import gymnasium
 
     import specgame  # noqa: F401  (registers the ids in this worker)
-    from specgame.agents import agent_class, observation_settings
+    from specgame.agents import agent_class, observation_settings, starting_config
     from specgame.analysis.compare import gap_report
 
     cls = agent_class(task.agent)
     env = gymnasium.make(task.env, **task.env_params, **observation_settings(cls))
     try:
-        agent = cls(env, seed=task.seed, **task.agent_params).learn(task.steps)
+        # From the config the commands start it from (the DQN's board preset), with the task's settings.
+        agent = cls(env, starting_config(task.agent), seed=task.seed, **task.agent_params).learn(task.steps)
         report = gap_report(env, agent, name=task.agent)
     finally:
         env.close()
