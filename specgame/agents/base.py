@@ -58,9 +58,10 @@ class History:
 class Agent(Protocol):
     """A learner.  Four facts about the class, then what every instance has and does.
 
-    - ``config_class``: the frozen dataclass of its settings, one docstring per field, with
-      a ``seed`` field (:class:`~specgame.agents.TabularConfig`, ``DQNConfig``); the
-      command line's options and the sweeps' ``agent_params`` are its fields.
+    - ``config_class``: the frozen dataclass of its settings (each declared with
+      ``specgame._settings.setting``), with a ``seed`` field
+      (:class:`~specgame.agents.TabularConfig`, ``DQNConfig``); the command line's options
+      and the sweeps' ``agent_params`` are its fields.
     - ``obs_mode``: what our envs show it, one of :data:`OBS_MODES`: ``"index"``
       (observation ids, the tabular agents), ``"onehot"`` (board planes, the DQN).
     - ``has_table``: whether it keeps a table over observation ids (``.q``) that the exact
