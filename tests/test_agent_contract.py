@@ -53,7 +53,7 @@ def built_in(name: str):
         pytest.skip(f"{name} needs an optional extra")
 
 
-@pytest.mark.parametrize("name", ["q-learning", "sarsa", "expected-sarsa", "dqn"])
+@pytest.mark.parametrize("name", agents.agent_names())
 def test_every_registered_agent_follows_the_contract_and_is_used_through_it_alone(name, tmp_path):
     cls = built_in(name)
     assert check_agent(cls) is cls and cls.config_class is agents.config_class(name)
