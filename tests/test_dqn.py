@@ -1,5 +1,6 @@
 """The torch DQN: its face, its bookkeeping, its files, and two facts about what it learns."""
 
+import importlib
 import pickle
 import sys
 
@@ -12,7 +13,6 @@ import specgame  # noqa: F401
 torch = pytest.importorskip("torch")
 
 from specgame.agents import BOARD_DQN_SETTINGS  # noqa: E402
-from specgame.agents import dqn as dqn_module  # noqa: E402
 from specgame.agents.dqn import DQN, DQNConfig  # noqa: E402
 from specgame.analysis.rollout import rollout  # noqa: E402
 from specgame.nn import default_threads, threads  # noqa: E402
@@ -93,8 +93,9 @@ def test_bad_envs_seeds_and_budgets_are_named():
 
 def test_missing_torch_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(ImportError, match=r'pip install "specgame\[dqn\]"'):
-        dqn_module._torch()
+    monkeypatch.delitem(sys.modules, "specgame.agents.dqn")  # imported afresh, without torch (restored after)
+    with pytest.raises(ImportError, match=r'the DQN needs torch: pip install "specgame\[dqn\]"'):
+        importlib.import_module("specgame.agents.dqn")
 
 
 def test_network_follows_the_observation_shape():
