@@ -104,13 +104,14 @@ def run_one(files: list[Path], capability: str, threads: int, jobs: int, extra: 
     print(f"  torch uses {actual}; {' '.join(command[1:3])} {len(files)} files"
           + (f" -n {jobs}" if jobs > 1 else ""), flush=True)
     cpu_before, wall_before = children_cpu(), time.monotonic()
-    lines = []
-    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, bufsize=1) as process:
-        for line in process.stdout:
-            lines.append(line)
-            print("  │ " + line, end="", flush=True)
-    output = "".join(lines)
+    pieces = []
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as process:
+        # Shown as it comes, not line by line: pytest's progress dots share a line.
+        while piece := os.read(process.stdout.fileno(), 4096):
+            pieces.append(piece)
+            sys.stdout.write(piece.decode("utf-8", "replace"))
+            sys.stdout.flush()
+    output = b"".join(pieces).decode("utf-8", "replace")
     found = counts(output)
     return {"capability": capability, "torch": actual, "threads": threads, **found,
             "status": process.returncode, "cpu": children_cpu() - cpu_before, "wall": time.monotonic() - wall_before,

@@ -12,10 +12,9 @@ import specgame  # noqa: F401
 torch = pytest.importorskip("torch")
 
 from specgame.agents import BOARD_DQN_SETTINGS  # noqa: E402
-from specgame.agents import dqn as dqn_module  # noqa: E402
 from specgame.agents.dqn import DQN, DQNConfig  # noqa: E402
 from specgame.analysis.rollout import rollout  # noqa: E402
-from specgame.nn import default_threads, threads  # noqa: E402
+from specgame.nn import default_threads, import_torch, threads  # noqa: E402
 
 TINY = dict(learning_starts=50, buffer_size=500, batch_size=16, target_update_interval=50)
 
@@ -94,7 +93,7 @@ def test_bad_envs_seeds_and_budgets_are_named():
 def test_missing_torch_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ImportError, match=r'pip install "specgame\[dqn\]"'):
-        dqn_module._torch()
+        import_torch("the DQN")
 
 
 def test_network_follows_the_observation_shape():
