@@ -118,6 +118,15 @@ def run_one(files: list[Path], capability: str, threads: int, jobs: int, extra: 
             "ok": process.returncode == 0 and found["passed"] > 0}
 
 
+def ordered(capabilities: list[str], threads: list[int]) -> list[tuple[str, int]]:
+    """Every (capability, threads) pair, the first ones covering each capability and each thread
+    count already: (default, 1), (avx2, 2), then (default, 2), (avx2, 1).  A run stopped early has
+    seen every kernel family and every thread count."""
+    pairs = [(c, t) for c in range(len(capabilities)) for t in range(len(threads))]
+    pairs.sort(key=lambda pair: ((pair[1] - pair[0]) % len(threads), pair[0]))
+    return [(capabilities[c], threads[t]) for c, t in pairs]
+
+
 def table(results: list[dict]) -> str:
     head = f"{'capability':<11}{'torch':<9}{'threads':>7}{'passed':>8}{'failed':>8}{'errors':>8}{'skipped':>9}" \
            f"{'CPU s':>9}{'wall s':>8}  result"
@@ -151,7 +160,7 @@ def main(argv=None) -> int:
         if name not in offered:
             parser.error(f"--capabilities: this CPU offers {', '.join(offered)}, got {name!r}")
     files = torch_test_files()
-    combinations = [(capability, threads) for capability in capabilities for threads in args.threads]
+    combinations = ordered(capabilities, args.threads)
     print(f"{len(files)} test files need torch: {', '.join(path.name for path in files)}")
     print(f"{len(combinations)} combinations: capabilities {', '.join(capabilities)} × threads "
           f"{', '.join(map(str, args.threads))}", flush=True)
