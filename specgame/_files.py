@@ -1,4 +1,4 @@
-"""Safe files: atomic writes and checked, pickle-free reads of our ``.npz`` files."""
+"""Safe files: atomic writes (figures too) and checked, pickle-free reads of our ``.npz`` files."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import math
 import os
 import struct
+import sys
 import tempfile
 import time
 import zipfile
@@ -145,6 +146,21 @@ def user_cache_dir() -> Path | None:
 
 def atomic_write_text(path, text: str) -> Path:
     return atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def save_figure(fig, path, dpi: int = 110, tight: bool = False) -> Path:
+    """A matplotlib figure written atomically, in the format its suffix names (PNG without one).
+
+    ``tight`` crops the page to what is drawn.  A pyplot figure is closed after (pyplot keeps
+    every open figure alive).  Here in the core, beside :func:`atomic_write`, because the views,
+    ``interpret`` and ``lm`` all save figures and none of them may import another.
+    """
+    path = Path(path)
+    crop = {"bbox_inches": "tight"} if tight else {}
+    atomic_write(path, lambda f: fig.savefig(f, format=path.suffix.lstrip(".") or "png", dpi=dpi, **crop))
+    if "matplotlib.pyplot" in sys.modules:  # no pyplot imported: the figure is not one of its
+        sys.modules["matplotlib.pyplot"].close(fig)
+    return path
 
 
 # A file may not make us allocate more than this, whatever its headers claim.

@@ -1,5 +1,6 @@
 """The torch DQN: its face, its bookkeeping, its files, and two facts about what it learns."""
 
+import importlib
 import pickle
 import sys
 
@@ -12,7 +13,6 @@ import specgame  # noqa: F401
 torch = pytest.importorskip("torch")
 
 from specgame.agents import BOARD_DQN_SETTINGS  # noqa: E402
-from specgame.agents import dqn as dqn_module  # noqa: E402
 from specgame.agents.dqn import DQN, DQNConfig  # noqa: E402
 from specgame.analysis.rollout import rollout  # noqa: E402
 from specgame.nn import default_threads, threads  # noqa: E402
@@ -93,8 +93,9 @@ def test_bad_envs_seeds_and_budgets_are_named():
 
 def test_missing_torch_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(ImportError, match=r'pip install "specgame\[dqn\]"'):
-        dqn_module._torch()
+    monkeypatch.delitem(sys.modules, "specgame.agents.dqn")  # imported afresh, without torch (restored after)
+    with pytest.raises(ImportError, match=r'the DQN needs torch: pip install "specgame\[dqn\]"'):
+        importlib.import_module("specgame.agents.dqn")
 
 
 def test_network_follows_the_observation_shape():
@@ -346,22 +347,36 @@ def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
 # -- what it learns ---------------------------------------------------------------------------
 
 
+CARTPOLE_SEEDS = (0, 1)
+
+
 @pytest.mark.slow
 def test_learns_cartpole():
-    # rl-zoo's CartPole settings (ε falls over the first 8,000 steps) on a smaller network, half
-    # the gradient steps and 30k steps: a sixth of the compute.  Seed 0 balances the pole at
-    # every budget from 27k to 37k steps (measured every 1k).
-    agent = DQN("CartPole-v1", seed=0, learning_rate=2.3e-3, batch_size=64, buffer_size=100_000,
-                learning_starts=1000, target_update_interval=10, train_freq=256, gradient_steps=64,
-                exploration_fraction=0.16, schedule_steps=50_000, exploration_final_eps=0.04, net_arch=(64, 64))
-    agent.learn(30_000)
-    result = rollout(agent, "CartPole-v1", episodes=10, seed=100)
-    assert result.proxy_return >= 195, str(result)
+    """Seeds 0 and 1, each: after 15,000 steps its greedy policy balances the pole at least 100
+    steps on average over 10 episodes (uniform random: about 22).  rl-zoo's CartPole settings (ε
+    falls over the first 8,000 steps) on a smaller network, a quarter of the gradient steps.
+    Measured (seeds 0 / 1 / 2): 154.3 / 140.6 / 184.0 under ATen avx2, 154.3 / 142.9 / 184.0 under
+    default; seed 0 at 30,000 steps balanced 144.5 here and on an AVX-512 machine, so a claim of
+    195 is one seed's luck, not what the method does in this budget."""
+    for seed in CARTPOLE_SEEDS:
+        agent = DQN("CartPole-v1", seed=seed, learning_rate=2.3e-3, batch_size=64, buffer_size=100_000,
+                    learning_starts=1000, target_update_interval=10, train_freq=256, gradient_steps=64,
+                    exploration_fraction=0.16, schedule_steps=50_000, exploration_final_eps=0.04, net_arch=(64, 64))
+        agent.learn(15_000)
+        result = rollout(agent, "CartPole-v1", episodes=10, seed=100)
+        assert result.proxy_return >= 100, (seed, str(result))
 
 
 @pytest.mark.slow
 def test_loops_in_the_lagoon_on_boat_race():
-    """The CoastRunners fact: trained on targets, the DQN farms the lagoon and never finishes a lap."""
+    """The CoastRunners fact: trained on targets, the DQN farms the lagoon and never finishes a lap.
+
+    Seed 0 (15,000 steps cost about 50 CPU seconds a seed: one seed is what the suite's budget
+    allows).  Its claims hold for each run measured at this budget: more targets than the fastest
+    racer (12) and no lap.  Whether it farms well enough for the verdict gaming (proxy score ≥ .5)
+    differs by seed and CPU: seed 1 is gaming under ATen avx2 (proxy 30.9, intended 0) but not
+    under default (proxy 21.6, intended 0), so no verdict is asserted.  At 10,000 steps seed 0 has
+    not found the lagoon yet (proxy 1.0)."""
     from specgame.analysis.compare import gap_report
 
     env = boat()
@@ -372,13 +387,12 @@ def test_loops_in_the_lagoon_on_boat_race():
     report = gap_report(env, agent, name="DQN")
     assert report.estimates is None
     racer = report.references.intended_optimal  # the fastest racer: 12 targets, 3.4 intended
-    assert report.verdict == "gaming", str(report)
     assert report.returns.intended_return < 0.05, str(report)  # no laps
-    assert report.returns.proxy_return > 2 * racer.proxy_return, str(report)
+    assert report.returns.proxy_return > racer.proxy_return, str(report)
     # Sampled: the same network seen only as a function, measured by rollouts, agrees.
     sampled = gap_report(env, lambda obs: agent.predict(obs)[0], name="DQN", episodes=20, seed=100)
-    assert sampled.verdict == "gaming", str(sampled)
     assert sampled.estimates is not None and sampled.returns.intended_return < 0.5
+    assert sampled.returns.proxy_return > racer.proxy_return, str(sampled)
 
 
 def test_policy_table_is_predict_on_every_board():

@@ -12,8 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 # Where each script writes when not given --out; None: it writes nothing.
 DEFAULT_OUT = {"make_gallery": "runs/gallery-quick", "dqn_boat_loop": None, "full_stop": None}
-# The examples about one kind of gaming must show it, even in their quick run.
-SHOWS = {"tomato_bucket": r"q-learning .*gaming", "dqn_boat_loop": r"dqn .*gaming"}
+# The examples about one kind of gaming must show it, even in their quick run: the tabular
+# learner's verdict is exact from its seed.  The DQN's is one seed's, and a network's digits change
+# with the CPU: here it must print a verdict, and tests/test_dqn.py holds that the DQN games the
+# boat race over seeds.
+SHOWS = {"tomato_bucket": r"q-learning .*gaming", "dqn_boat_loop": r"dqn .*(gaming|aligned|incompetent)"}
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])

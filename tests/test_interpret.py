@@ -192,9 +192,11 @@ def test_an_sae_recovers_planted_sparse_features_that_raw_units_mix():
     dictionary = sae.train_sae(x, 24, l1=0.2, steps=1000, batch_size=512, seed=0)
     report = sae.compare_with_units("synthetic", x, dictionary, active, [f"feature {i}" for i in range(k)])
     found = {name for name, score in report.feature_labels if score >= 0.9}
-    assert len(found) >= 9, report.feature_labels  # most planted features have their own dictionary feature
-    assert report.units_matched == 0  # every raw unit mixes several
-    assert report.explained_variance > 0.8
+    # Most planted features have their own dictionary feature: 9 to 11 of the 12 for each of the
+    # dictionary seeds 0-5 (ATen default and avx2), explained variance 0.976-0.979.
+    assert len(found) >= 8, report.feature_labels
+    assert report.units_matched == 0  # every raw unit mixes several (the data's fact, no training in it)
+    assert report.explained_variance > 0.9
 
 
 def test_match_scores_credit_exact_detectors_and_not_always_on_units():
@@ -247,25 +249,32 @@ def proxy_taught(mdp):
 
 def test_the_value_head_tracks_the_values_it_was_taught_and_not_the_others(mdp, proxy_taught):
     """The report's value-head fit on a seeded run: the proxy's values and the intended ones are
-    unrelated on this game, so a network whose max Q is the proxy's shows R² ≈ 0 for the intended."""
+    unrelated on this game, so a network whose max Q is the proxy's shows R² ≈ 0 for the intended.
+    The bands hold for each of the seeds 0-3 (measured under ATen default and avx2: taught the
+    proxy, R² 0.873-0.880 for it and below 0.002 for the intended; taught the intended, 0.921-0.927
+    and below 1e-4)."""
     key = answer_key.answer_key(mdp, acts.greedy_table(proxy_taught, mdp), gamma=0.99)
     r2 = probes.value_head_fit(proxy_taught, mdp, key)
-    assert r2["optimal_proxy_value"] == pytest.approx(0.88, abs=0.03)
+    assert r2["optimal_proxy_value"] == pytest.approx(0.875, abs=0.03)
     assert r2["optimal_intended_value"] < 0.01
     # the same fit on a network taught the intended values reads the reverse
     intended = probes.value_head_fit(taught_net(mdp, "intended"), mdp, answer_key.answer_key(mdp, gamma=0.99))
-    assert intended["optimal_intended_value"] == pytest.approx(0.92, abs=0.03)
+    assert intended["optimal_intended_value"] == pytest.approx(0.925, abs=0.03)
     assert intended["optimal_proxy_value"] < 0.01
 
 
 def test_dictionary_features_match_true_features_where_no_raw_unit_does(mdp, proxy_taught):
-    """The SAE-versus-units shares, as the quick report measures them, on a seeded run."""
+    """The SAE-versus-units shares, as the quick report measures them, on a seeded run.  How many
+    units stay alive depends on the seed (measured for seeds 0-3: 20, 9, 12 and 11 of 32; the SAE
+    then has 61-109 features, 1-3 of them matched, explained variance 0.987-0.991); that no live
+    unit matches a true feature, and that some dictionary feature does, holds for each."""
     from specgame.interpret.report import QUICK, dictionary_match
 
     key = answer_key.answer_key(mdp, gamma=0.99)
     found, _ = dictionary_match(acts.activations(proxy_taught, mdp), "relus.0", key, QUICK, seed=0)
-    assert (found["units"], found["dead_units"], found["units_matched"]) == (20, 12, 0)  # every live unit mixes
-    assert found["matched"] >= 2 and found["features"] >= 50  # 3 of 109 here: laps=3 (1.00), cell=(2, 1) (0.98)
+    assert found["units"] + found["dead_units"] == 32 and found["units"] >= 5
+    assert found["units_matched"] == 0  # every live unit mixes
+    assert found["matched"] >= 1 and found["features"] >= 40
     assert found["explained_variance"] > 0.95
     assert found["share_matched"] > found["share_units_matched"]
 

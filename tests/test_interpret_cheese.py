@@ -1,40 +1,28 @@
 """The cheese vector on MazeCheese (Mini et al. 2023), measured exactly on every test state.
 
-The seed-0 maze DQN of tests/test_misgen_dqn.py (10,000 steps, one torch thread, about 8 CPU
-seconds) is trained once here; everything else is exact and takes about a second.
+The maze DQNs of seeds 0, 1 and 2 (10,000 steps each, about 18 CPU seconds each) are trained
+once and shared with tests/test_misgen_dqn.py (learned_dqn.py; the same xdist group keeps them
+in one worker); every measure of a given network is exact.  A network's digits change with the
+CPU, so the learned facts here are claims that hold for each of the three seeds, with margins
+chosen from seeds 0-3 measured under ATen default and avx2 (one and two torch threads give the
+same digits).  Under avx2 seed 2 does not even learn the training mazes (training intended
+return .545; under default .775), and the facts hold for it too.
 """
-
-from functools import cache
 
 import numpy as np
 import pytest
 
 pytest.importorskip("torch")
 
+from learned_dqn import maze_run, maze_test_table  # noqa: E402
 from test_misgen import one_numba_thread  # noqa: F401,E402  (the solver on one thread here too)
 
-from specgame.analysis.generalisation import MISGEN_DQN_STEPS, train_dqn  # noqa: E402
 from specgame.envs import make  # noqa: E402
 from specgame.interpret import cheese  # noqa: E402
 from specgame.interpret.activations import observations  # noqa: E402
 
-LAYER = "relus.0"  # the convolution's output: halfway through the network, as Mini et al.'s layer
-
-
-@cache
-def maze_test_table():
-    return make("MazeCheese-Test-v0", obs_mode="onehot").unwrapped.mdp
-
-
-@cache
-def seed_0_sweeps():
-    agent = train_dqn("MazeCheese-v0", MISGEN_DQN_STEPS["MazeCheese"], 0)
-    assert agent.config.num_threads == 1  # reproducible: one torch thread
-    sweeps = {}
-    for per_maze in (False, True):  # one vector for all mazes; each maze's own
-        rows = cheese.cheese_sweep(agent.q_net, maze_test_table(), [LAYER], [1, 4], per_maze=per_maze)
-        sweeps[per_maze] = {(row.vector, row.coefficient): row for row in rows}
-    return sweeps
+SEEDS = (0, 1, 2)
+SHARED = pytest.mark.xdist_group("maze-dqn")  # the runs tests/test_misgen_dqn.py trains too
 
 
 def test_erasing_the_cheese_changes_only_the_cheese_cells():
@@ -67,37 +55,33 @@ def test_decision_squares_are_where_the_ways_to_the_cheese_and_the_corner_part()
     assert (int(square.sum()), int(ways.fork.sum())) == (386, 64)
 
 
+@SHARED
 def test_the_corner_dqn_does_not_head_to_the_cheese_so_the_vector_has_nothing_to_cut():
-    """Seed 0's exact rates: at the decision squares it heads to the cheese in 26 of 386 (.067;
-    Mini et al.'s network: .81), at the forks in 3 of 64; with the cheese erased from its input
-    it heads there no less often, so no cheese vector can bring the rate down the anchor's way."""
-    one = seed_0_sweeps()[False]
-    none, erased = one[("none", 0.0)], one[("erased", 1.0)]
-    assert none.heads_to_cheese == pytest.approx(26 / 386, abs=1e-12)
-    assert none.at_forks == pytest.approx(3 / 64, abs=1e-12)
-    assert none.heads_to_corner == pytest.approx(298 / 386, abs=1e-12)
-    assert none.intended_return == pytest.approx(0.515, abs=1e-9)  # as tests/test_misgen_dqn.py holds
-    assert erased.heads_to_cheese == pytest.approx(32 / 386, abs=1e-12)
-    assert erased.heads_to_cheese >= none.heads_to_cheese
-    assert erased.at_forks == pytest.approx(8 / 64, abs=1e-12)
-    # One vector for all mazes, subtracted: before .067, after .065 (coefficient 1) and .078 (4).
-    assert one[("cheese", 1.0)].heads_to_cheese == pytest.approx(25 / 386, abs=1e-12)
-    assert one[("cheese", 4.0)].heads_to_cheese == pytest.approx(30 / 386, abs=1e-12)
-    mazes = seed_0_sweeps()[True]  # each maze's own vector (Mini et al.'s)
-    assert mazes[("cheese", 1.0)].heads_to_cheese == pytest.approx(28 / 386, abs=1e-12)
-    assert mazes[("cheese", 4.0)].heads_to_cheese == pytest.approx(20 / 386, abs=1e-12)
+    """Seeds 0, 1, 2, each: at the decision squares it heads to the cheese rarely (measured
+    .067-.212; Mini et al.'s network: .81), and erasing the cheese from its input changes that
+    by less than .06 (measured at most .031): there is no cheese-seeking for a vector to cut."""
+    for seed in SEEDS:
+        _, sweeps = maze_run(seed)
+        none, erased = sweeps[False][("none", 0.0)], sweeps[False][("erased", 1.0)]
+        assert none.heads_to_cheese < 0.35, (seed, none)
+        assert abs(erased.heads_to_cheese - none.heads_to_cheese) < 0.06, (seed, none, erased)
+        assert none.heads_to_corner > none.heads_to_cheese, (seed, none)
+        assert none.specificity == erased.like_erased == 1.0  # the two references, by definition
 
 
+@SHARED
 def test_the_cheese_vector_removes_the_cheese_from_what_the_network_sees():
-    """What the vector does instead: subtracted, the network acts as it does on boards without the
-    cheese, more than unsteered and more than with a random vector of the same norm (the control)."""
-    none = seed_0_sweeps()[False][("none", 0.0)]
-    for per_maze, margin in ((False, 0.015), (True, 0.1)):
-        rows = seed_0_sweeps()[per_maze]
-        steered, control = rows[("cheese", 1.0)], rows[("random", 1.0)]
-        assert steered.like_erased > none.like_erased + margin
-        assert steered.like_erased > control.like_erased + margin
-    mazes = seed_0_sweeps()[True]
-    assert none.like_erased == pytest.approx(0.843, abs=1e-3)
-    assert mazes[("cheese", 1.0)].like_erased == pytest.approx(0.960, abs=1e-3)
-    assert mazes[("random", 1.0)].like_erased == pytest.approx(0.815, abs=1e-3)
+    """What the vector does instead, for each of seeds 0, 1, 2: each maze's own vector, subtracted,
+    makes the network act as it does on boards without the cheese on at least .93 of the acting
+    states (measured .960-.980), more than unsteered (by .063-.163) and than a random vector of
+    the same norm (the control, by .107-.191).  One vector for all mazes does next to nothing
+    (measured -.005 to +.015 against unsteered): less than each maze's own."""
+    for seed in SEEDS:
+        _, sweeps = maze_run(seed)
+        none = sweeps[False][("none", 0.0)]
+        steered, control = sweeps[True][("cheese", 1.0)], sweeps[True][("random", 1.0)]
+        assert steered.like_erased > 0.93, (seed, steered)
+        assert steered.like_erased > none.like_erased + 0.03, (seed, steered, none)
+        assert steered.like_erased > control.like_erased + 0.05, (seed, steered, control)
+        one = sweeps[False][("cheese", 1.0)]
+        assert one.like_erased - none.like_erased < steered.like_erased - none.like_erased - 0.02, (seed, one)

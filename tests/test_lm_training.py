@@ -1,5 +1,6 @@
 """The model, its pretraining and cache, RLOO and best-of-n, on the tiny language (seconds, not minutes)."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -30,11 +31,14 @@ def tuned(pretrained):
 
 
 def test_pretraining_lowers_the_held_out_loss_to_near_the_entropy(pretrained):
-    _, record = pretrained
-    assert record["first_loss"] > math.log(language("tiny").n_words) - 0.5  # starts near uniform guessing
-    assert record["heldout_loss"] < record["first_loss"] - 2.0
-    assert 0 <= record["gap"] < 0.1  # within 0.1 nats/token of the exact conditional entropy
-    assert record["after_prompt_gap"] < 0.2
+    """Seeds 0, 1 and 2 each: from near uniform guessing to within 0.15 nats a word of the exact
+    conditional entropy.  Measured (seeds 0-5, ATen default and avx2 alike to 1e-7): first loss
+    2.89-2.92 (uniform 2.89), held-out loss 0.53-0.56, gap 0.082-0.106, after the prompt 0.059-0.070."""
+    for seed, (_, record) in ((0, pretrained), *((s, pretrain(dataclasses.replace(TINY, seed=s))) for s in (1, 2))):
+        assert record["first_loss"] > math.log(language("tiny").n_words) - 0.5, seed  # near uniform guessing
+        assert record["heldout_loss"] < record["first_loss"] - 2.0, seed
+        assert 0 <= record["gap"] < 0.15, seed
+        assert record["after_prompt_gap"] < 0.2, seed
 
 
 def test_pretraining_is_bit_reproducible_from_the_seed(pretrained):
@@ -114,6 +118,8 @@ def test_bad_settings_are_refused_where_they_enter():
 
 
 def test_rl_raises_the_proxy_and_the_kl(tuned):
+    """Seed 0's 12 updates; the bounds hold for each of seeds 0-5 (measured: the proxy rises by
+    1.5-3.4 full stops, the final KL is 9-19 nats, under ATen default and avx2 alike)."""
     start, end = tuned.curve[0], tuned.curve[-1]
     assert start["kl"] == pytest.approx(0.0, abs=1e-9)
     assert end["proxy"] > start["proxy"] + 0.3

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from specgame._files import save_figure
 from specgame.agents import QUICK_STEPS, agent_names, observation_settings
 from specgame.app import runs
 from specgame.app.output import StreamedTable, console, line_buffered_stdout, show
@@ -472,13 +473,6 @@ def cmd_demo(args) -> None:
     con.print(f"The fastest racer would collect {refs.intended_optimal.proxy_return:.0f} targets and finish 3 laps; "
               f"Q-learning's boat collects {table['q-learning'].returns.proxy_return:.1f} and finishes none.")
     con.print(f"wrote {out}/learning_curves.png, {out}/loop_strip.png, {out}/loop.gif, {out}/report.json")
-
-
-def save_figure(fig, path: Path, dpi: int = 110) -> None:
-    """``fig.savefig`` through a temporary file, like every other write."""
-    from specgame._files import atomic_write
-
-    atomic_write(path, lambda f: fig.savefig(f, format=path.suffix.lstrip(".") or "png", dpi=dpi))
 
 
 def _watched(args):

@@ -155,8 +155,8 @@ class MazeCheeseEnv(SpecGameEnv, rules=__name__):
     ## Registered variants
     `specgame/MazeCheese-v0` (training: 200 mazes, the cheese in the corner),
     `specgame/MazeCheese-Test-v0` (200 other mazes, `level_seed=1`, the cheese anywhere:
-    `cheese_region=5`). Keyword arguments `levels`, `level_seed`, `cheese_region`, `smallest`
-    (the smallest maze's side, 2 or 3), `horizon`.
+    `cheese_region=5`). Keyword arguments `levels`, `level_seed`, `cheese_region`, `smallest`,
+    `horizon` (their ranges: `Config`).
 
     ## Version history
     v0: first version.

@@ -2,9 +2,9 @@
 
 A network here is any ``torch.nn.Module`` that maps a batch of observations to one output
 per action (the DQN's Q-network).  Its *layers* are its named leaf modules (``layers.0``,
-``relus.0``, ``convs.0``, …); a forward hook on one of them reads its output, or replaces
-it (an intervention).  All of it runs under ``torch.inference_mode()`` over the complete
-state set of a table, batched, and every hook is removed in ``finally``.
+``relus.0``, ``convs.0``, …): the toolkit's hook points (:mod:`specgame.nn.hooks`) read
+their outputs or change them (an intervention).  All of it runs under
+``torch.inference_mode()`` over the complete state set of a table, batched.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from specgame import policy
 from specgame._checks import check_int, fail
 from specgame.mdp import TabularMDP
 from specgame.nn import import_torch, threads
+from specgame.nn.hooks import capture, read, steering
 
 torch = import_torch("looking inside networks")
 
@@ -46,23 +47,16 @@ def layer_names(net, sample=None) -> list[str]:
         if not isinstance(first, torch.nn.Linear):
             return list(leaves)
         sample = np.zeros((1, first.in_features), np.float32)
-    order = []
-    handles = [module.register_forward_hook(lambda m, i, out, name=name: order.append(name))
-               for name, module in leaves.items()]
-    try:
-        with torch.inference_mode():
-            net(torch.from_numpy(np.asarray(sample, np.float32)))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return list(dict.fromkeys(order)) + [name for name in leaves if name not in order]
+    _, called = read(net, leaves, torch.from_numpy(np.asarray(sample, np.float32)))
+    return list(called) + [name for name in leaves if name not in called]
 
 
-def _module(net, layer: str):
+def check_layer(net, layer: str) -> str:
+    """``layer`` if it is one of ``net``'s layers, else a ValueError that lists them."""
     names = layer_names(net)
     if layer not in names:
         fail("layer", f"one of {names}", layer)
-    return net.get_submodule(layer)
+    return layer
 
 
 class Steer:
@@ -79,7 +73,8 @@ class Steer:
         self.coefficient = float(coefficient)
         self.clamp = bool(clamp)
 
-    def _hook(self, module, inputs, output):
+    def edit(self, output):
+        """The layer's output with the intervention made."""
         vector = self.vector
         if output.dim() == 4 and vector.dim() == 1:  # a channel vector on a conv map: every cell
             vector = vector[:, None, None]
@@ -88,13 +83,9 @@ class Steer:
             return torch.where(torch.isnan(vector), output, vector.expand_as(output))
         return output + self.coefficient * vector
 
-    @contextlib.contextmanager
     def applied(self, net):
-        handle = _module(net, self.layer).register_forward_hook(self._hook)
-        try:
-            yield net
-        finally:
-            handle.remove()
+        """A context in which ``net`` runs steered."""
+        return steering(net, {check_layer(net, self.layer): self.edit})
 
 
 def run(net, inputs: np.ndarray, layers=(), intervention: Steer | None = None,
@@ -106,33 +97,25 @@ def run(net, inputs: np.ndarray, layers=(), intervention: Steer | None = None,
     at half the speed).
     """
     batch_size = check_int("batch_size", batch_size, 1)
-    modules = {layer: _module(net, layer) for layer in layers}
-    captured = {}  # layer -> preallocated [N, units], filled batch by batch
-    where = [0, 0]  # the batch being run: [start, stop)
+    layers = [check_layer(net, layer) for layer in layers]
+    outputs, captured = None, {}  # preallocated [N, …], filled batch by batch
 
-    def keep(layer, output):
-        values = output.flatten(1).numpy()
+    def keep(layer: str, values: np.ndarray, start: int) -> None:
         if layer not in captured:
             captured[layer] = np.empty((len(inputs), values.shape[1]), values.dtype)
-        captured[layer][where[0]:where[1]] = values
+        captured[layer][start:start + len(values)] = values
 
-    handles = []
-    outputs = None
-    try:
-        for layer, module in modules.items():  # (a hook that returns None leaves the output alone)
-            handles.append(module.register_forward_hook(lambda m, i, out, layer=layer: keep(layer, out)))
-        steer = intervention.applied(net) if intervention is not None else contextlib.nullcontext()
-        with steer, threads(), torch.inference_mode():
-            for start in range(0, len(inputs), batch_size):
-                where[:] = start, min(start + batch_size, len(inputs))
-                batch = torch.from_numpy(np.ascontiguousarray(inputs[where[0]:where[1]], np.float32))
-                result = net(batch).numpy()
-                if outputs is None:
-                    outputs = np.empty((len(inputs), result.shape[1]), result.dtype)
-                outputs[where[0]:where[1]] = result
-    finally:
-        for handle in handles:
-            handle.remove()
+    # entered in this order, a layer both captured and steered is read before the edit
+    steer = intervention.applied(net) if intervention is not None else contextlib.nullcontext()
+    with capture(net, layers) as found, steer, threads(), torch.inference_mode():
+        for start in range(0, len(inputs), batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size], np.float32))
+            result = net(batch).numpy()
+            for layer in layers:
+                keep(layer, found[layer].flatten(1).numpy(), start)
+            if outputs is None:
+                outputs = np.empty((len(inputs), result.shape[1]), result.dtype)
+            outputs[start:start + len(result)] = result
     return outputs, captured
 
 
@@ -209,17 +192,8 @@ def activations(net, mdp: TabularMDP, layers=None) -> Activations:
     per_net = _CACHE.setdefault(net, {})
     if mdp in per_net and per_net[mdp][0] == key:
         return per_net[mdp][1]
-    shapes = {}
-    modules = {layer: _module(net, layer) for layer in layers}
-    handles = [module.register_forward_hook(
-        lambda m, i, out, layer=layer: shapes.update({layer: tuple(out.shape[1:])}))
-        for layer, module in modules.items()]
-    try:
-        with torch.inference_mode():
-            net(torch.from_numpy(inputs[:1]))
-    finally:
-        for handle in handles:
-            handle.remove()
+    _, first = read(net, [check_layer(net, layer) for layer in layers], torch.from_numpy(inputs[:1]))
+    shapes = {layer: tuple(output.shape[1:]) for layer, output in first.items()}
     outputs, per_obs = run(net, inputs, layers)
     result = Activations(mdp, outputs, per_obs, shapes)
     per_net[mdp] = (key, result)

@@ -3,9 +3,9 @@
 A probe reads one answer-key feature from one layer's activations with a linear map,
 fitted on a random 80 % of the states and scored on the other 20 %.  A categorical feature
 is scored by *balanced* accuracy (the mean recall over its labels: chance is 1 / labels,
-however rare a label is); a value by R².  The fit is ridge regression on standardised
-activations, class-weighted for categories (one closed-form solve: no learning rate, no
-epochs, the same answer every time).
+however rare a label is); a value by R².  The fit is the toolkit's ridge probe
+(:mod:`specgame.nn.probes`): ridge regression on standardised activations, class-weighted
+for categories (one closed-form solve: no learning rate, no epochs, the same answer every time).
 
 A score means little alone, so every probe comes with two controls measured the same way:
 the same probe on a randomly initialised network of the same architecture (what the
@@ -24,8 +24,7 @@ from specgame._checks import check_int
 from specgame.interpret.activations import activations
 from specgame.interpret.answer_key import AnswerKey, Feature
 from specgame.nn import seeded
-
-RIDGE = 1e-2  # ridge penalty per state, on standardised activations
+from specgame.nn.probes import probe_category, probe_value, split
 
 
 @dataclass(frozen=True)
@@ -48,53 +47,9 @@ class ProbeResult:
         return {**asdict(self), "selectivity": self.selectivity}
 
 
-def split(n: int, seed: int = 0, held_out: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
-    """A random (train, test) split of ``n`` states."""
-    order = np.random.default_rng(seed).permutation(n)
-    cut = n - max(1, int(round(n * held_out)))
-    return np.sort(order[:cut]), np.sort(order[cut:])
-
-
-def _design(x: np.ndarray, train: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, np.float64)
-    mean, std = x[train].mean(axis=0), x[train].std(axis=0)
-    keep = std > 1e-8  # a constant unit carries nothing
-    x = (x[:, keep] - mean[keep]) / std[keep]
-    return np.concatenate([x, np.ones((len(x), 1))], axis=1)
-
-
-def _ridge(x, y, weights, ridge):
-    xw = x * weights[:, None]
-    gram = xw.T @ x
-    gram[np.diag_indices_from(gram)] += ridge * weights.sum()
-    return np.linalg.solve(gram, xw.T @ y)
-
-
-def probe_category(x: np.ndarray, labels: np.ndarray, n_labels: int, train, test, ridge: float = RIDGE) -> float:
-    """Balanced accuracy on ``test`` of a class-weighted least-squares probe fitted on ``train``."""
-    x = _design(x, train)
-    counts = np.bincount(labels[train], minlength=n_labels).astype(np.float64)
-    weights = 1.0 / np.maximum(counts, 1)[labels[train]]
-    target = np.eye(n_labels)[labels[train]]
-    guess = (x[test] @ _ridge(x[train], target, weights, ridge)).argmax(axis=1)
-    truth = labels[test]
-    seen = np.unique(truth)
-    return float(np.mean([np.mean(guess[truth == label] == label) for label in seen]))
-
-
-def probe_value(x: np.ndarray, values: np.ndarray, train, test, ridge: float = RIDGE) -> float:
-    """R² on ``test`` of a ridge probe fitted on ``train`` (0 = as good as the mean, can go below)."""
-    x = _design(x, train)
-    values = np.asarray(values, np.float64)
-    fit = x[test] @ _ridge(x[train], values[train], np.ones(len(train)), ridge)
-    residual = ((values[test] - fit) ** 2).sum()
-    total = ((values[test] - values[train].mean()) ** 2).sum()
-    return float(1.0 - residual / total) if total > 0 else 0.0
-
-
 def _score(x, target, train, test):
     if isinstance(target, Feature):
-        return probe_category(x, target.labels, target.n_labels, train, test)
+        return probe_category(x, target.labels, train, test, method="ridge", n_labels=target.n_labels)
     return probe_value(x, target, train, test)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from specgame import _settings
-from specgame._files import atomic_write, atomic_write_text
+from specgame._files import atomic_write_text, save_figure
 from specgame.interpret import figures, probes, sae, steering, visualise
 from specgame.interpret.activations import _observations, activations, greedy_table, layer_names, torch
 from specgame.interpret.answer_key import answer_key, rules_of
@@ -48,13 +48,6 @@ def is_boat(mdp) -> bool:
     rules = rules_of(mdp)
     return (rules is not None and "lagoon_tokens" in mdp.state_fields
             and any("~" in line for line in getattr(rules, "MAP", ())))
-
-
-def save_figure(fig, path: Path, dpi: int = 110) -> None:
-    import matplotlib.pyplot as plt
-
-    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight"))
-    plt.close(fig)
 
 
 def dictionary_match(acts, layer: str, key, budget: Budget, seed: int = 0) -> tuple[dict, sae.MatchReport]:
@@ -164,13 +157,13 @@ def interpret_network(net, mdp, out=None, *, quick: bool = False, budget: Budget
         progress(f"writing the arrays and the figures to {out}")
         acts.save(out / "activations.npz")
         key.save(out / "features.npz")
-        save_figure(figures.probe_heatmap(probe_rows, f"Linear probes on {mdp.name}"), out / "probes.png")
+        save_figure(figures.probe_heatmap(probe_rows, f"Linear probes on {mdp.name}"), out / "probes.png", tight=True)
         if steering_rows:
-            save_figure(figures.steering_figure(steering_rows), out / "steering.png")
-        save_figure(figures.sae_figure(match), out / "sae.png")
+            save_figure(figures.steering_figure(steering_rows), out / "steering.png", tight=True)
+        save_figure(figures.sae_figure(match), out / "sae.png", tight=True)
         save_figure(figures.boards_figure(mdp, top_states, [f"{v:.2f}" for v in top_values],
-                                          f"Top states of {sae_layer} unit {unit}"), out / "examples.png")
-        save_figure(figures.visualisation_figure(mdp, vis), out / "visualisation.png")
+                                          f"Top states of {sae_layer} unit {unit}"), out / "examples.png", tight=True)
+        save_figure(figures.visualisation_figure(mdp, vis), out / "visualisation.png", tight=True)
         text = json.dumps(_finite(result), indent=2, default=_plain, allow_nan=False)
         atomic_write_text(out / "interpret.json", text + "\n")
     return result

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from specgame._checks import check_int, check_number, fail
-from specgame.interpret.activations import _module, _observations, activations, run, torch
+from specgame.interpret.activations import _observations, activations, check_layer, run, torch
 from specgame.mdp import TabularMDP
 from specgame.nn import seeded, threads
+from specgame.nn.hooks import capture
 
 
 def top_examples(net, mdp: TabularMDP, layer: str, unit: int, k: int = 6) -> tuple[np.ndarray, np.ndarray]:
@@ -53,29 +54,25 @@ def visualise(net, mdp: TabularMDP, layer: str, unit: int, *, steps: int = 300, 
     inputs = _observations(mdp)  # [n_obs, C, H, W]
     allowed = torch.from_numpy(inputs.max(axis=0) > 0)  # which characters each cell ever shows
     best_states, best_values = top_examples(net, mdp, layer, unit, 1)
-    captured = {}
-    module = _module(net, layer)
     # Drive a ReLU's input, not its output: a unit that is off at the start has no gradient.
-    before_relu = isinstance(module, torch.nn.ReLU)
-    handle = module.register_forward_hook(lambda m, i, out: captured.update(out=i[0] if before_relu else out))
+    before_relu = isinstance(net.get_submodule(check_layer(net, layer)), torch.nn.ReLU)
     trainable = [p for p in net.parameters() if p.requires_grad]
     for parameter in trainable:  # the gradient goes to the input only, never into the weights' .grad
         parameter.requires_grad_(False)
     try:
-        with threads(), seeded(seed):
+        with capture(net, [layer], inputs=before_relu) as captured, threads(), seeded(seed):
             logits = (0.01 * torch.randn(allowed.shape)).requires_grad_(True)
             optimizer = torch.optim.Adam([logits], lr=learning_rate)
             for _ in range(steps):
                 p = torch.softmax(logits.masked_fill(~allowed, -1e9), dim=0)
                 net(p[None])
-                unit_value = captured["out"].flatten(1)[0, unit]
+                unit_value = captured[layer].flatten(1)[0, unit]
                 spread = -(p * torch.log(p.clamp_min(1e-9))).sum(dim=0).mean()
                 loss = -unit_value + entropy * spread
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
     finally:
-        handle.remove()
         for parameter in trainable:
             parameter.requires_grad_(True)
     codes = logits.detach().masked_fill(~allowed, -1e9).argmax(dim=0).numpy()

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from specgame._checks import check_int
-from specgame._files import atomic_write, atomic_write_text
+from specgame._files import atomic_write_text, save_figure
 from specgame._settings import setting
 from specgame.lm.best_of_n import best_of_n
 from specgame.lm.goodhart import fit, interior_peak
@@ -306,4 +306,4 @@ def write_outputs(result: dict, runs: dict, bon: list[dict], fits: dict, gold_re
     figures = {"goodhart.png": goodhart_figure(bon, main_curve, fits),
                "frontier.png": frontier_figure({b: r.curve for b, r in runs.items()}, gold_reference, proxy_reference)}
     for name, figure in figures.items():
-        atomic_write(out / name, lambda f, fig=figure: fig.savefig(f, format="png", dpi=110))
+        save_figure(figure, out / name)

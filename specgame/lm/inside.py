@@ -16,7 +16,9 @@ import torch
 from torch import nn
 
 from specgame.lm.language import Language
-from specgame.lm.model import TransformerLM, seeded, threads
+from specgame.lm.model import TransformerLM, resid, seeded, threads
+from specgame.nn.hooks import read, steering
+from specgame.nn.probes import probe_category
 
 
 @torch.inference_mode()
@@ -27,46 +29,19 @@ def activations(model: TransformerLM, lang: Language, n: int = 400,
     The label of a position is whether the token after it is a full stop.
     """
     text = lang.corpus(n, model.config.context, seed)
-    stream = model.residuals(torch.as_tensor(text[:, :-1]))
+    names = [resid(layer) for layer in range(model.config.n_layers + 1)]
+    _, found = read(model, names, torch.as_tensor(text[:, :-1]))
     labels = (text[:, 1:] == lang.full_stop).reshape(-1)
-    return [x.reshape(-1, x.shape[-1]).float() for x in stream], labels
-
-
-def _probe_accuracies(x: torch.Tensor, y: np.ndarray, train: np.ndarray, steps: int = 200) -> list[float]:
-    """Held-out balanced accuracy of logistic-regression probes, one per row of ``x`` [probes, tokens, d].
-
-    Each probe reads its own activations ``x[i]`` for its own labels ``y[i]``; all are trained
-    at once (Adam on standardised activations, the sum of their losses: each gradient is its
-    own probe's). Full stops are rare (about one token in twelve), so both the loss and the
-    accuracy weigh the two classes equally: always answering "no" scores 0.5, not 0.92.
-    """
-    mean, std = x[:, train].mean(1, keepdim=True), x[:, train].std(1, keepdim=True) + 1e-6
-    x = (x - mean) / std
-    seen, unseen = x[:, train], x[:, ~train]
-    target = torch.as_tensor(y[:, train], dtype=torch.float32)
-    weight = torch.zeros(x.shape[0], x.shape[2], requires_grad=True)
-    bias = torch.zeros(x.shape[0], 1, requires_grad=True)
-    optimiser = torch.optim.Adam([weight, bias], lr=0.05)
-    positives = target.sum(1, keepdim=True).clamp(min=1.0)
-    balance = (target.shape[1] - positives) / positives
-    with torch.enable_grad():
-        for _ in range(steps):
-            logits = torch.einsum("ptd,pd->pt", seen, weight) + bias
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, target, pos_weight=balance,
-                                                                  reduction="none").mean(1).sum()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-    with torch.no_grad():
-        predicted = (torch.einsum("ptd,pd->pt", unseen, weight) + bias > 0).numpy()
-    truth = y[:, ~train]
-    return [float(0.5 * (p[t].mean() + (~p[~t]).mean())) for p, t in zip(predicted, truth)]
+    return [found[name].reshape(-1, found[name].shape[-1]).float() for name in names], labels
 
 
 def probes(model: TransformerLM, lang: Language, n: int = 400, seed: int = 11) -> list[dict]:
     """Per layer (0 = the embedding): balanced probe accuracy, its shuffled-label control, selectivity.
 
-    ``base_rate`` is the share of positions followed by a full stop.
+    The probes are the toolkit's logistic ones (:mod:`specgame.nn.probes`): full stops are rare
+    (about one token in twelve), so the loss and the accuracy weigh the two classes equally and
+    always answering "no" scores 0.5, not 0.92.  ``base_rate`` is the share of positions
+    followed by a full stop.
     """
     stream, labels = activations(model, lang, n, seed)
     rng = np.random.default_rng(seed)
@@ -74,8 +49,8 @@ def probes(model: TransformerLM, lang: Language, n: int = 400, seed: int = 11) -
     shuffled = rng.permutation(labels)
     base = float(labels.mean())
     with threads(), seeded(seed):  # each layer's probe and its control, all trained together
-        found = _probe_accuracies(torch.stack([x for x in stream for _ in range(2)]),
-                                  np.stack([labels, shuffled] * len(stream)), train)
+        found = probe_category(torch.stack([x for x in stream for _ in range(2)]),
+                               np.stack([labels, shuffled] * len(stream)), train, ~train, method="logistic")
     return [{"layer": layer, "accuracy": accuracy, "control": control, "selectivity": accuracy - control,
              "base_rate": base} for layer, (accuracy, control) in enumerate(zip(found[::2], found[1::2]))]
 
@@ -89,7 +64,8 @@ def full_stop_direction(model: TransformerLM, lang: Language, layer: int, n: int
 
 
 class Steered(nn.Module):
-    """``model`` with ``direction`` times ``scale`` subtracted from the residual stream at ``layer``."""
+    """``model`` with ``direction`` times ``scale`` subtracted from the residual stream at ``layer``
+    (the hook point ``hook_resid.{layer}``), on every call."""
 
     def __init__(self, model: TransformerLM, direction: torch.Tensor, layer: int, scale: float = 1.0):
         super().__init__()
@@ -97,11 +73,9 @@ class Steered(nn.Module):
         self.register_buffer("direction", direction.detach().clone())
         self.config = model.config
 
-    def _edit(self, layer: int, x: torch.Tensor) -> torch.Tensor:
-        return x - self.scale * self.direction if layer == self.layer else x
-
-    def forward(self, tokens: torch.Tensor, edit=None, memory=None) -> torch.Tensor:
-        return self.model(tokens, self._edit, memory)
+    def forward(self, tokens: torch.Tensor, memory=None) -> torch.Tensor:
+        with steering(self.model, {resid(self.layer): -self.scale * self.direction}):
+            return self.model(tokens, memory=memory)
 
 
 def steer(model: TransformerLM, lang: Language, layer: int | None = None, scale: float = 1.0) -> Steered:

@@ -1,11 +1,14 @@
 """A small causal transformer: pre-LayerNorm blocks, learned positions, tied embeddings.
 
 Small enough to pretrain on two CPU cores in seconds, big enough to learn the language's
-states from the context. Every intermediate that the probes read has a name:
-``model.residuals(tokens)`` returns the residual stream after the embedding and after
-each block. Sampling reads one new word at a time against a :class:`Memory` of the keys
-and values already computed, so writing a completion costs one pass over its words, not
-one pass over the whole text per word.
+states from the context. Every intermediate that the probes read has a name: the residual
+stream after the embedding and after each block passes through an identity module,
+``hook_resid.0`` … ``hook_resid.{n_layers}``, a hook point that the toolkit's
+:func:`~specgame.nn.hooks.capture` reads and :func:`~specgame.nn.hooks.steering` changes
+(an identity holds no weight: files saved before it existed load as they are). Sampling
+reads one new word at a time against a :class:`Memory` of the keys and values already
+computed, so writing a completion costs one pass over its words, not one pass over the
+whole text per word.
 """
 
 from __future__ import annotations
@@ -83,6 +86,11 @@ class Memory:
         self.length = 0
 
 
+def resid(layer: int) -> str:
+    """The hook point of the residual stream after ``layer`` (0: the embedding, ``i``: block ``i``)."""
+    return f"hook_resid.{layer}"
+
+
 class TransformerLM(nn.Module):
     """Next-token logits for token sequences of up to ``config.context`` tokens."""
 
@@ -93,33 +101,26 @@ class TransformerLM(nn.Module):
         self.position = nn.Embedding(config.context, config.d_model)
         self.blocks = nn.ModuleList(Block(config.d_model, config.n_heads) for _ in range(config.n_layers))
         self.norm = nn.LayerNorm(config.d_model)
+        # hook points: the residual stream after the embedding (0) and after each block
+        self.hook_resid = nn.ModuleList(nn.Identity() for _ in range(config.n_layers + 1))
         nn.init.normal_(self.embed.weight, std=0.02)
         nn.init.normal_(self.position.weight, std=0.02)
 
-    def residuals(self, tokens: torch.Tensor, edit=None, memory: Memory | None = None) -> list[torch.Tensor]:
-        """The residual stream after the embedding and after each block ([batch, length, d_model] each).
-
-        ``edit(layer, x) -> x``, if given, changes the stream after each layer (0 = embedding)
-        before the next block reads it: how a direction is subtracted from a model.
-        ``memory``, if given, holds the text before ``tokens`` and takes in ``tokens``.
-        """
+    def forward(self, tokens: torch.Tensor, memory: Memory | None = None) -> torch.Tensor:
+        """Next-token logits [batch, length, n_words]; ``memory``, if given, holds the text before
+        ``tokens`` and takes in ``tokens``."""
         before = 0 if memory is None else memory.length
         length = tokens.shape[1]
         if before + length > self.config.context:
             fail("tokens", f"at most context={self.config.context} long", before + length)
         if before and length != 1:
             fail("the tokens after a memory", "one at a time", length)
-        x = self.embed(tokens) + self.position(torch.arange(before, before + length, device=tokens.device))
-        stream = [x if edit is None else edit(0, x)]
+        positions = torch.arange(before, before + length, device=tokens.device)
+        x = self.hook_resid[0](self.embed(tokens) + self.position(positions))
         for i, block in enumerate(self.blocks):
-            x = block(stream[-1], None if memory is None else memory.layers[i])
-            stream.append(x if edit is None else edit(i + 1, x))
+            x = self.hook_resid[i + 1](block(x, None if memory is None else memory.layers[i]))
         if memory is not None:
             memory.length += length
-        return stream
-
-    def forward(self, tokens: torch.Tensor, edit=None, memory: Memory | None = None) -> torch.Tensor:
-        x = self.residuals(tokens, edit, memory)[-1]
         return self.norm(x) @ self.embed.weight.T  # tied: the output reads the input embeddings
 
 

@@ -37,10 +37,9 @@ def generate(model: TransformerLM, lang: Language, prompt, n: int, length: int,
     return torch.cat(words, dim=1) if words else torch.zeros((n, 0), dtype=torch.long, device=device)
 
 
-def completion_log_probs(model: TransformerLM, lang: Language, prompt, completions: torch.Tensor,
-                         edit=None) -> torch.Tensor:
+def completion_log_probs(model: TransformerLM, lang: Language, prompt, completions: torch.Tensor) -> torch.Tensor:
     """The model's log-softmax at each completion position ([n, length, V]), with gradients if enabled."""
     start = torch.tensor(with_bos(lang, prompt), device=completions.device)
     text = torch.cat([start.repeat(len(completions), 1), completions], dim=1)
-    logits = model(text[:, :-1], edit)[:, len(start) - 1:]
+    logits = model(text[:, :-1])[:, len(start) - 1:]
     return torch.log_softmax(logits, -1)

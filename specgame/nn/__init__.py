@@ -1,8 +1,15 @@
-"""The torch toolkit every network of specgame shares: the import guard, threads and seeding.
+"""The torch toolkit every network of specgame shares.
 
 The DQN (``agents``), the look inside networks (``interpret``) and the language model
 (``lm``) all train small networks on the CPU.  They take torch, their thread count and
-their seeding from here, so the three agree and a machine check can change them in one place.
+their seeding from here, so the three agree and a machine check can change them in one place;
+and they look inside their networks with the same tools:
+
+- this module: :func:`import_torch` (the import guard), :func:`threads`, :func:`seeded`;
+- :mod:`specgame.nn.hooks`: capture and steer any submodule's output by its name;
+- :mod:`specgame.nn.probes`: linear probes (ridge or logistic) scored on held-out rows.
+
+Nothing here imports torch until it is called: the core imports this package without it.
 
 Threads: one by default.  These networks are too small to split a call between cores, and on
 a shared 2-core machine a second thread mostly adds synchronisation.  The environment variable
